@@ -1,0 +1,184 @@
+import Foundation
+
+/// Settings for accounts and sessions.
+public struct AccountSettings: Sendable {
+    /// The shortest password accepted.
+    public var minimumPasswordLength = 10
+    /// The longest password accepted, to bound hashing work.
+    public var maximumPasswordLength = 1024
+    /// The longest display name accepted.
+    public var maximumNameLength = 256
+    /// A session unused for this long ends.
+    public var sessionIdleTimeout: TimeInterval = 7 * 24 * 3600
+    /// A session ends this long after sign-in, however active.
+    public var sessionLifetime: TimeInterval = 30 * 24 * 3600
+    /// How stale `last_seen_at` may get before a request records use again.
+    public var sessionTouchInterval: TimeInterval = 60
+    /// Failed sign-ins allowed per email address.
+    public var loginLimitPerAccount = FixedWindowLimit(limit: 10, window: 900)
+    /// Failed sign-ins allowed per client address.
+    public var loginLimitPerClientAddress = FixedWindowLimit(limit: 50, window: 900)
+
+    /// The defaults.
+    public init() {}
+}
+
+/// What sign-up creates and hands back.
+public struct SignUpResult: Sendable {
+    /// The new user.
+    public var user: User
+    /// Their personal organization.
+    public var organization: Organization
+    /// Its default project.
+    public var defaultProject: Project
+    /// A session token for the new user, shown once.
+    public var token: SessionToken
+}
+
+/// A session that was checked and found live, with its user.
+public struct AuthenticatedSession: Sendable {
+    /// The session.
+    public var session: Session
+    /// Its user.
+    public var user: User
+
+    /// Pairs a session with its user.
+    public init(session: Session, user: User) {
+        self.session = session
+        self.user = user
+    }
+}
+
+/// Sign-up, sign-in, sign-out and session checks.
+public struct AccountService: Sendable {
+    let accounts: any AccountRepository
+    let sessions: any SessionRepository
+    let throttle: LoginThrottle
+    let hasher: PasswordHasher
+    let clock: Clock
+    let settings: AccountSettings
+
+    /// Creates the service from its stores and effects.
+    public init(
+        accounts: any AccountRepository, sessions: any SessionRepository,
+        counters: any RateCounterRepository, hasher: PasswordHasher, clock: Clock,
+        settings: AccountSettings
+    ) {
+        self.accounts = accounts
+        self.sessions = sessions
+        self.throttle = LoginThrottle(
+            perAccount: settings.loginLimitPerAccount,
+            perClientAddress: settings.loginLimitPerClientAddress, counters: counters)
+        self.hasher = hasher
+        self.clock = clock
+        self.settings = settings
+    }
+
+    /// Creates a user, their personal organization with them as owner, its default project,
+    /// and a session.
+    public func signUp(email rawEmail: String, password: String, name rawName: String?) async throws
+        -> SignUpResult
+    {
+        let email = try EmailAddress(normalizing: rawEmail)
+        try checkPasswordStrength(password)
+        let name = try DisplayName.validate(rawName ?? "", field: "name", maximumLength: settings.maximumNameLength)
+        let now = wholeSeconds(clock.now())
+        let user = User(id: .generate(), email: email, name: name, createdAt: now)
+        let organization = Organization(id: .generate(), name: "Personal", isPersonal: true, createdAt: now)
+        let project = Project(
+            id: .generate(), organizationID: organization.id, name: "Default project", isDefault: true,
+            createdAt: now)
+        let passwordHash = try await hasher.hash(password)
+        try await accounts.createAccount(
+            NewAccount(user: user, passwordHash: passwordHash, organization: organization, defaultProject: project))
+        let token = try await startSession(for: user.id, at: now)
+        return SignUpResult(user: user, organization: organization, defaultProject: project, token: token)
+    }
+
+    /// Signs a user in, or throws the one `invalid_credentials` refusal whatever was wrong.
+    public func logIn(email rawEmail: String, password: String, clientAddress: String?) async throws
+        -> (User, SessionToken)
+    {
+        let now = clock.now()
+        // A malformed email cannot have an account; it gets the same refusal as a wrong password.
+        guard let email = try? EmailAddress(normalizing: rawEmail) else { throw Self.invalidCredentials }
+        try await throttle.check(email: email, clientAddress: clientAddress, now: now)
+        guard password.count <= settings.maximumPasswordLength,
+            let credentials = try await accounts.credentials(email: email)
+        else {
+            // Spend the same hashing work as a real check, so timing does not reveal accounts.
+            _ = try await hasher.hash(String(password.prefix(settings.maximumPasswordLength)))
+            try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
+            throw Self.invalidCredentials
+        }
+        guard try await hasher.verify(password, credentials.passwordHash) else {
+            try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
+            throw Self.invalidCredentials
+        }
+        let token = try await startSession(for: credentials.user.id, at: wholeSeconds(now))
+        return (credentials.user, token)
+    }
+
+    /// Ends a session.
+    public func logOut(_ session: Session) async throws {
+        try await sessions.revoke(session.id, at: clock.now())
+    }
+
+    /// The live session a token names, with its user; `nil` for unknown, revoked, expired
+    /// or idle tokens.
+    public func authenticate(token: String) async throws -> AuthenticatedSession? {
+        guard token.hasPrefix(SessionToken.prefix), token.utf8.count <= 128 else { return nil }
+        let now = clock.now()
+        guard let session = try await sessions.session(tokenDigest: SessionToken(value: token).digest),
+            session.revokedAt == nil, session.expiresAt > now,
+            session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout) > now,
+            let user = try await accounts.user(id: session.userID)
+        else { return nil }
+        try await sessions.touch(
+            session.id, at: now, ifLastSeenBefore: now.addingTimeInterval(-settings.sessionTouchInterval))
+        return AuthenticatedSession(session: session, user: user)
+    }
+
+    /// The organizations a user belongs to.
+    public func memberships(of user: UserID) async throws -> [Membership] {
+        try await accounts.memberships(of: user)
+    }
+
+    /// The members of an organization the caller belongs to.
+    public func members(of membership: Membership) async throws -> [OrganizationMember] {
+        try await accounts.members(of: membership.organization.id)
+    }
+
+    /// The one refusal for a wrong email or password.
+    public static let invalidCredentials = DomainError(
+        .unauthenticated, code: "invalid_credentials", message: "Incorrect email address or password.")
+
+    private func checkPasswordStrength(_ password: String) throws {
+        if password.count < settings.minimumPasswordLength {
+            throw DomainError(
+                .invalidRequest, code: "weak_password",
+                message: "Choose a password of at least \(settings.minimumPasswordLength) characters.",
+                param: "password")
+        }
+        if password.count > settings.maximumPasswordLength {
+            throw DomainError(
+                .invalidRequest, code: "invalid_value",
+                message: "Choose a password of at most \(settings.maximumPasswordLength) characters.",
+                param: "password")
+        }
+    }
+
+    private func startSession(for user: UserID, at now: Date) async throws -> SessionToken {
+        let token = SessionToken.generate()
+        let session = Session(
+            id: .generate(), userID: user, createdAt: now, lastSeenAt: now,
+            expiresAt: now.addingTimeInterval(settings.sessionLifetime))
+        try await sessions.create(session, tokenDigest: token.digest)
+        return token
+    }
+}
+
+/// Times are stored in whole seconds; values handed back match what a later read returns.
+func wholeSeconds(_ date: Date) -> Date {
+    Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A signed-in session. Its secret token is never stored, only its SHA-256.
+public struct Session: Equatable, Sendable {
+    /// The session's public id.
+    public var id: SessionID
+    /// The user it belongs to.
+    public var userID: UserID
+    /// When it was created.
+    public var createdAt: Date
+    /// When it was last used (updated at most once a minute).
+    public var lastSeenAt: Date
+    /// The absolute end of the session, however active it is.
+    public var expiresAt: Date
+    /// When it was ended by logout; `nil` while live.
+    public var revokedAt: Date?
+
+    /// Creates a session value.
+    public init(
+        id: SessionID, userID: UserID, createdAt: Date, lastSeenAt: Date, expiresAt: Date,
+        revokedAt: Date? = nil
+    ) {
+        self.id = id
+        self.userID = userID
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// A session token handed to the client once, at login or sign-up.
+public struct SessionToken: Sendable {
+    /// The prefix every session token starts with.
+    public static let prefix = "sess_"
+
+    /// The secret text: `sess_` and 256 random bits, base64url.
+    public let value: String
+
+    /// A new token from the CSPRNG.
+    public static func generate() -> SessionToken {
+        SessionToken(value: prefix + SecureRandom.token(byteCount: 32))
+    }
+
+    /// Wraps a token presented by a client.
+    public init(value: String) {
+        self.value = value
+    }
+
+    /// The digest under which the session is stored and looked up.
+    public var digest: String { Digest.sha256Hex(value) }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A group of people that owns projects, keys and (later) a verified phone number.
+public struct Organization: Equatable, Sendable {
+    /// The organization's id.
+    public var id: OrganizationID
+    /// The display name.
+    public var name: String
+    /// Whether this is the personal organization made at sign-up.
+    public var isPersonal: Bool
+    /// When it was created.
+    public var createdAt: Date
+
+    /// Creates an organization value.
+    public init(id: OrganizationID, name: String, isPersonal: Bool, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.isPersonal = isPersonal
+        self.createdAt = createdAt
+    }
+}
+
+/// What a member may do in an organization.
+public enum OrganizationRole: String, Sendable, Codable, CaseIterable {
+    /// May read and change everything in the organization.
+    case owner
+    /// May read but not change.
+    case reader
+}
+
+/// A user's place in an organization.
+public struct Membership: Equatable, Sendable {
+    /// The organization.
+    public var organization: Organization
+    /// The member's role there.
+    public var role: OrganizationRole
+    /// When the user joined.
+    public var addedAt: Date
+
+    /// Creates a membership value.
+    public init(organization: Organization, role: OrganizationRole, addedAt: Date) {
+        self.organization = organization
+        self.role = role
+        self.addedAt = addedAt
+    }
+}
+
+/// A member of an organization as listed to other members.
+public struct OrganizationMember: Equatable, Sendable {
+    /// The member.
+    public var user: User
+    /// Their role.
+    public var role: OrganizationRole
+    /// When they joined.
+    public var addedAt: Date
+
+    /// Creates a member value.
+    public init(user: User, role: OrganizationRole, addedAt: Date) {
+        self.user = user
+        self.role = role
+        self.addedAt = addedAt
+    }
+}

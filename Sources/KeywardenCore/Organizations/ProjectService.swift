@@ -1,0 +1,108 @@
+import Foundation
+
+/// Creating, listing, renaming and archiving projects, with the role rules.
+public struct ProjectService: Sendable {
+    let projects: any ProjectRepository
+    let clock: Clock
+
+    /// The most projects one list page may hold.
+    public static let maximumPageSize = 100
+
+    /// Creates the service.
+    public init(projects: any ProjectRepository, clock: Clock) {
+        self.projects = projects
+        self.clock = clock
+    }
+
+    /// Creates a project in the caller's organization. Owners only.
+    public func create(in membership: Membership, name rawName: String) async throws -> Project {
+        try requireOwner(membership, to: "create projects")
+        let name = try DisplayName.validateRequired(rawName, field: "name")
+        let project = Project(
+            id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
+            createdAt: wholeSeconds(clock.now()))
+        try await projects.create(project)
+        return project
+    }
+
+    /// A page of the organization's projects, oldest first.
+    public func list(
+        in membership: Membership, after: String?, limit: Int?, includeArchived: Bool
+    ) async throws -> Page<Project> {
+        let limit = limit ?? 20
+        guard (1...Self.maximumPageSize).contains(limit) else {
+            throw DomainError.invalidField("limit", "'limit' must be between 1 and \(Self.maximumPageSize).")
+        }
+        var cursor: ProjectID?
+        if let after {
+            guard let id = ProjectID(after),
+                try await projects.project(id, in: membership.organization.id) != nil
+            else {
+                throw DomainError.invalidField("after", "'after' must be the id of a project in this organization.")
+            }
+            cursor = id
+        }
+        return try await projects.list(
+            in: membership.organization.id, after: cursor, limit: limit, includeArchived: includeArchived)
+    }
+
+    /// One project of the caller's organization.
+    public func project(_ rawID: String, in membership: Membership) async throws -> Project {
+        guard let id = ProjectID(rawID), let project = try await projects.project(id, in: membership.organization.id)
+        else { throw DomainError.projectNotFound(rawID) }
+        return project
+    }
+
+    /// Renames an active project. Owners only.
+    public func rename(_ rawID: String, in membership: Membership, to rawName: String) async throws -> Project {
+        try requireOwner(membership, to: "change projects")
+        let name = try DisplayName.validateRequired(rawName, field: "name")
+        let current = try await project(rawID, in: membership)
+        guard !current.isArchived else {
+            throw DomainError(
+                .invalidRequest, code: "project_archived",
+                message: "Project '\(current.id)' is archived and can no longer be changed.", param: "project_id")
+        }
+        guard let renamed = try await projects.rename(current.id, in: membership.organization.id, to: name) else {
+            throw DomainError.projectNotFound(rawID)
+        }
+        return renamed
+    }
+
+    /// Archives a project for good. Owners only; the default project cannot be archived.
+    /// Archiving an archived project answers it unchanged.
+    public func archive(_ rawID: String, in membership: Membership) async throws -> Project {
+        try requireOwner(membership, to: "archive projects")
+        let current = try await project(rawID, in: membership)
+        guard !current.isDefault else {
+            throw DomainError(
+                .invalidRequest, code: "cannot_archive_default_project",
+                message: "The default project cannot be archived.", param: "project_id")
+        }
+        guard
+            let archived = try await projects.archive(
+                current.id, in: membership.organization.id, at: wholeSeconds(clock.now()))
+        else { throw DomainError.projectNotFound(rawID) }
+        return archived
+    }
+
+    private func requireOwner(_ membership: Membership, to action: String) throws {
+        guard membership.role == .owner else { throw DomainError.insufficientRole(action) }
+    }
+}
+
+extension Membership {
+    /// The membership for the organization a request names, or the user's first one.
+    ///
+    /// - Throws: `organization_not_found` when the user belongs to no such organization, or to none.
+    public static func select(from memberships: [Membership], requested: String?) throws -> Membership {
+        if let requested {
+            guard let match = memberships.first(where: { $0.organization.id.rawValue == requested }) else {
+                throw DomainError.organizationNotFound
+            }
+            return match
+        }
+        guard let first = memberships.first else { throw DomainError.organizationNotFound }
+        return first
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardenCore
+
+/// The one error body every failing response carries:
+/// `{"error":{"message","type","param","code"}}`, all four keys always present.
+public struct ErrorEnvelope: Encodable, Sendable {
+    /// The inner object.
+    public struct Body: Encodable, Sendable {
+        public var message: String
+        public var type: String
+        public var param: String?
+        public var code: String?
+
+        enum CodingKeys: String, CodingKey {
+            case message, type, param, code
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encode(type, forKey: .type)
+            // Absent values are written as null, never left out.
+            try container.encode(param, forKey: .param)
+            try container.encode(code, forKey: .code)
+        }
+    }
+
+    public var error: Body
+}
+
+extension DomainError {
+    /// The HTTP status of this refusal. This is the only place a domain refusal meets HTTP.
+    public var status: HTTPResponse.Status {
+        switch kind {
+        case .invalidRequest: .badRequest
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .conflict: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .rateLimited: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
+    }
+
+    /// The envelope's `type`, following OpenAI's names.
+    public var errorType: String {
+        switch kind {
+        case .invalidRequest, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge: "invalid_request_error"
+        case .unauthenticated: "authentication_error"
+        case .forbidden: "permission_error"
+        case .rateLimited: "rate_limit_error"
+        case .unavailable, .internal: "server_error"
+        }
+    }
+
+    /// The refusal as a complete HTTP response in the error envelope.
+    public func response(extraHeaders: HTTPFields = [:]) -> Response {
+        let envelope = ErrorEnvelope(error: .init(message: message, type: errorType, param: param, code: code))
+        var headers = extraHeaders
+        headers[.contentType] = "application/json; charset=utf-8"
+        if let retryAfterSeconds {
+            headers[.retryAfter] = String(retryAfterSeconds)
+        }
+        // Encoding four strings cannot fail; fall back to an empty object rather than crash.
+        let data = (try? JSONEncoder.keywarden.encode(envelope)) ?? Data("{}".utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardenCore
+import Logging
+import NIOCore
+
+/// Turns every error into a response in the error envelope, and tells a wrong method (405)
+/// apart from an unknown path (404) by asking the ``RouteCatalog``.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let catalog: RouteCatalog
+
+    /// Creates the middleware over the catalog of the router it is added to.
+    public init(catalog: RouteCatalog) {
+        self.catalog = catalog
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return translate(error, request: request, logger: context.logger)
+        }
+    }
+
+    func translate(_ error: any Error, request: Request, logger: Logger) -> Response {
+        switch error {
+        case let domain as DomainError:
+            return domain.response()
+        case is NIOTooManyBytesError:
+            return DomainError.payloadTooLarge.response()
+        case let http as HTTPError where http.status == .notFound:
+            return notFound(request)
+        case let http as any HTTPResponseError:
+            if http.status == .contentTooLarge { return DomainError.payloadTooLarge.response() }
+            let message =
+                http.status.code < 500
+                ? "The request could not be handled: \(http.status.reasonPhrase)."
+                : "The server failed to handle the request."
+            let refusal =
+                http.status.code < 500
+                ? DomainError(.invalidRequest, code: "bad_request", message: message)
+                : DomainError(.internal, code: "server_error", message: message)
+            var response = refusal.response()
+            response.status = http.status
+            return response
+        default:
+            // Unexpected errors are logged by type only: their descriptions may hold
+            // request data, and request data may hold secrets.
+            logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            return DomainError(
+                .internal, code: "server_error",
+                message: "The server had an error while processing your request. Try again."
+            ).response()
+        }
+    }
+
+    func notFound(_ request: Request) -> Response {
+        let path = request.uri.path
+        let allowed = catalog.methods(matching: path)
+        if !allowed.isEmpty {
+            let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            var headers = HTTPFields()
+            headers[.allow] = list
+            return DomainError(
+                .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.method.rawValue) is not supported on \(path). Use \(list)."
+            ).response(extraHeaders: headers)
+        }
+        return DomainError(
+            .notFound, code: "unknown_url",
+            message: "Unknown request URL: \(request.method.rawValue) \(path). See /openapi.yaml for the API."
+        ).response()
+    }
+}
+

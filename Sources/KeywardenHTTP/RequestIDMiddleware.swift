@@ -1,0 +1,33 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardenCore
+
+/// Gives every request an id, returns it in `x-request-id`, and writes one access-log line.
+///
+/// The log line holds the method, the path without its query, the status and the duration:
+/// never headers or bodies, which may hold secrets.
+public struct RequestIDMiddleware: RouterMiddleware {
+    public typealias Context = KeywardenRequestContext
+
+    /// Creates the middleware.
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let id = "req_" + SecureRandom.base62(length: 24)
+        context.requestID = id
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.requestID] = id
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        context.logger.info(
+            "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
+            metadata: ["duration_ms": .string(String(format: "%.1f", milliseconds))])
+        return response
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+
+/// Every route the application registers, as `(method, path template)`.
+///
+/// Routers do not list their routes, so the application registers through
+/// ``CatalogingRouter``, which writes here. The catalog answers which methods a path
+/// supports (for 405 responses) and lets a test compare the routes with `openapi.yaml`.
+public final class RouteCatalog: Sendable {
+    /// One registered route.
+    public struct Route: Hashable, Sendable {
+        /// The HTTP method.
+        public var method: HTTPRequest.Method
+        /// The path template, with parameters as `{name}`.
+        public var path: String
+    }
+
+    private let storage = NIOLockedValueBox<[Route]>([])
+
+    /// Creates an empty catalog.
+    public init() {}
+
+    /// The routes registered so far.
+    public var routes: [Route] { storage.withLockedValue { $0 } }
+
+    func record(method: HTTPRequest.Method, path: String) {
+        storage.withLockedValue { $0.append(Route(method: method, path: path)) }
+    }
+
+    /// The methods registered for templates that match a concrete path.
+    public func methods(matching path: String) -> Set<HTTPRequest.Method> {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return Set(
+            routes.filter { route in
+                let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+                return template.count == segments.count
+                    && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }.map(\.method))
+    }
+}
+
+/// A router front that records every route it registers in a ``RouteCatalog``.
+public struct CatalogingRouter<Context: RequestContext>: RouterMethods {
+    /// The wrapped router.
+    public let router: Router<Context>
+    /// Where routes are recorded.
+    public let catalog: RouteCatalog
+
+    /// Wraps a router.
+    public init(_ router: Router<Context>, catalog: RouteCatalog) {
+        self.router = router
+        self.catalog = catalog
+    }
+
+    @discardableResult
+    public func on<Responder: HTTPResponder>(
+        _ path: RouterPath, method: HTTPRequest.Method, responder: Responder
+    ) -> Self where Responder.Context == Context {
+        catalog.record(method: method, path: path.description)
+        router.on(path, method: method, responder: responder)
+        return self
+    }
+
+    @discardableResult
+    public func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
+        router.add(middleware: middleware)
+        return self
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import KeywardenCore
+import KeywardenStorage
+import Logging
+import ServiceLifecycle
+
+/// Deletes rate-limit counters whose windows have ended, every ten minutes.
+struct CounterSweeper: Service {
+    let counters: any RateCounterRepository
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await counters.purge(expiredBefore: Date())
+            } catch {
+                logger.warning("could not purge expired rate counters", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
+        }
+    }
+}
+
+/// Closes the database pool once every other service has stopped.
+struct DatabaseCloser: Service {
+    let database: DatabaseClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await database.shutdown()
+    }
+}

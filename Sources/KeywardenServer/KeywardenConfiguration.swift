@@ -1,0 +1,84 @@
+import Foundation
+
+/// Every setting of a Keywarden server, typed, built once at start-up.
+///
+/// Each setting is read from the first source that has it: a command-line flag, then a
+/// `KEYWARDEN_*` environment variable, then the JSON config file, then the default.
+public struct KeywardenConfiguration: Sendable {
+    /// The address to listen on.
+    public var host = "127.0.0.1"
+    /// The port to listen on.
+    public var port = 8080
+    /// Where the SQLite file, the generated development secret and other local state live.
+    public var dataDirectory = "./.keywarden"
+    /// The database: `postgres://...`, `sqlite:PATH`, or `sqlite::memory:`; `nil` means the SQLite
+    /// file `keywarden.sqlite` in the data directory.
+    public var databaseURL: String?
+    /// The server secret (32 or more characters). When absent on SQLite, one is generated
+    /// into the data directory; PostgreSQL deployments must set it, since instances share it.
+    public var secret: String?
+    /// Whether `serve` applies pending PostgreSQL migrations itself.
+    public var migrateOnStart = false
+    /// The bcrypt cost for password hashes (4...31).
+    public var bcryptCost = 12
+    /// The log level: trace, debug, info, notice, warning, error or critical.
+    public var logLevel = "info"
+    /// Seconds of inactivity after which a session ends.
+    public var sessionIdleTimeout = 7 * 24 * 3600
+    /// Seconds after sign-in at which a session ends, however active.
+    public var sessionLifetime = 30 * 24 * 3600
+    /// Failed sign-ins allowed per email address per 15 minutes.
+    public var loginAttemptsPerAccount = 10
+    /// Failed sign-ins allowed per client address per 15 minutes.
+    public var loginAttemptsPerAddress = 50
+
+    /// The defaults.
+    public init() {}
+
+    /// The database the configuration selects.
+    public var database: DatabaseLocation {
+        get throws {
+            guard let url = databaseURL else {
+                return .sqliteFile(URL(fileURLWithPath: dataDirectory).appendingPathComponent("keywarden.sqlite").path)
+            }
+            return try DatabaseLocation(url: url)
+        }
+    }
+}
+
+/// Where the data lives.
+public enum DatabaseLocation: Equatable, Sendable {
+    /// An SQLite file.
+    case sqliteFile(String)
+    /// An SQLite database in memory, gone when the process ends (tests).
+    case sqliteMemory
+    /// A PostgreSQL server.
+    case postgres(String)
+
+    /// Reads a database URL.
+    public init(url: String) throws {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            self = .postgres(url)
+        } else if url == "sqlite::memory:" {
+            self = .sqliteMemory
+        } else if url.hasPrefix("sqlite://"), url.count > 9 {
+            self = .sqliteFile(String(url.dropFirst(9)))
+        } else if url.hasPrefix("sqlite:"), url.count > 7 {
+            self = .sqliteFile(String(url.dropFirst(7)))
+        } else {
+            throw ConfigurationError(
+                key: "database_url",
+                message: "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE, sqlite:PATH or sqlite::memory:")
+        }
+    }
+}
+
+/// A setting whose value cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    /// The setting's key, as in the config file.
+    public var key: String
+    /// What was expected.
+    public var message: String
+
+    public var description: String { "invalid setting '\(key)': \(message)" }
+}

@@ -1,0 +1,135 @@
+import AsyncKit
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// A pool of connections to the one database Keywarden uses, SQLite or PostgreSQL.
+///
+/// Repositories borrow a connection for each operation, or for a whole transaction.
+/// The SQL they run is the same text on both backends; ``backend`` is the dialect flag
+/// for the few places that differ.
+public final class DatabaseClient: Sendable {
+    /// Which database server is behind the pool.
+    public enum Backend: String, Sendable {
+        case sqlite
+        case postgres
+    }
+
+    // SAFETY: async-kit's pools predate Sendable but are built for sharing across threads:
+    // the group pool guards its state with a lock and each event-loop pool confines its
+    // state to its own event loop, hopping there on every request and release.
+    private enum Pool: @unchecked Sendable {
+        case sqlite(EventLoopGroupConnectionPool<SQLiteConnectionSource>)
+        case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
+    }
+
+    /// The backend, for dialect differences.
+    public let backend: Backend
+    private let pool: Pool
+    private let logger: Logger
+
+    private init(backend: Backend, pool: Pool, logger: Logger) {
+        self.backend = backend
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Opens an SQLite database file (created if missing) in WAL mode, or an in-memory
+    /// database when `path` is `nil`.
+    ///
+    /// SQLite allows one writer at a time, so the pool holds a single connection and
+    /// callers queue for it; this also keeps an in-memory database alive.
+    public static func sqlite(path: String?, logger: Logger) async throws -> DatabaseClient {
+        let storage: SQLiteConfiguration.Storage = path.map { .file(path: $0) } ?? .memory
+        let pool = EventLoopGroupConnectionPool(
+            source: SQLiteConnectionSource(configuration: .init(storage: storage, enableForeignKeys: true)),
+            maxConnectionsPerEventLoop: 1,
+            pruneInterval: nil,
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton.next())
+        let client = DatabaseClient(backend: .sqlite, pool: .sqlite(pool), logger: logger)
+        try await client.withConnection { db in
+            if path != nil {
+                try await db.raw("PRAGMA journal_mode = WAL").run()
+                try await db.raw("PRAGMA synchronous = NORMAL").run()
+            }
+            try await db.raw("PRAGMA busy_timeout = 5000").run()
+        }
+        return client
+    }
+
+    /// Connects to PostgreSQL at a `postgres://` URL.
+    ///
+    /// - Parameter searchPath: schemas to search, for tests that isolate themselves in a schema.
+    public static func postgres(
+        url: String, searchPath: [String]? = nil, maxConnectionsPerEventLoop: Int = 4, logger: Logger
+    ) throws -> DatabaseClient {
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = searchPath
+        let pool = EventLoopGroupConnectionPool(
+            source: PostgresConnectionSource(sqlConfiguration: configuration),
+            maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
+            pruneInterval: .seconds(60),
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton)
+        return DatabaseClient(backend: .postgres, pool: .postgres(pool), logger: logger)
+    }
+
+    /// Runs `body` with one connection from the pool.
+    public func withConnection<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        switch pool {
+        case .sqlite(let pool):
+            let connection = try await pool.requestConnection(logger: logger).get()
+            defer { pool.releaseConnection(connection, logger: logger) }
+            return try await body(connection.sql())
+        case .postgres(let pool):
+            let connection = try await pool.requestConnection(logger: logger).get()
+            defer { pool.releaseConnection(connection, logger: logger) }
+            return try await body(connection.sql())
+        }
+    }
+
+    /// Runs `body` in a transaction on one connection: committed if it returns, rolled back
+    /// if it throws, so no caller ever leaves a partial write.
+    public func withTransaction<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await withConnection { db in
+            // IMMEDIATE takes SQLite's write lock up front, so a transaction never fails
+            // half-way when it upgrades from reading to writing.
+            try await db.raw(backend == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    public func isReachable() async -> Bool {
+        do {
+            try await withConnection { db in try await db.raw("SELECT 1").run() }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Closes every connection.
+    public func shutdown() async throws {
+        switch pool {
+        case .sqlite(let pool): try await pool.shutdownAsync()
+        case .postgres(let pool): try await pool.shutdownAsync()
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import SQLKit
+
+/// One step of the schema. Steps are append-only: once released, a step never changes;
+/// a change to the schema is a new step.
+public struct Migration: Sendable {
+    /// The step's number, starting at 1, in the order steps are applied.
+    public var version: Int
+    /// A short description.
+    public var name: String
+    /// The statements, run in one transaction. The same text runs on SQLite and PostgreSQL.
+    public var statements: [String]
+}
+
+extension Migration {
+    /// Every step, oldest first.
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "accounts, organizations, projects, sessions, rate counters",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE organizations (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    is_personal BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE organization_members (
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    role TEXT NOT NULL,
+                    added_at BIGINT NOT NULL,
+                    PRIMARY KEY (organization_id, user_id)
+                )
+                """,
+                "CREATE INDEX organization_members_by_user ON organization_members (user_id, added_at)",
+                """
+                CREATE TABLE projects (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    name TEXT NOT NULL,
+                    is_default BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    archived_at BIGINT
+                )
+                """,
+                "CREATE INDEX projects_by_organization ON projects (organization_id, created_at, id)",
+                """
+                CREATE TABLE sessions (
+                    token_digest TEXT PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    revoked_at BIGINT
+                )
+                """,
+                """
+                CREATE TABLE rate_counters (
+                    bucket TEXT NOT NULL,
+                    window_start BIGINT NOT NULL,
+                    count BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (bucket, window_start)
+                )
+                """,
+                "CREATE INDEX rate_counters_by_expiry ON rate_counters (expires_at)",
+            ])
+    ]
+}
+
+/// Applies ``Migration/all`` and records each applied step in `keywarden_migrations`.
+public struct Migrator: Sendable {
+    let database: DatabaseClient
+    let migrations: [Migration]
+
+    /// Creates a migrator for a database.
+    public init(database: DatabaseClient, migrations: [Migration] = Migration.all) {
+        self.database = database
+        self.migrations = migrations
+    }
+
+    /// The steps not yet applied, oldest first.
+    public func pending() async throws -> [Migration] {
+        try await ensureLedger()
+        let applied = try await appliedVersions()
+        return migrations.filter { !applied.contains($0.version) }
+    }
+
+    /// Applies every pending step, each in its own transaction, and returns those applied.
+    ///
+    /// On PostgreSQL an advisory lock makes concurrent migrators (several instances starting
+    /// at once) apply each step exactly once.
+    @discardableResult
+    public func migrate(now: Date = Date()) async throws -> [Migration] {
+        try await ensureLedger()
+        var applied: [Migration] = []
+        for migration in migrations {
+            let didApply = try await database.withTransaction { db -> Bool in
+                if database.backend == .postgres {
+                    try await db.raw("SELECT pg_advisory_xact_lock(7305146)").run()
+                }
+                let existing = try await db.raw(
+                    "SELECT version FROM keywarden_migrations WHERE version = \(bind: migration.version)"
+                ).first()
+                guard existing == nil else { return false }
+                for statement in migration.statements {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.raw(
+                    """
+                    INSERT INTO keywarden_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Int64(now.timeIntervalSince1970)))
+                    """
+                ).run()
+                return true
+            }
+            if didApply { applied.append(migration) }
+        }
+        return applied
+    }
+
+    private func ensureLedger() async throws {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                CREATE TABLE IF NOT EXISTS keywarden_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at BIGINT NOT NULL
+                )
+                """
+            ).run()
+        }
+    }
+
+    private func appliedVersions() async throws -> Set<Int> {
+        try await database.withConnection { db in
+            let rows = try await db.raw("SELECT version FROM keywarden_migrations").all()
+            return Set(try rows.map { try $0.decode(column: "version", as: Int.self) })
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import KeywardenCore
+import SQLKit
+
+/// Times are stored as whole Unix seconds in BIGINT columns, the same on both backends.
+extension Date {
+    var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+
+    init(unixSeconds: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(unixSeconds))
+    }
+}
+
+extension SQLRow {
+    func date(_ column: String) throws -> Date {
+        Date(unixSeconds: try decode(column: column, as: Int64.self))
+    }
+
+    func optionalDate(_ column: String) throws -> Date? {
+        try decode(column: column, as: Int64?.self).map(Date.init(unixSeconds:))
+    }
+
+    func string(_ column: String) throws -> String {
+        try decode(column: column, as: String.self)
+    }
+
+    func flag(_ column: String) throws -> Bool {
+        try decode(column: column, as: Int64.self) != 0
+    }
+
+    func user(prefix: String = "") throws -> User {
+        User(
+            id: UserID(unchecked: try string(prefix + "id")),
+            email: EmailAddress(stored: try string(prefix + "email")),
+            name: try string(prefix + "name"),
+            createdAt: try date(prefix + "created_at"))
+    }
+
+    func organization(prefix: String = "") throws -> Organization {
+        Organization(
+            id: OrganizationID(unchecked: try string(prefix + "id")),
+            name: try string(prefix + "name"),
+            isPersonal: try flag(prefix + "is_personal"),
+            createdAt: try date(prefix + "created_at"))
+    }
+
+    func project() throws -> Project {
+        Project(
+            id: ProjectID(unchecked: try string("id")),
+            organizationID: OrganizationID(unchecked: try string("organization_id")),
+            name: try string("name"),
+            isDefault: try flag("is_default"),
+            createdAt: try date("created_at"),
+            archivedAt: try optionalDate("archived_at"))
+    }
+
+    func role(_ column: String) throws -> OrganizationRole {
+        let raw = try string(column)
+        guard let role = OrganizationRole(rawValue: raw) else {
+            throw StorageError.corruptRow("unknown role '\(raw)' in \(column)")
+        }
+        return role
+    }
+}
+
+/// A stored row that does not decode into a domain value.
+public enum StorageError: Error, CustomStringConvertible {
+    case corruptRow(String)
+
+    public var description: String {
+        switch self {
+        case .corruptRow(let detail): "stored row does not decode: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import KeywardenCore
+import SQLKit
+
+/// Users, organizations and memberships in SQL.
+public struct SQLAccountRepository: AccountRepository {
+    let database: DatabaseClient
+
+    /// Creates the repository over a database.
+    public init(database: DatabaseClient) {
+        self.database = database
+    }
+
+    public func createAccount(_ account: NewAccount) async throws {
+        let user = account.user
+        let organization = account.organization
+        let project = account.defaultProject
+        do {
+            try await database.withTransaction { db in
+                try await db.raw(
+                    """
+                    INSERT INTO users (id, email, name, password_hash, created_at)
+                    VALUES (\(bind: user.id.rawValue), \(bind: user.email.value), \(bind: user.name),
+                            \(bind: account.passwordHash), \(bind: user.createdAt.unixSeconds))
+                    """
+                ).run()
+                try await db.raw(
+                    """
+                    INSERT INTO organizations (id, name, is_personal, created_at)
+                    VALUES (\(bind: organization.id.rawValue), \(bind: organization.name),
+                            \(bind: organization.isPersonal ? 1 : 0), \(bind: organization.createdAt.unixSeconds))
+                    """
+                ).run()
+                try await db.raw(
+                    """
+                    INSERT INTO organization_members (organization_id, user_id, role, added_at)
+                    VALUES (\(bind: organization.id.rawValue), \(bind: user.id.rawValue),
+                            \(bind: OrganizationRole.owner.rawValue), \(bind: user.createdAt.unixSeconds))
+                    """
+                ).run()
+                try await SQLProjectRepository.insert(project, into: db)
+            }
+        } catch {
+            // The unique index on email is the arbiter between racing sign-ups; report its
+            // refusal in domain terms whichever driver raised it.
+            if try await credentials(email: user.email) != nil {
+                throw DomainError(
+                    .conflict, code: "email_taken",
+                    message: "An account with this email address already exists. Sign in instead.",
+                    param: "email")
+            }
+            throw error
+        }
+    }
+
+    public func credentials(email: EmailAddress) async throws -> UserCredentials? {
+        try await database.withConnection { db in
+            guard
+                let row = try await db.raw(
+                    "SELECT id, email, name, password_hash, created_at FROM users WHERE email = \(bind: email.value)"
+                ).first()
+            else { return nil }
+            return UserCredentials(user: try row.user(), passwordHash: try row.string("password_hash"))
+        }
+    }
+
+    public func user(id: UserID) async throws -> User? {
+        try await database.withConnection { db in
+            try await db.raw("SELECT id, email, name, created_at FROM users WHERE id = \(bind: id.rawValue)")
+                .first()?.user()
+        }
+    }
+
+    public func memberships(of user: UserID) async throws -> [Membership] {
+        try await database.withConnection { db in
+            let rows = try await db.raw(
+                """
+                SELECT o.id, o.name, o.is_personal, o.created_at, m.role, m.added_at
+                FROM organization_members m JOIN organizations o ON o.id = m.organization_id
+                WHERE m.user_id = \(bind: user.rawValue)
+                ORDER BY m.added_at, o.id
+                """
+            ).all()
+            return try rows.map {
+                Membership(organization: try $0.organization(), role: try $0.role("role"), addedAt: try $0.date("added_at"))
+            }
+        }
+    }
+
+    public func members(of organization: OrganizationID) async throws -> [OrganizationMember] {
+        try await database.withConnection { db in
+            let rows = try await db.raw(
+                """
+                SELECT u.id, u.email, u.name, u.created_at, m.role, m.added_at
+                FROM organization_members m JOIN users u ON u.id = m.user_id
+                WHERE m.organization_id = \(bind: organization.rawValue)
+                ORDER BY m.added_at, u.id
+                """
+            ).all()
+            return try rows.map {
+                OrganizationMember(user: try $0.user(), role: try $0.role("role"), addedAt: try $0.date("added_at"))
+            }
+        }
+    }
+}

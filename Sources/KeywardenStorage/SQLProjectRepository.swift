@@ -1,0 +1,102 @@
+import Foundation
+import KeywardenCore
+import SQLKit
+
+/// Projects in SQL, always filtered by organization.
+public struct SQLProjectRepository: ProjectRepository {
+    let database: DatabaseClient
+
+    /// Creates the repository over a database.
+    public init(database: DatabaseClient) {
+        self.database = database
+    }
+
+    static let columns = "id, organization_id, name, is_default, created_at, archived_at"
+
+    static func insert(_ project: Project, into db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO projects (id, organization_id, name, is_default, created_at, archived_at)
+            VALUES (\(bind: project.id.rawValue), \(bind: project.organizationID.rawValue), \(bind: project.name),
+                    \(bind: project.isDefault ? 1 : 0), \(bind: project.createdAt.unixSeconds),
+                    \(bind: project.archivedAt?.unixSeconds))
+            """
+        ).run()
+    }
+
+    public func create(_ project: Project) async throws {
+        try await database.withConnection { db in try await Self.insert(project, into: db) }
+    }
+
+    public func project(_ id: ProjectID, in organization: OrganizationID) async throws -> Project? {
+        try await database.withConnection { db in
+            try await Self.find(id, in: organization, db: db)
+        }
+    }
+
+    static func find(_ id: ProjectID, in organization: OrganizationID, db: any SQLDatabase) async throws -> Project? {
+        try await db.raw(
+            """
+            SELECT \(unsafeRaw: columns) FROM projects
+            WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+            """
+        ).first()?.project()
+    }
+
+    public func list(
+        in organization: OrganizationID, after: ProjectID?, limit: Int, includeArchived: Bool
+    ) async throws -> Page<Project> {
+        try await database.withConnection { db in
+            // One statement for every case: without a cursor it starts before the first
+            // project, and archived projects pass the filter only when asked for.
+            let cursor = try await after.asyncMap { try await Self.find($0, in: organization, db: db) } ?? nil
+            let cursorTime = cursor?.createdAt.unixSeconds ?? Int64.min
+            let cursorID = cursor?.id.rawValue ?? ""
+            let rows = try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM projects
+                WHERE organization_id = \(bind: organization.rawValue)
+                  AND (\(bind: includeArchived ? 1 : 0) = 1 OR archived_at IS NULL)
+                  AND (created_at > \(bind: cursorTime) OR (created_at = \(bind: cursorTime) AND id > \(bind: cursorID)))
+                ORDER BY created_at, id
+                LIMIT \(literal: limit + 1)
+                """
+            ).all()
+            // The one extra row tells whether another page follows.
+            let projects = try rows.map { try $0.project() }
+            return Page(items: Array(projects.prefix(limit)), hasMore: projects.count > limit)
+        }
+    }
+
+    public func rename(_ id: ProjectID, in organization: OrganizationID, to name: String) async throws -> Project? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE projects SET name = \(bind: name)
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                """
+            ).run()
+            return try await Self.find(id, in: organization, db: db)
+        }
+    }
+
+    public func archive(_ id: ProjectID, in organization: OrganizationID, at date: Date) async throws -> Project? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE projects SET archived_at = \(bind: date.unixSeconds)
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                  AND archived_at IS NULL AND is_default = 0
+                """
+            ).run()
+            return try await Self.find(id, in: organization, db: db)
+        }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

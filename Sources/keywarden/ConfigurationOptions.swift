@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import KeywardenServer
+import Logging
+
+/// The flags every command that reads the configuration shares.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(help: "A JSON file of settings (keys as in the README). Env: KEYWARDEN_CONFIG.")
+    var config: String?
+
+    @Option(help: "Directory for the SQLite file and the generated development secret. Env: KEYWARDEN_DATA_DIR. Default: ./.keywarden.")
+    var dataDir: String?
+
+    @Option(help: "postgres://USER:PASSWORD@HOST:PORT/DB, sqlite:PATH or sqlite::memory:. Env: KEYWARDEN_DATABASE_URL. Default: SQLite file in the data directory.")
+    var databaseURL: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. Env: KEYWARDEN_LOG_LEVEL. Default: info.")
+    var logLevel: String?
+
+    /// The flags given, by config key.
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
+        flags["config"] = config
+        flags["data_dir"] = dataDir
+        flags["database_url"] = databaseURL
+        flags["log_level"] = logLevel
+        return flags
+    }
+
+    /// Loads the configuration with extra flags, and starts logging at its level.
+    func load(extraFlags: [String: String] = [:]) throws -> (KeywardenConfiguration, Logger) {
+        let configuration: KeywardenConfiguration
+        do {
+            configuration = try ConfigurationLoader(flags: flags.merging(extraFlags) { $1 }).load()
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return (configuration, Logger(label: "keywarden"))
+    }
+}
