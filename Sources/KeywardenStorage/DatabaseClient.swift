@@ -64,12 +64,15 @@ public final class DatabaseClient: Sendable {
 
     /// Connects to PostgreSQL at a `postgres://` URL.
     ///
-    /// - Parameter searchPath: schemas to search, for tests that isolate themselves in a schema.
+    /// Besides the driver's own query parameters (`sslmode`), the URL may carry
+    /// `search_path=SCHEMA[,SCHEMA...]` to keep Keywarden's tables in their own schema.
     public static func postgres(
-        url: String, searchPath: [String]? = nil, maxConnectionsPerEventLoop: Int = 4, logger: Logger
+        url: String, maxConnectionsPerEventLoop: Int = 4, logger: Logger
     ) throws -> DatabaseClient {
         var configuration = try SQLPostgresConfiguration(url: url)
-        configuration.searchPath = searchPath
+        if let searchPath = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "search_path" })?.value {
+            configuration.searchPath = searchPath.split(separator: ",").map(String.init)
+        }
         let pool = EventLoopGroupConnectionPool(
             source: PostgresConnectionSource(sqlConfiguration: configuration),
             maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,

@@ -10,6 +10,13 @@ public struct Migration: Sendable {
     public var name: String
     /// The statements, run in one transaction. The same text runs on SQLite and PostgreSQL.
     public var statements: [String]
+
+    /// Creates a step.
+    public init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
 }
 
 extension Migration {
