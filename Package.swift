@@ -86,7 +86,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardenStorageTests",
-            dependencies: ["KeywardenCore", "KeywardenStorage"]
+            dependencies: [
+                "KeywardenCore",
+                "KeywardenStorage",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
         ),
         .testTarget(
             name: "KeywardenServerTests",
@@ -94,6 +98,7 @@ let package = Package(
                 "KeywardenServer",
                 "KeywardenStorage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
     ],

@@ -1,0 +1,71 @@
+import Foundation
+import KeywardenServer
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    func writeConfigFile(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keywarden-config-\(UUID().uuidString).json").path
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func defaultsApplyWhenNothingIsSet() throws {
+        let configuration = try ConfigurationLoader(flags: [:], environment: [:]).load()
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.dataDirectory == "./.keywarden")
+        #expect(configuration.bcryptCost == 12)
+        #expect(try configuration.database == .sqliteFile(URL(fileURLWithPath: "./.keywarden/keywarden.sqlite").path))
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults() throws {
+        let file = try writeConfigFile(#"{"port": 9001, "host": "0.0.0.0", "log_level": "debug", "bcrypt_cost": 10}"#)
+        let configuration = try ConfigurationLoader(
+            flags: ["port": "9003", "config": file],
+            environment: ["KEYWARDEN_PORT": "9002", "KEYWARDEN_HOST": "::1"]
+        ).load()
+        #expect(configuration.port == 9003)
+        #expect(configuration.host == "::1")
+        #expect(configuration.logLevel == "debug")
+        #expect(configuration.bcryptCost == 10)
+        #expect(configuration.sessionLifetime == KeywardenConfiguration().sessionLifetime)
+    }
+
+    @Test func configFileCanBeNamedByTheEnvironmentAndHoldBooleans() throws {
+        let file = try writeConfigFile(#"{"migrate": true, "database_url": "postgres://u:p@localhost/db"}"#)
+        let configuration = try ConfigurationLoader(environment: ["KEYWARDEN_CONFIG": file]).load()
+        #expect(configuration.migrateOnStart)
+        #expect(try configuration.database == .postgres("postgres://u:p@localhost/db"))
+    }
+
+    @Test(arguments: [
+        ("port", "http"), ("port", "70000"), ("bcrypt_cost", "3"), ("log_level", "loud"), ("migrate", "perhaps"),
+        ("database_url", "mysql://localhost/db"), ("secret", "too-short"), ("session_lifetime", "-5"),
+    ])
+    func unreadableValuesAreRefusedNamingTheSetting(_ key: String, _ value: String) throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(flags: [:], environment: [ConfigurationLoader.environmentName(key): value]).load()
+        }
+        #expect(error?.key == key)
+    }
+
+    @Test func unknownConfigFileKeysAreRefused() throws {
+        let file = try writeConfigFile(#"{"prot": 80}"#)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(flags: ["config": file], environment: [:]).load()
+        }
+        #expect(error?.key == "prot")
+    }
+
+    @Test(arguments: [
+        ("sqlite::memory:", DatabaseLocation.sqliteMemory),
+        ("sqlite:/var/lib/kw.sqlite", .sqliteFile("/var/lib/kw.sqlite")),
+        ("sqlite:///var/lib/kw.sqlite", .sqliteFile("/var/lib/kw.sqlite")),
+        ("postgresql://u@h/db", .postgres("postgresql://u@h/db")),
+    ])
+    func databaseURLSelectsTheBackend(_ url: String, _ expected: DatabaseLocation) throws {
+        #expect(try DatabaseLocation(url: url) == expected)
+    }
+}

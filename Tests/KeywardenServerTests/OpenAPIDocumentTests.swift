@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import KeywardenServer
+import Testing
+
+@Suite("openapi.yaml")
+struct OpenAPIDocumentTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `(METHOD, path)` for every operation in the document's `paths`.
+    static func operations(in document: String) -> Set<String> {
+        var operations: Set<String> = []
+        var inPaths = false
+        var currentPath: String?
+        let methods: Set<String> = ["get", "post", "put", "patch", "delete", "head", "options"]
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" ") && !line.isEmpty {
+                inPaths = line.hasPrefix("paths:")
+                continue
+            }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                currentPath = String(line.dropFirst(2).dropLast())
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), let currentPath {
+                let key = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if line.hasSuffix(":"), methods.contains(String(key)) {
+                    operations.insert("\(key.uppercased()) \(currentPath)")
+                }
+            }
+        }
+        return operations
+    }
+
+    @Test func documentDescribesEveryRouteAndNoOthers() async throws {
+        try await withServices { services in
+            let (_, catalog) = buildRouter(services: services)
+            let routes = Set(catalog.routes.map { "\($0.method.rawValue) \($0.path)" })
+            let document = try String(
+                contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+            let documented = Self.operations(in: document)
+            #expect(routes.subtracting(documented).isEmpty, "routes missing from openapi.yaml")
+            #expect(documented.subtracting(routes).isEmpty, "openapi.yaml describes routes that do not exist")
+            #expect(routes.count > 10)
+        }
+    }
+
+    @Test func servedDocumentIsTheRepositorysOpenAPIFile() async throws {
+        let file = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        #expect(OpenAPIDocument.text == file)
+        try await withApp { api, _ in
+            let response = try await api.request(.get, "/openapi.yaml")
+            #expect(response.status == .ok)
+            #expect(String(decoding: response.body, as: UTF8.self) == file)
+        }
+    }
+
+    @Test func everyErrorCodeTheServerDefinesIsDocumented() throws {
+        let document = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let sources = Self.repositoryRoot.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
+        let pattern = try Regex(#"code: "([a-z_]+)""#)
+        var codes: Set<String> = []
+        for file in files {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                if let code = match.output[1].substring { codes.insert(String(code)) }
+            }
+        }
+        #expect(codes.count > 10)
+        let undocumented = codes.filter { !document.contains($0) }.sorted()
+        #expect(undocumented.isEmpty, "error codes missing from openapi.yaml: \(undocumented)")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import HTTPTypes
+import KeywardenCore
+import KeywardenServer
+import KeywardenStorage
+import Testing
+
+@Suite("Organization and projects API")
+struct OrganizationAPITests {
+    @Test func organizationShowsItselfWithTheCallersRole() async throws {
+        try await withApp { api, _ in
+            let signUp = try await api.signUp()
+            let token = try #require(signUp.string("session_token"))
+            let organization = try await api.request(.get, "/v1/organization", token: token)
+            #expect(organization.status == .ok)
+            #expect(organization.string("object") == "organization")
+            #expect(organization.string("id") == signUp.string("organization.id"))
+            #expect(organization.string("role") == "owner")
+        }
+    }
+
+    @Test func organizationHeaderSelectsAMembershipAndOtherOrganizationsAreNotFound() async throws {
+        try await withApp { api, _ in
+            let ada = try await api.signUp("ada@example.com")
+            let grace = try await api.signUp("grace@example.com")
+            let token = try #require(ada.string("session_token"))
+            let own = try #require(ada.string("organization.id"))
+            var headers = HTTPFields()
+            headers[.init("Keywarden-Organization")!] = own
+            let selected = try await api.request(.get, "/v1/organization", token: token, headers: headers)
+            #expect(selected.string("id") == own)
+
+            for foreign in [try #require(grace.string("organization.id")), "org_doesnotexist"] {
+                headers[.init("Keywarden-Organization")!] = foreign
+                let refused = try await api.request(.get, "/v1/organization/projects", token: token, headers: headers)
+                #expect(refused.status == .notFound)
+                #expect(refused.string("error.code") == "organization_not_found")
+            }
+        }
+    }
+
+    @Test func usersListsMembersWithTheirRoles() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let users = try await api.request(.get, "/v1/organization/users", token: token)
+            #expect(users.status == .ok)
+            #expect(users.string("object") == "list")
+            let data = try #require(users.value("data") as? [[String: Any]])
+            #expect(data.count == 1)
+            #expect(data.first?["object"] as? String == "organization.user")
+            #expect(data.first?["email"] as? String == "ada@example.com")
+            #expect(data.first?["role"] as? String == "owner")
+            #expect(users.value("has_more") as? Bool == false)
+        }
+    }
+
+    @Test func projectCanBeCreatedRetrievedRenamedAndArchived() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let created = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":"  Search  "}"#)
+            #expect(created.status == .created)
+            #expect(created.string("object") == "organization.project")
+            #expect(created.string("name") == "Search")
+            #expect(created.string("status") == "active")
+            #expect(created.json["archived_at"] is NSNull)
+            let id = try #require(created.string("id"))
+
+            let fetched = try await api.request(.get, "/v1/organization/projects/\(id)", token: token)
+            #expect(fetched.body == created.body)
+
+            let renamed = try await api.request(
+                .post, "/v1/organization/projects/\(id)", token: token, json: #"{"name":"Search v2"}"#)
+            #expect(renamed.status == .ok)
+            #expect(renamed.string("name") == "Search v2")
+
+            let archived = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
+            #expect(archived.status == .ok)
+            #expect(archived.string("status") == "archived")
+            #expect(archived.value("archived_at") is Int)
+
+            let active = try await api.request(.get, "/v1/organization/projects", token: token)
+            let activeIDs = (active.value("data") as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(activeIDs?.contains(id) == false)
+            let all = try await api.request(.get, "/v1/organization/projects?include_archived=true", token: token)
+            let allIDs = (all.value("data") as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(allIDs?.contains(id) == true)
+
+            let renameArchived = try await api.request(
+                .post, "/v1/organization/projects/\(id)", token: token, json: #"{"name":"Again"}"#)
+            #expect(renameArchived.status == .badRequest)
+            #expect(renameArchived.string("error.code") == "project_archived")
+        }
+    }
+
+    @Test func defaultProjectCannotBeArchived() async throws {
+        try await withApp { api, _ in
+            let signUp = try await api.signUp()
+            let token = try #require(signUp.string("session_token"))
+            let id = try #require(signUp.string("default_project.id"))
+            let response = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.code") == "cannot_archive_default_project")
+            let still = try await api.request(.get, "/v1/organization/projects/\(id)", token: token)
+            #expect(still.string("status") == "active")
+        }
+    }
+
+    @Test func projectListPagesWithLimitAndAfter() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            for name in ["One", "Two", "Three"] {
+                _ = try await api.request(.post, "/v1/organization/projects", token: token, json: #"{"name":"\#(name)"}"#)
+            }
+            var seen: [String] = []
+            var after: String?
+            var pages = 0
+            repeat {
+                let query = "/v1/organization/projects?limit=2" + (after.map { "&after=\($0)" } ?? "")
+                let page = try await api.request(.get, query, token: token)
+                #expect(page.status == .ok)
+                let ids = (page.value("data") as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                #expect(page.string("first_id") == ids.first)
+                #expect(page.string("last_id") == ids.last)
+                seen += ids
+                after = page.value("has_more") as? Bool == true ? ids.last : nil
+                pages += 1
+            } while after != nil && pages < 10
+            #expect(pages == 2)
+            #expect(seen.count == 4)
+            #expect(Set(seen).count == 4)
+        }
+    }
+
+    @Test(arguments: ["limit=0", "limit=101", "limit=ten", "after=proj_unknown", "include_archived=maybe"])
+    func badListParametersAreRefusedNamingTheParameter(_ query: String) async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let response = try await api.request(.get, "/v1/organization/projects?\(query)", token: token)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.param") == String(query.prefix { $0 != "=" }))
+        }
+    }
+
+    @Test func projectOfAnotherOrganizationIsNotFound() async throws {
+        try await withApp { api, _ in
+            let ada = try await api.token("ada@example.com")
+            let grace = try await api.token("grace@example.com")
+            let created = try await api.request(
+                .post, "/v1/organization/projects", token: grace, json: #"{"name":"Private"}"#)
+            let id = try #require(created.string("id"))
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/v1/organization/projects/\(id)"),
+                (.post, "/v1/organization/projects/\(id)/archive"),
+            ] {
+                let response = try await api.request(method, path, token: ada)
+                #expect(response.status == .notFound)
+                #expect(response.string("error.code") == "project_not_found")
+            }
+            let stillActive = try await api.request(.get, "/v1/organization/projects/\(id)", token: grace)
+            #expect(stillActive.string("status") == "active")
+        }
+    }
+
+    @Test func readersCanReadButNotChange() async throws {
+        try await withApp { api, services in
+            let owner = try await api.signUp("ada@example.com")
+            let organization = try #require(owner.string("organization.id"))
+            let reader = try await api.signUp("grace@example.com")
+            let readerID = try #require(reader.string("user.id"))
+            let readerToken = try #require(reader.string("session_token"))
+            try await services.database.withConnection { db in
+                try await db.raw(
+                    """
+                    INSERT INTO organization_members (organization_id, user_id, role, added_at)
+                    VALUES (\(bind: organization), \(bind: readerID), 'reader', 1)
+                    """
+                ).run()
+            }
+            var headers = HTTPFields()
+            headers[.init("Keywarden-Organization")!] = organization
+            let org = try await api.request(.get, "/v1/organization", token: readerToken, headers: headers)
+            #expect(org.string("role") == "reader")
+            let list = try await api.request(.get, "/v1/organization/projects", token: readerToken, headers: headers)
+            #expect(list.status == .ok)
+
+            let create = try await api.request(
+                .post, "/v1/organization/projects", token: readerToken, json: #"{"name":"Nope"}"#, headers: headers)
+            #expect(create.status == .forbidden)
+            #expect(create.string("error.code") == "insufficient_permissions")
+            let defaultProject = try #require(owner.string("default_project.id"))
+            let rename = try await api.request(
+                .post, "/v1/organization/projects/\(defaultProject)", token: readerToken, json: #"{"name":"Nope"}"#,
+                headers: headers)
+            #expect(rename.status == .forbidden)
+            let after = try await api.request(.get, "/v1/organization/projects", token: readerToken, headers: headers)
+            #expect((after.value("data") as? [Any])?.count == 1)
+        }
+    }
+}
