@@ -40,7 +40,8 @@ public struct AuthController: Sendable {
         }
     }
 
-    @Sendable func signUp(_ request: Request, context: KeywardenRequestContext) async throws -> Created<SignUpResponse> {
+    @Sendable func signUp(_ request: Request, context: KeywardenRequestContext) async throws -> Created<SignUpResponse>
+    {
         let body = try await request.decodeBody(SignUpBody.self, context: context)
         let result = try await accounts.signUp(email: body.email, password: body.password, name: body.name)
         context.logger.info("account created", metadata: ["user_id": .string(result.user.id.rawValue)])

@@ -29,7 +29,9 @@ public struct OrganizationController: Sendable {
         OrganizationObject(context.membership.organization, role: context.membership.role)
     }
 
-    @Sendable func users(_ request: Request, context: OrganizationContext) async throws
+    @Sendable func users(
+        _ request: Request, context: OrganizationContext
+    ) async throws
         -> ListObject<OrganizationUserObject>
     {
         let limit = try request.integerQuery("limit") ?? 20
@@ -47,7 +49,9 @@ public struct OrganizationController: Sendable {
             members.prefix(limit).map(OrganizationUserObject.init), id: \.id, hasMore: members.count > limit)
     }
 
-    @Sendable func listProjects(_ request: Request, context: OrganizationContext) async throws
+    @Sendable func listProjects(
+        _ request: Request, context: OrganizationContext
+    ) async throws
         -> ListObject<ProjectObject>
     {
         let page = try await projects.list(
@@ -61,7 +65,9 @@ public struct OrganizationController: Sendable {
         let name: String
     }
 
-    @Sendable func createProject(_ request: Request, context: OrganizationContext) async throws
+    @Sendable func createProject(
+        _ request: Request, context: OrganizationContext
+    ) async throws
         -> Created<ProjectObject>
     {
         let body = try await request.decodeBody(ProjectBody.self, context: context)

@@ -75,4 +75,3 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         ).response()
     }
 }
-

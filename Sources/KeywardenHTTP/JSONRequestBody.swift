@@ -15,7 +15,8 @@ public protocol JSONRequestBody: Decodable, Sendable {
 extension Request {
     /// Reads and decodes a JSON object body, refusing in the error envelope, with `param`
     /// naming the field, anything that is not exactly a valid body.
-    public func decodeBody<Body: JSONRequestBody>(_ type: Body.Type, context: some RequestContext) async throws -> Body {
+    public func decodeBody<Body: JSONRequestBody>(_ type: Body.Type, context: some RequestContext) async throws -> Body
+    {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         return try BodyDecoder.decode(Body.self, from: Data(buffer: buffer))
     }

@@ -102,7 +102,9 @@ public func openDatabase(configuration: KeywardenConfiguration, logger: Logger) 
 }
 
 /// Builds the whole server from its configuration.
-public func buildApplication(configuration: KeywardenConfiguration, logger: Logger) async throws
+public func buildApplication(
+    configuration: KeywardenConfiguration, logger: Logger
+) async throws
     -> some ApplicationProtocol
 {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)

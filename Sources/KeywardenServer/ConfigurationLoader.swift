@@ -77,10 +77,14 @@ public struct ConfigurationLoader: Sendable {
         if let lifetime = try integer(value("session_lifetime"), key: "session_lifetime", in: 60...(365 * day)) {
             configuration.sessionLifetime = lifetime
         }
-        if let limit = try integer(value("login_attempts_per_account"), key: "login_attempts_per_account", in: 1...10000) {
+        if let limit = try integer(
+            value("login_attempts_per_account"), key: "login_attempts_per_account", in: 1...10000)
+        {
             configuration.loginAttemptsPerAccount = limit
         }
-        if let limit = try integer(value("login_attempts_per_address"), key: "login_attempts_per_address", in: 1...100000) {
+        if let limit = try integer(
+            value("login_attempts_per_address"), key: "login_attempts_per_address", in: 1...100000)
+        {
             configuration.loginAttemptsPerAddress = limit
         }
         return configuration
@@ -127,7 +131,8 @@ public struct ConfigurationLoader: Sendable {
     private func integer(_ raw: String?, key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let raw else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            throw ConfigurationError(key: key, message: "expected an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(
+                key: key, message: "expected an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }

@@ -11,7 +11,8 @@ public enum ServerSecret {
         if case .postgres = try configuration.database {
             throw ConfigurationError(
                 key: "secret",
-                message: "set KEYWARDEN_SECRET (32+ random characters, the same on every instance) when using PostgreSQL")
+                message:
+                    "set KEYWARDEN_SECRET (32+ random characters, the same on every instance) when using PostgreSQL")
         }
         let file = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("secret")
         if let stored = try? String(contentsOf: file, encoding: .utf8) {

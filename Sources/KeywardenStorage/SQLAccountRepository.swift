@@ -82,7 +82,8 @@ public struct SQLAccountRepository: AccountRepository {
                 """
             ).all()
             return try rows.map {
-                Membership(organization: try $0.organization(), role: try $0.role("role"), addedAt: try $0.date("added_at"))
+                Membership(
+                    organization: try $0.organization(), role: try $0.role("role"), addedAt: try $0.date("added_at"))
             }
         }
     }

@@ -8,10 +8,16 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "A JSON file of settings (keys as in the README). Env: KEYWARDEN_CONFIG.")
     var config: String?
 
-    @Option(help: "Directory for the SQLite file and the generated development secret. Env: KEYWARDEN_DATA_DIR. Default: ./.keywarden.")
+    @Option(
+        help:
+            "Directory for the SQLite file and the generated development secret. Env: KEYWARDEN_DATA_DIR. Default: ./.keywarden."
+    )
     var dataDir: String?
 
-    @Option(help: "postgres://USER:PASSWORD@HOST:PORT/DB, sqlite:PATH or sqlite::memory:. Env: KEYWARDEN_DATABASE_URL. Default: SQLite file in the data directory.")
+    @Option(
+        help:
+            "postgres://USER:PASSWORD@HOST:PORT/DB, sqlite:PATH or sqlite::memory:. Env: KEYWARDEN_DATABASE_URL. Default: SQLite file in the data directory."
+    )
     var databaseURL: String?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. Env: KEYWARDEN_LOG_LEVEL. Default: info.")

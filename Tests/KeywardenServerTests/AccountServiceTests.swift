@@ -19,89 +19,97 @@ final class ManualClock: Sendable {
 struct AccountServiceTests {
     @Test func failedLoginsAreThrottledPerClientAddressAcrossEmails() async throws {
         try await withServices(configure: { $0.loginAttemptsPerAddress = 2 }) { services in
-        let accounts = services.accounts
-        for email in ["one@example.com", "two@example.com"] {
-            await #expect(throws: DomainError.self) {
-                try await accounts.logIn(email: email, password: "whatever123", clientAddress: "203.0.113.7")
+            let accounts = services.accounts
+            for email in ["one@example.com", "two@example.com"] {
+                await #expect(throws: DomainError.self) {
+                    try await accounts.logIn(email: email, password: "whatever123", clientAddress: "203.0.113.7")
+                }
             }
-        }
-        let error = await #expect(throws: DomainError.self) {
-            try await accounts.logIn(email: "three@example.com", password: "whatever123", clientAddress: "203.0.113.7")
-        }
-        #expect(error?.code == "too_many_login_attempts")
-        #expect(error?.retryAfterSeconds != nil)
-        // Another address is not affected.
-        let other = await #expect(throws: DomainError.self) {
-            try await accounts.logIn(email: "three@example.com", password: "whatever123", clientAddress: "198.51.100.1")
-        }
-        #expect(other?.code == "invalid_credentials")
+            let error = await #expect(throws: DomainError.self) {
+                try await accounts.logIn(
+                    email: "three@example.com", password: "whatever123", clientAddress: "203.0.113.7")
+            }
+            #expect(error?.code == "too_many_login_attempts")
+            #expect(error?.retryAfterSeconds != nil)
+            // Another address is not affected.
+            let other = await #expect(throws: DomainError.self) {
+                try await accounts.logIn(
+                    email: "three@example.com", password: "whatever123", clientAddress: "198.51.100.1")
+            }
+            #expect(other?.code == "invalid_credentials")
         }
     }
 
     @Test func throttleLiftsWhenItsWindowEnds() async throws {
         let time = ManualClock()
         try await withServices(clock: time.clock, configure: { $0.loginAttemptsPerAccount = 1 }) { services in
-        _ = try await services.accounts.signUp(email: "ada@example.com", password: "correct horse battery", name: nil)
-        await #expect(throws: DomainError.self) {
-            try await services.accounts.logIn(email: "ada@example.com", password: "wrong password", clientAddress: nil)
-        }
-        let throttled = await #expect(throws: DomainError.self) {
-            try await services.accounts.logIn(email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
-        }
-        #expect(throttled?.code == "too_many_login_attempts")
-        time.advance(by: 901)
-        let (user, _) = try await services.accounts.logIn(
-            email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
-        #expect(user.email.value == "ada@example.com")
+            _ = try await services.accounts.signUp(
+                email: "ada@example.com", password: "correct horse battery", name: nil)
+            await #expect(throws: DomainError.self) {
+                try await services.accounts.logIn(
+                    email: "ada@example.com", password: "wrong password", clientAddress: nil)
+            }
+            let throttled = await #expect(throws: DomainError.self) {
+                try await services.accounts.logIn(
+                    email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
+            }
+            #expect(throttled?.code == "too_many_login_attempts")
+            time.advance(by: 901)
+            let (user, _) = try await services.accounts.logIn(
+                email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
+            #expect(user.email.value == "ada@example.com")
         }
     }
 
     @Test func sessionUnusedForTheIdleTimeoutEnds() async throws {
         let time = ManualClock()
         try await withServices(clock: time.clock, configure: { $0.sessionIdleTimeout = 3600 }) { services in
-        let token = try await services.accounts.signUp(
-            email: "ada@example.com", password: "correct horse battery", name: "Ada"
-        ).token
-        time.advance(by: 3000)
-        let active = try await services.accounts.authenticate(token: token.value)
-        #expect(active != nil)
-        // Use at 3000 s moved the idle deadline to 6600 s.
-        time.advance(by: 3000)
-        let stillActive = try await services.accounts.authenticate(token: token.value)
-        #expect(stillActive != nil)
-        time.advance(by: 3601)
-        let idle = try await services.accounts.authenticate(token: token.value)
-        #expect(idle == nil)
+            let token = try await services.accounts.signUp(
+                email: "ada@example.com", password: "correct horse battery", name: "Ada"
+            ).token
+            time.advance(by: 3000)
+            let active = try await services.accounts.authenticate(token: token.value)
+            #expect(active != nil)
+            // Use at 3000 s moved the idle deadline to 6600 s.
+            time.advance(by: 3000)
+            let stillActive = try await services.accounts.authenticate(token: token.value)
+            #expect(stillActive != nil)
+            time.advance(by: 3601)
+            let idle = try await services.accounts.authenticate(token: token.value)
+            #expect(idle == nil)
         }
     }
 
     @Test func sessionEndsAtItsLifetimeHoweverActive() async throws {
         let time = ManualClock()
-        try await withServices(clock: time.clock, configure: {
-            $0.sessionIdleTimeout = 3600
-            $0.sessionLifetime = 7200
-        }) { services in
-        let token = try await services.accounts.signUp(
-            email: "ada@example.com", password: "correct horse battery", name: nil
-        ).token
-        for _ in 0..<3 {
-            time.advance(by: 2000)
-            _ = try await services.accounts.authenticate(token: token.value)
-        }
-        time.advance(by: 1300)
-        let expired = try await services.accounts.authenticate(token: token.value)
-        #expect(expired == nil)
+        try await withServices(
+            clock: time.clock,
+            configure: {
+                $0.sessionIdleTimeout = 3600
+                $0.sessionLifetime = 7200
+            }
+        ) { services in
+            let token = try await services.accounts.signUp(
+                email: "ada@example.com", password: "correct horse battery", name: nil
+            ).token
+            for _ in 0..<3 {
+                time.advance(by: 2000)
+                _ = try await services.accounts.authenticate(token: token.value)
+            }
+            time.advance(by: 1300)
+            let expired = try await services.accounts.authenticate(token: token.value)
+            #expect(expired == nil)
         }
     }
 
     @Test func passwordsBeyondBcryptsSeventyTwoBytesStillCount() async throws {
         try await withServices { services in
-        let long = String(repeating: "a", count: 100)
-        _ = try await services.accounts.signUp(email: "ada@example.com", password: long + "1", name: nil)
-        let error = await #expect(throws: DomainError.self) {
-            try await services.accounts.logIn(email: "ada@example.com", password: long + "2", clientAddress: nil)
-        }
-        #expect(error?.code == "invalid_credentials")
+            let long = String(repeating: "a", count: 100)
+            _ = try await services.accounts.signUp(email: "ada@example.com", password: long + "1", name: nil)
+            let error = await #expect(throws: DomainError.self) {
+                try await services.accounts.logIn(email: "ada@example.com", password: long + "2", clientAddress: nil)
+            }
+            #expect(error?.code == "invalid_credentials")
         }
     }
 }

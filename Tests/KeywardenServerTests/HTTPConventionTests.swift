@@ -50,12 +50,16 @@ struct HTTPConventionTests {
     static let malformedSignUps: [MalformedCase] = [
         .init(name: "empty body", body: [], code: "invalid_json", param: nil),
         .init(name: "not JSON", body: Array("email=ada".utf8), code: "invalid_json", param: nil),
-        .init(name: "truncated JSON", body: Array(#"{"email":"ada@example.com""#.utf8), code: "invalid_json", param: nil),
         .init(
-            name: "invalid UTF-8", body: Array(#"{"email":"ada@example.com","password":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
+            name: "truncated JSON", body: Array(#"{"email":"ada@example.com""#.utf8), code: "invalid_json", param: nil),
+        .init(
+            name: "invalid UTF-8",
+            body: Array(#"{"email":"ada@example.com","password":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
             code: "invalid_json", param: nil),
         .init(name: "array", body: Array("[1,2]".utf8), code: "invalid_json", param: nil),
-        .init(name: "missing password", body: Array(#"{"email":"ada@example.com"}"#.utf8), code: "missing_required_parameter", param: "password"),
+        .init(
+            name: "missing password", body: Array(#"{"email":"ada@example.com"}"#.utf8),
+            code: "missing_required_parameter", param: "password"),
         .init(
             name: "number for email", body: Array(#"{"email":5,"password":"correct horse battery"}"#.utf8),
             code: "invalid_type", param: "email"),
@@ -76,7 +80,9 @@ struct HTTPConventionTests {
             code: "invalid_value", param: "name"),
         .init(
             name: "long name",
-            body: Array(#"{"email":"ada@example.com","password":"correct horse battery","name":"\#(String(repeating: "n", count: 300))"}"#.utf8),
+            body: Array(
+                #"{"email":"ada@example.com","password":"correct horse battery","name":"\#(String(repeating: "n", count: 300))"}"#
+                    .utf8),
             code: "invalid_value", param: "name"),
         .init(
             name: "long password",
@@ -84,7 +90,9 @@ struct HTTPConventionTests {
             code: "invalid_value", param: "password"),
         .init(
             name: "long email",
-            body: Array(#"{"email":"\#(String(repeating: "e", count: 300))@example.com","password":"correct horse battery"}"#.utf8),
+            body: Array(
+                #"{"email":"\#(String(repeating: "e", count: 300))@example.com","password":"correct horse battery"}"#
+                    .utf8),
             code: "invalid_email", param: "email"),
     ]
 
@@ -116,10 +124,12 @@ struct HTTPConventionTests {
     @Test func wrongTypeInProjectBodyNamesTheField() async throws {
         try await withApp { api, _ in
             let token = try await api.token()
-            let response = try await api.request(.post, "/v1/organization/projects", token: token, json: #"{"name":42}"#)
+            let response = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":42}"#)
             #expect(response.status == .badRequest)
             #expect(response.string("error.param") == "name")
-            let empty = try await api.request(.post, "/v1/organization/projects", token: token, json: #"{"name":"   "}"#)
+            let empty = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":"   "}"#)
             #expect(empty.string("error.code") == "missing_required_parameter")
         }
     }

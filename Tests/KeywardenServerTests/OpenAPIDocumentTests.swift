@@ -56,9 +56,11 @@ struct OpenAPIDocumentTests {
     }
 
     @Test func everyErrorCodeTheServerDefinesIsDocumented() throws {
-        let document = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let document = try String(
+            contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         let sources = Self.repositoryRoot.appendingPathComponent("Sources")
-        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
         let pattern = try Regex(#"code: "([a-z_]+)""#)
         var codes: Set<String> = []

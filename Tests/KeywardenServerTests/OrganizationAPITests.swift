@@ -110,7 +110,8 @@ struct OrganizationAPITests {
         try await withApp { api, _ in
             let token = try await api.token()
             for name in ["One", "Two", "Three"] {
-                _ = try await api.request(.post, "/v1/organization/projects", token: token, json: #"{"name":"\#(name)"}"#)
+                _ = try await api.request(
+                    .post, "/v1/organization/projects", token: token, json: #"{"name":"\#(name)"}"#)
             }
             var seen: [String] = []
             var after: String?

@@ -110,7 +110,9 @@ struct TestAPI: Sendable {
 
     /// Signs up and returns the session token.
     @discardableResult
-    func signUp(_ email: String = "ada@example.com", password: String = "correct horse battery") async throws
+    func signUp(
+        _ email: String = "ada@example.com", password: String = "correct horse battery"
+    ) async throws
         -> TestResponse
     {
         try await request(.post, "/v1/auth/signup", json: #"{"email":"\#(email)","password":"\#(password)"}"#)

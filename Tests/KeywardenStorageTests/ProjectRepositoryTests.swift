@@ -78,12 +78,15 @@ struct ProjectRepositoryTests {
             let (account, projects) = try await seed(database, count: 2)
             let repository = SQLProjectRepository(database: database)
             let archived = try #require(
-                try await repository.archive(projects[1].id, in: account.organization.id, at: epoch.addingTimeInterval(99)))
+                try await repository.archive(
+                    projects[1].id, in: account.organization.id, at: epoch.addingTimeInterval(99)))
             #expect(archived.archivedAt == epoch.addingTimeInterval(99))
 
-            let active = try await repository.list(in: account.organization.id, after: nil, limit: 10, includeArchived: false)
+            let active = try await repository.list(
+                in: account.organization.id, after: nil, limit: 10, includeArchived: false)
             #expect(active.items.map(\.id) == [projects[0].id, projects[2].id])
-            let all = try await repository.list(in: account.organization.id, after: nil, limit: 10, includeArchived: true)
+            let all = try await repository.list(
+                in: account.organization.id, after: nil, limit: 10, includeArchived: true)
             #expect(all.items.map(\.id) == projects.map(\.id))
         }
     }

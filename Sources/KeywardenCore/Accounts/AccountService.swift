@@ -76,7 +76,9 @@ public struct AccountService: Sendable {
 
     /// Creates a user, their personal organization with them as owner, its default project,
     /// and a session.
-    public func signUp(email rawEmail: String, password: String, name rawName: String?) async throws
+    public func signUp(
+        email rawEmail: String, password: String, name rawName: String?
+    ) async throws
         -> SignUpResult
     {
         let email = try EmailAddress(normalizing: rawEmail)
@@ -96,7 +98,9 @@ public struct AccountService: Sendable {
     }
 
     /// Signs a user in, or throws the one `invalid_credentials` refusal whatever was wrong.
-    public func logIn(email rawEmail: String, password: String, clientAddress: String?) async throws
+    public func logIn(
+        email rawEmail: String, password: String, clientAddress: String?
+    ) async throws
         -> (User, SessionToken)
     {
         let now = clock.now()

@@ -64,7 +64,8 @@ extension DomainError {
     /// The caller presented no credentials or credentials that are not valid.
     public static let unauthenticated = DomainError(
         .unauthenticated, code: "unauthenticated",
-        message: "You must be signed in: send 'Authorization: Bearer sess_...' with a session token from /v1/auth/login."
+        message:
+            "You must be signed in: send 'Authorization: Bearer sess_...' with a session token from /v1/auth/login."
     )
 
     /// The caller is signed in but their role does not allow the action.
