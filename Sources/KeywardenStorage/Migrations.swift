@@ -9,6 +9,7 @@ public struct Migration: Sendable {
     /// A short description.
     public var name: String
     /// The statements, run in one transaction. The same text runs on SQLite and PostgreSQL.
+    /// Times are BIGINT Unix milliseconds; flags are BIGINT 0 or 1.
     public var statements: [String]
 
     /// Creates a step.
@@ -129,7 +130,7 @@ public struct Migrator: Sendable {
                 try await db.raw(
                     """
                     INSERT INTO keywarden_migrations (version, name, applied_at)
-                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Int64(now.timeIntervalSince1970)))
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now.unixMilliseconds))
                     """
                 ).run()
                 return true

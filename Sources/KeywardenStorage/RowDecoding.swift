@@ -2,22 +2,24 @@ import Foundation
 import KeywardenCore
 import SQLKit
 
-/// Times are stored as whole Unix seconds in BIGINT columns, the same on both backends.
+/// Times are stored as Unix milliseconds in BIGINT columns, the same on both backends.
+/// Milliseconds, not seconds, so that lists ordered by time keep the order in which
+/// things were made even when several are made within one second.
 extension Date {
-    var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+    var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 
-    init(unixSeconds: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(unixSeconds))
+    init(unixMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
     }
 }
 
 extension SQLRow {
     func date(_ column: String) throws -> Date {
-        Date(unixSeconds: try decode(column: column, as: Int64.self))
+        Date(unixMilliseconds: try decode(column: column, as: Int64.self))
     }
 
     func optionalDate(_ column: String) throws -> Date? {
-        try decode(column: column, as: Int64?.self).map(Date.init(unixSeconds:))
+        try decode(column: column, as: Int64?.self).map(Date.init(unixMilliseconds:))
     }
 
     func string(_ column: String) throws -> String {

@@ -21,21 +21,21 @@ public struct SQLAccountRepository: AccountRepository {
                     """
                     INSERT INTO users (id, email, name, password_hash, created_at)
                     VALUES (\(bind: user.id.rawValue), \(bind: user.email.value), \(bind: user.name),
-                            \(bind: account.passwordHash), \(bind: user.createdAt.unixSeconds))
+                            \(bind: account.passwordHash), \(bind: user.createdAt.unixMilliseconds))
                     """
                 ).run()
                 try await db.raw(
                     """
                     INSERT INTO organizations (id, name, is_personal, created_at)
                     VALUES (\(bind: organization.id.rawValue), \(bind: organization.name),
-                            \(bind: organization.isPersonal ? 1 : 0), \(bind: organization.createdAt.unixSeconds))
+                            \(bind: organization.isPersonal ? 1 : 0), \(bind: organization.createdAt.unixMilliseconds))
                     """
                 ).run()
                 try await db.raw(
                     """
                     INSERT INTO organization_members (organization_id, user_id, role, added_at)
                     VALUES (\(bind: organization.id.rawValue), \(bind: user.id.rawValue),
-                            \(bind: OrganizationRole.owner.rawValue), \(bind: user.createdAt.unixSeconds))
+                            \(bind: OrganizationRole.owner.rawValue), \(bind: user.createdAt.unixMilliseconds))
                     """
                 ).run()
                 try await SQLProjectRepository.insert(project, into: db)

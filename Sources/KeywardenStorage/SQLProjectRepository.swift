@@ -18,8 +18,8 @@ public struct SQLProjectRepository: ProjectRepository {
             """
             INSERT INTO projects (id, organization_id, name, is_default, created_at, archived_at)
             VALUES (\(bind: project.id.rawValue), \(bind: project.organizationID.rawValue), \(bind: project.name),
-                    \(bind: project.isDefault ? 1 : 0), \(bind: project.createdAt.unixSeconds),
-                    \(bind: project.archivedAt?.unixSeconds))
+                    \(bind: project.isDefault ? 1 : 0), \(bind: project.createdAt.unixMilliseconds),
+                    \(bind: project.archivedAt?.unixMilliseconds))
             """
         ).run()
     }
@@ -50,7 +50,7 @@ public struct SQLProjectRepository: ProjectRepository {
             // One statement for every case: without a cursor it starts before the first
             // project, and archived projects pass the filter only when asked for.
             let cursor = try await after.asyncMap { try await Self.find($0, in: organization, db: db) } ?? nil
-            let cursorTime = cursor?.createdAt.unixSeconds ?? Int64.min
+            let cursorTime = cursor?.createdAt.unixMilliseconds ?? Int64.min
             let cursorID = cursor?.id.rawValue ?? ""
             let rows = try await db.raw(
                 """
@@ -84,7 +84,7 @@ public struct SQLProjectRepository: ProjectRepository {
         try await database.withConnection { db in
             try await db.raw(
                 """
-                UPDATE projects SET archived_at = \(bind: date.unixSeconds)
+                UPDATE projects SET archived_at = \(bind: date.unixMilliseconds)
                 WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
                   AND archived_at IS NULL AND is_default = 0
                 """

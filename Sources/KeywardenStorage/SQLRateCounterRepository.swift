@@ -18,7 +18,7 @@ public struct SQLRateCounterRepository: RateCounterRepository {
             let row = try await db.raw(
                 """
                 INSERT INTO rate_counters (bucket, window_start, count, expires_at)
-                VALUES (\(bind: bucket), \(bind: windowStart.unixSeconds), \(bind: Int64(amount)), \(bind: expiresAt.unixSeconds))
+                VALUES (\(bind: bucket), \(bind: windowStart.unixMilliseconds), \(bind: Int64(amount)), \(bind: expiresAt.unixMilliseconds))
                 ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
                 RETURNING count
                 """
@@ -33,7 +33,7 @@ public struct SQLRateCounterRepository: RateCounterRepository {
             let row = try await db.raw(
                 """
                 SELECT count FROM rate_counters
-                WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart.unixSeconds)
+                WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart.unixMilliseconds)
                 """
             ).first()
             return Int(try row?.decode(column: "count", as: Int64.self) ?? 0)
@@ -42,7 +42,7 @@ public struct SQLRateCounterRepository: RateCounterRepository {
 
     public func purge(expiredBefore date: Date) async throws {
         try await database.withConnection { db in
-            try await db.raw("DELETE FROM rate_counters WHERE expires_at < \(bind: date.unixSeconds)").run()
+            try await db.raw("DELETE FROM rate_counters WHERE expires_at < \(bind: date.unixMilliseconds)").run()
         }
     }
 }

@@ -17,8 +17,8 @@ public struct SQLSessionRepository: SessionRepository {
                 """
                 INSERT INTO sessions (token_digest, id, user_id, created_at, last_seen_at, expires_at, revoked_at)
                 VALUES (\(bind: tokenDigest), \(bind: session.id.rawValue), \(bind: session.userID.rawValue),
-                        \(bind: session.createdAt.unixSeconds), \(bind: session.lastSeenAt.unixSeconds),
-                        \(bind: session.expiresAt.unixSeconds), \(bind: session.revokedAt?.unixSeconds))
+                        \(bind: session.createdAt.unixMilliseconds), \(bind: session.lastSeenAt.unixMilliseconds),
+                        \(bind: session.expiresAt.unixMilliseconds), \(bind: session.revokedAt?.unixMilliseconds))
                 """
             ).run()
         }
@@ -48,8 +48,8 @@ public struct SQLSessionRepository: SessionRepository {
         try await database.withConnection { db in
             try await db.raw(
                 """
-                UPDATE sessions SET last_seen_at = \(bind: now.unixSeconds)
-                WHERE id = \(bind: id.rawValue) AND last_seen_at < \(bind: staleBefore.unixSeconds)
+                UPDATE sessions SET last_seen_at = \(bind: now.unixMilliseconds)
+                WHERE id = \(bind: id.rawValue) AND last_seen_at < \(bind: staleBefore.unixMilliseconds)
                 """
             ).run()
         }
@@ -59,7 +59,7 @@ public struct SQLSessionRepository: SessionRepository {
         try await database.withConnection { db in
             try await db.raw(
                 """
-                UPDATE sessions SET revoked_at = \(bind: now.unixSeconds)
+                UPDATE sessions SET revoked_at = \(bind: now.unixMilliseconds)
                 WHERE id = \(bind: id.rawValue) AND revoked_at IS NULL
                 """
             ).run()

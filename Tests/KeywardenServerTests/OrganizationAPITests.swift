@@ -66,6 +66,10 @@ struct OrganizationAPITests {
             #expect(created.json["archived_at"] is NSNull)
             let id = try #require(created.string("id"))
 
+            let listed = try await api.request(.get, "/v1/organization/projects", token: token)
+            let names = (listed.value("data") as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(names == ["Default project", "Search"], "oldest first, even within one second")
+
             let fetched = try await api.request(.get, "/v1/organization/projects/\(id)", token: token)
             #expect(fetched.body == created.body)
 

@@ -84,7 +84,7 @@ public struct AccountService: Sendable {
         let email = try EmailAddress(normalizing: rawEmail)
         try checkPasswordStrength(password)
         let name = try DisplayName.validate(rawName ?? "", field: "name", maximumLength: settings.maximumNameLength)
-        let now = wholeSeconds(clock.now())
+        let now = wholeMilliseconds(clock.now())
         let user = User(id: .generate(), email: email, name: name, createdAt: now)
         let organization = Organization(id: .generate(), name: "Personal", isPersonal: true, createdAt: now)
         let project = Project(
@@ -119,7 +119,7 @@ public struct AccountService: Sendable {
             try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
             throw Self.invalidCredentials
         }
-        let token = try await startSession(for: credentials.user.id, at: wholeSeconds(now))
+        let token = try await startSession(for: credentials.user.id, at: wholeMilliseconds(now))
         return (credentials.user, token)
     }
 
@@ -182,7 +182,7 @@ public struct AccountService: Sendable {
     }
 }
 
-/// Times are stored in whole seconds; values handed back match what a later read returns.
-func wholeSeconds(_ date: Date) -> Date {
-    Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+/// Times are stored in whole milliseconds; values handed back match what a later read returns.
+func wholeMilliseconds(_ date: Date) -> Date {
+    Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
 }

@@ -20,7 +20,7 @@ public struct ProjectService: Sendable {
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let project = Project(
             id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
-            createdAt: wholeSeconds(clock.now()))
+            createdAt: wholeMilliseconds(clock.now()))
         try await projects.create(project)
         return project
     }
@@ -81,7 +81,7 @@ public struct ProjectService: Sendable {
         }
         guard
             let archived = try await projects.archive(
-                current.id, in: membership.organization.id, at: wholeSeconds(clock.now()))
+                current.id, in: membership.organization.id, at: wholeMilliseconds(clock.now()))
         else { throw DomainError.projectNotFound(rawID) }
         return archived
     }
