@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KeywardenCore
+import KeywardenHTTP
 
 /// The JSON shapes of the management API, in OpenAI's conventions: an `object` field,
 /// prefixed ids, Unix-second timestamps, and `null` written out rather than omitted.
@@ -33,7 +34,7 @@ struct OrganizationObject: ResponseEncodable {
     let name: String
     let personal: Bool
     let createdAt: Int64
-    let role: String?
+    @ExplicitNull var role: String?
 
     init(_ organization: Organization, role: OrganizationRole?) {
         id = organization.id.rawValue
@@ -48,15 +49,6 @@ struct OrganizationObject: ResponseEncodable {
         case createdAt = "created_at"
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(object, forKey: .object)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(personal, forKey: .personal)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(role, forKey: .role)
-    }
 }
 
 /// A member of an organization (OpenAI's `organization.user`).
@@ -89,7 +81,7 @@ struct ProjectObject: ResponseEncodable {
     let name: String
     let isDefault: Bool
     let createdAt: Int64
-    let archivedAt: Int64?
+    @ExplicitNull var archivedAt: Int64?
     let status: String
 
     init(_ project: Project) {
@@ -108,24 +100,14 @@ struct ProjectObject: ResponseEncodable {
         case archivedAt = "archived_at"
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(object, forKey: .object)
-        try container.encode(id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(isDefault, forKey: .isDefault)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(archivedAt, forKey: .archivedAt)
-        try container.encode(status, forKey: .status)
-    }
 }
 
 /// A page of objects: `{"object":"list","data":[...],"first_id","last_id","has_more"}`.
 struct ListObject<Element: Encodable & Sendable>: ResponseEncodable {
     let object = "list"
     let data: [Element]
-    let firstID: String?
-    let lastID: String?
+    @ExplicitNull var firstID: String?
+    @ExplicitNull var lastID: String?
     let hasMore: Bool
 
     init(_ data: [Element], id: (Element) -> String, hasMore: Bool) {
@@ -142,14 +124,6 @@ struct ListObject<Element: Encodable & Sendable>: ResponseEncodable {
         case hasMore = "has_more"
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(object, forKey: .object)
-        try container.encode(data, forKey: .data)
-        try container.encode(firstID, forKey: .firstID)
-        try container.encode(lastID, forKey: .lastID)
-        try container.encode(hasMore, forKey: .hasMore)
-    }
 }
 
 extension Date {

@@ -10,21 +10,8 @@ public struct ErrorEnvelope: Encodable, Sendable {
     public struct Body: Encodable, Sendable {
         public var message: String
         public var type: String
-        public var param: String?
-        public var code: String?
-
-        enum CodingKeys: String, CodingKey {
-            case message, type, param, code
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(message, forKey: .message)
-            try container.encode(type, forKey: .type)
-            // Absent values are written as null, never left out.
-            try container.encode(param, forKey: .param)
-            try container.encode(code, forKey: .code)
-        }
+        @ExplicitNull public var param: String?
+        @ExplicitNull public var code: String?
     }
 
     public var error: Body

@@ -11,7 +11,14 @@ struct Serve: AsyncParsableCommand {
             secret is read from KEYWARDEN_SECRET (32+ characters); on SQLite, when it is unset, \
             one is generated into the data directory with a warning. PostgreSQL deployments must \
             set it. SQLite databases are migrated on start; PostgreSQL ones only with --migrate.
-            """)
+
+            Settings (config-file key, environment variable):
+
+            """
+                + ConfigurationLoader.keys.map {
+                    "  \($0.key), \(ConfigurationLoader.environmentName($0.key)): \($0.summary)"
+                }
+                .joined(separator: "\n"))
 
     @OptionGroup var options: ConfigurationOptions
 
