@@ -29,6 +29,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PhoneNumbers",
+            exclude: ["LICENSE-libphonenumber.txt"]
+        ),
+        .target(
             name: "KeywardenStorage",
             dependencies: [
                 "KeywardenCore",
@@ -77,12 +81,18 @@ let package = Package(
             name: "keywarden",
             dependencies: [
                 "KeywardenServer",
+                "PhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "KeywardenCoreTests",
             dependencies: ["KeywardenCore"]
+        ),
+        .testTarget(
+            name: "PhoneNumbersTests",
+            dependencies: ["PhoneNumbers"],
+            resources: [.copy("Corpus")]
         ),
         .testTarget(
             name: "KeywardenStorageTests",
