@@ -78,6 +78,11 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml")]
         ),
         .executableTarget(
+            name: "phone-numbers-benchmark",
+            dependencies: ["PhoneNumbers"],
+            path: "Benchmarks/PhoneNumbersBenchmark"
+        ),
+        .executableTarget(
             name: "keywarden",
             dependencies: [
                 "KeywardenServer",

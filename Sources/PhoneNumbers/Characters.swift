@@ -1,24 +1,38 @@
 /// The character classes libphonenumber's parsing patterns use, for scalars.
 enum PhoneCharacters {
-    static let plusSigns: Set<Unicode.Scalar> = ["+", "\u{FF0B}"]
+    /// `+` or the full-width `＋`.
+    @inline(__always)
+    static func isPlusSign(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value == 0x2B || scalar.value == 0xFF0B
+    }
 
-    /// `_VALID_PUNCTUATION`, with `X` added since those patterns run case-insensitively.
-    static let punctuation: Set<Unicode.Scalar> = {
-        var set: Set<Unicode.Scalar> = [
-            "-", "x", "X", "\u{2212}", "\u{30FC}", " ", "\u{A0}", "\u{AD}", "\u{200B}", "\u{2060}", "\u{3000}", "(",
-            ")", "\u{FF08}", "\u{FF09}", "\u{FF3B}", "\u{FF3D}", ".", "[", "]", "/", "~", "\u{2053}", "\u{223C}",
-            "\u{FF5E}",
-        ]
-        for value in 0x2010...0x2015 { set.insert(Unicode.Scalar(UInt32(value))!) }
-        for value in 0xFF0D...0xFF0F { set.insert(Unicode.Scalar(UInt32(value))!) }
-        return set
-    }()
+    /// `_VALID_PUNCTUATION`, with `X` too since those patterns run case-insensitively.
+    @inline(__always)
+    static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        isExtensionFreePunctuation(scalar) || isExtensionLabelPunctuation(scalar)
+    }
+
+    /// The punctuation that can also label an extension: `x`, `X`, `~` and `～`.
+    @inline(__always)
+    static func isExtensionLabelPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x78, 0x58, 0x7E, 0xFF5E: return true
+        default: return false
+        }
+    }
 
     /// Punctuation that cannot begin an extension, so text made only of it, digits and plus
     /// signs can be read without the full extension pattern.
-    static let extensionFreePunctuation: Set<Unicode.Scalar> = punctuation.subtracting([
-        "x", "X", "~", "\u{FF5E}",
-    ])
+    @inline(__always)
+    static func isExtensionFreePunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x2D, 0x20, 0x28, 0x29, 0x2E, 0x5B, 0x5D, 0x2F: return true
+        case 0xA0, 0xAD, 0x200B, 0x2060, 0x3000, 0x2212, 0x30FC, 0xFF08, 0xFF09, 0xFF3B, 0xFF3D, 0x2053, 0x223C:
+            return true
+        case 0x2010...0x2015, 0xFF0D...0xFF0F: return true
+        default: return false
+        }
+    }
 
     /// Python's `\d` under `re.UNICODE`: a decimal digit of any script.
     @inline(__always)

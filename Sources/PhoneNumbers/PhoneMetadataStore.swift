@@ -12,6 +12,8 @@ final class PhoneMetadataStore: Sendable {
     let regionsByCallingCode: [Int: [String]]
     /// Every supported region (ISO code) with its calling code.
     let callingCodeByRegion: [String: Int]
+    /// Every supported region with its English name, read without compiling its patterns.
+    let regionNames: [String: String]
     private let regionRecords: [String: Substring]
     private let nonGeographicRecords: [Int: Substring]
     private let compiled = Mutex<[String: PhoneMetadata]>([:])
@@ -26,6 +28,7 @@ final class PhoneMetadataStore: Sendable {
         var regionRecords: [String: Substring] = [:]
         var nonGeographicRecords: [Int: Substring] = [:]
         var callingCodeByRegion: [String: Int] = [:]
+        var regionNames: [String: String] = [:]
         for line in phoneMetadataText.split(separator: "\n") {
             let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3, let code = Int(fields[1]) else { continue }
@@ -34,12 +37,15 @@ final class PhoneMetadataStore: Sendable {
             } else {
                 regionRecords[String(fields[0])] = line
                 callingCodeByRegion[String(fields[0])] = code
+                let nameField = line.split(separator: "\t", maxSplits: 12, omittingEmptySubsequences: false)
+                if nameField.count > 11 { regionNames[String(fields[0])] = String(nameField[11]) }
             }
         }
         self.regionsByCallingCode = regionsByCallingCode
         self.regionRecords = regionRecords
         self.nonGeographicRecords = nonGeographicRecords
         self.callingCodeByRegion = callingCodeByRegion
+        self.regionNames = regionNames
     }
 
     /// The metadata of a supported region (upper-case ISO code).

@@ -6,6 +6,10 @@ struct PhoneNumberParser {
     static let minimumNationalLength = 2
     static let maximumNationalLength = 17
 
+    static let phoneContextMarker = Array(";phone-context=".unicodeScalars)
+    static let telPrefix = Array("tel:".unicodeScalars)
+    static let subaddressMarker = Array(";isub=".unicodeScalars)
+
     enum CountryCodeSource {
         case withPlusSign, withIDD, fromDefaultCountry
     }
@@ -17,7 +21,7 @@ struct PhoneNumberParser {
         var number = try nationalNumberForParsing(scalars)
         guard isViable(number) else { throw .notANumber }
         if !(defaultRegion.map { store.callingCodeByRegion[$0] != nil } ?? false) {
-            guard let first = number.first, PhoneCharacters.plusSigns.contains(first) else {
+            guard let first = number.first, PhoneCharacters.isPlusSign(first) else {
                 throw .invalidCountryCode
             }
         }
@@ -30,7 +34,7 @@ struct PhoneNumberParser {
         do {
             (countryCode, national) = try extractCountryCode(number, metadata: metadata)
         } catch .invalidCountryCode {
-            let plusCount = number.prefix { PhoneCharacters.plusSigns.contains($0) }.count
+            let plusCount = number.prefix { PhoneCharacters.isPlusSign($0) }.count
             guard plusCount > 0 else { throw .invalidCountryCode }
             (countryCode, national) = try extractCountryCode(Array(number[plusCount...]), metadata: metadata)
             if countryCode == 0 { throw .invalidCountryCode }
@@ -62,7 +66,7 @@ struct PhoneNumberParser {
     /// `_build_national_number_for_parsing`: RFC 3966 `tel:` URIs, else the likely number in the text.
     func nationalNumberForParsing(_ text: [Unicode.Scalar]) throws(PhoneNumberParseError) -> [Unicode.Scalar] {
         var result: [Unicode.Scalar]
-        if let contextIndex = text.firstIndex(of: Array(";phone-context=".unicodeScalars)) {
+        if let contextIndex = text.firstIndex(of: Self.phoneContextMarker) {
             let start = contextIndex + 15
             let context: [Unicode.Scalar]
             if start >= text.count {
@@ -73,12 +77,12 @@ struct PhoneNumberParser {
             }
             guard isValidPhoneContext(context) else { throw .notANumber }
             result = context.first == "+" ? context : []
-            let uriStart = text.firstIndex(of: Array("tel:".unicodeScalars)).map { $0 + 4 } ?? 0
+            let uriStart = text.firstIndex(of: Self.telPrefix).map { $0 + 4 } ?? 0
             if uriStart < contextIndex { result += text[uriStart..<contextIndex] }
         } else {
             result = extractPossibleNumber(text)
         }
-        if let subaddress = result.firstIndex(of: Array(";isub=".unicodeScalars)), subaddress > 0 {
+        if let subaddress = result.firstIndex(of: Self.subaddressMarker), subaddress > 0 {
             result = Array(result[..<subaddress])
         }
         return result
@@ -95,7 +99,7 @@ struct PhoneNumberParser {
     func extractPossibleNumber(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         guard
             let start = text.firstIndex(where: {
-                PhoneCharacters.plusSigns.contains($0) || PhoneCharacters.isDecimalDigit($0)
+                PhoneCharacters.isPlusSign($0) || PhoneCharacters.isDecimalDigit($0)
             })
         else { return [] }
         var end = text.count
@@ -125,8 +129,8 @@ struct PhoneNumberParser {
     /// checks below decide exactly what the full patterns would.
     func isExtensionFree(_ number: [Unicode.Scalar]) -> Bool {
         number.allSatisfy {
-            PhoneCharacters.isDecimalDigit($0) || PhoneCharacters.plusSigns.contains($0)
-                || PhoneCharacters.extensionFreePunctuation.contains($0) || $0 == "*"
+            PhoneCharacters.isDecimalDigit($0) || PhoneCharacters.isPlusSign($0)
+                || PhoneCharacters.isExtensionFreePunctuation($0) || $0 == "*"
         }
     }
 
@@ -134,11 +138,19 @@ struct PhoneNumberParser {
     func isViable(_ number: [Unicode.Scalar]) -> Bool {
         guard number.count >= Self.minimumNationalLength else { return false }
         if isExtensionFree(number) {
-            if number.count == 2 && number.allSatisfy(PhoneCharacters.isDecimalDigit) { return true }
-            let body = number.drop { PhoneCharacters.plusSigns.contains($0) }
-            // Plus signs are allowed only at the start; the rest is punctuation, stars and digits.
-            guard !body.contains(where: { PhoneCharacters.plusSigns.contains($0) }) else { return false }
-            return body.count { PhoneCharacters.isDecimalDigit($0) } >= 3
+            var digits = 0
+            var leadingPluses = 0
+            for (index, scalar) in number.enumerated() {
+                if PhoneCharacters.isPlusSign(scalar) {
+                    // Plus signs are allowed only at the start.
+                    guard index == leadingPluses else { return false }
+                    leadingPluses += 1
+                } else if PhoneCharacters.isDecimalDigit(scalar) {
+                    digits += 1
+                }
+            }
+            if number.count == 2 && digits == 2 { return true }
+            return digits >= 3
         }
         return UnicodePatterns.validPhoneNumberWhole.firstMatch(in: String(String.UnicodeScalarView(number))) != nil
     }
@@ -173,7 +185,7 @@ struct PhoneNumberParser {
         guard !number.isEmpty else { return (0, []) }
         var source = CountryCodeSource.fromDefaultCountry
         var full: [UInt8]
-        let plusCount = number.prefix { PhoneCharacters.plusSigns.contains($0) }.count
+        let plusCount = number.prefix { PhoneCharacters.isPlusSign($0) }.count
         if plusCount > 0 {
             source = .withPlusSign
             full = normalize(number[plusCount...])

@@ -19,11 +19,23 @@ public enum PhoneNumbers {
     /// Regions for a country picker, sorted by English name.
     public static let regions: [PhoneRegion] = {
         let store = PhoneMetadataStore.shared
-        return store.callingCodeByRegion.keys.compactMap { code -> PhoneRegion? in
-            guard let metadata = store.metadata(region: code) else { return nil }
-            return PhoneRegion(code: code, name: metadata.name, callingCode: metadata.countryCode)
+        return store.callingCodeByRegion.map { code, callingCode in
+            PhoneRegion(code: code, name: store.regionNames[code] ?? code, callingCode: callingCode)
         }.sorted { ($0.name, $0.code) < ($1.name, $1.code) }
     }()
+
+    /// Indexes the compiled-in metadata now rather than at the first parse, and returns how many
+    /// regions and non-geographic codes it holds. Patterns are still compiled per region on first use.
+    @discardableResult
+    public static func loadMetadata() -> Int {
+        PhoneMetadataStore.shared.recordCount
+    }
+
+    /// Compiles every region's patterns now (for servers that would rather pay at start-up).
+    @discardableResult
+    public static func compileAllMetadata() -> Int {
+        PhoneMetadataStore.shared.allMetadata().count
+    }
 }
 
 extension PhoneNumber {
@@ -96,15 +108,17 @@ extension PhoneNumber {
         return String(result)
     }
 
+    /// The types checked before fixed line and mobile, in libphonenumber's order.
+    private static let specialTypes: [(PhoneMetadata.DescriptionKind, PhoneNumberType)] = [
+        (.premiumRate, .premiumRate), (.tollFree, .tollFree), (.sharedCost, .sharedCost), (.voip, .voip),
+        (.personalNumber, .personalNumber), (.pager, .pager), (.uan, .uan), (.voicemail, .voicemail),
+    ]
+
     /// `_number_type_helper`.
     static func type(of digits: [UInt8], metadata: PhoneMetadata) -> PhoneNumberType {
         let number = digits[...]
         guard metadata.general?.matches(number) == true else { return .unknown }
-        let ordered: [(PhoneMetadata.DescriptionKind, PhoneNumberType)] = [
-            (.premiumRate, .premiumRate), (.tollFree, .tollFree), (.sharedCost, .sharedCost), (.voip, .voip),
-            (.personalNumber, .personalNumber), (.pager, .pager), (.uan, .uan), (.voicemail, .voicemail),
-        ]
-        for (kind, type) in ordered where metadata.description(kind)?.matches(number) == true {
+        for (kind, type) in specialTypes where metadata.description(kind)?.matches(number) == true {
             return type
         }
         if metadata.description(.fixedLine)?.matches(number) == true {

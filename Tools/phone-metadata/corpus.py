@@ -175,9 +175,14 @@ def main():
     for text, region in cases(rng):
         lines.append(json.dumps({"input": text, "region": region, "expected": expected(text, region)},
                                 ensure_ascii=False, sort_keys=True))
-    opener = gzip.open if arguments.out.endswith(".gz") else open
-    with opener(arguments.out, "wt", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    with open(arguments.out, "wb") as handle:
+        if arguments.out.endswith(".gz"):
+            # mtime=0 keeps the compressed file identical from run to run.
+            with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as compressed:
+                compressed.write(data)
+        else:
+            handle.write(data)
     print("wrote %d cases to %s" % (len(lines), arguments.out))
 
 
