@@ -35,6 +35,7 @@ struct OrganizationObject: ResponseEncodable {
     let personal: Bool
     let createdAt: Int64
     @ExplicitNull var role: String?
+    let verification: VerificationObject
 
     init(_ organization: Organization, role: OrganizationRole?) {
         id = organization.id.rawValue
@@ -42,11 +43,33 @@ struct OrganizationObject: ResponseEncodable {
         personal = organization.isPersonal
         createdAt = organization.createdAt.unixSeconds
         self.role = role?.rawValue
+        verification = VerificationObject(organization.verification)
     }
 
     enum CodingKeys: String, CodingKey {
-        case object, id, name, personal, role
+        case object, id, name, personal, role, verification
         case createdAt = "created_at"
+    }
+
+    /// `{status, method, verified_at, phone_number}`, the number masked.
+    struct VerificationObject: Encodable, Sendable {
+        let status: String
+        @ExplicitNull var method: String?
+        @ExplicitNull var verifiedAt: Int64?
+        @ExplicitNull var phoneNumber: String?
+
+        init(_ verification: OrganizationVerification) {
+            status = verification.status.rawValue
+            method = verification.method
+            verifiedAt = verification.verifiedAt?.unixSeconds
+            phoneNumber = verification.maskedPhoneNumber
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, method
+            case verifiedAt = "verified_at"
+            case phoneNumber = "phone_number"
+        }
     }
 
 }

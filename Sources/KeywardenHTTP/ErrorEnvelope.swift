@@ -27,6 +27,7 @@ extension DomainError {
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .conflict: .conflict
+        case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
         case .unavailable: .serviceUnavailable
@@ -37,7 +38,8 @@ extension DomainError {
     /// The envelope's `type`, following OpenAI's names.
     public var errorType: String {
         switch kind {
-        case .invalidRequest, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge: "invalid_request_error"
+        case .invalidRequest, .notFound, .methodNotAllowed, .conflict, .gone, .payloadTooLarge:
+            "invalid_request_error"
         case .unauthenticated: "authentication_error"
         case .forbidden: "permission_error"
         case .rateLimited: "rate_limit_error"

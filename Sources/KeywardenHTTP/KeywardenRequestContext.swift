@@ -83,6 +83,8 @@ public struct OrganizationContext: ChildRequestContext {
     public let membership: Membership
     /// The request id.
     public let requestID: String
+    /// The peer's IP address.
+    public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
         guard let identity = context.identity else { throw DomainError.unauthenticated }
@@ -91,6 +93,7 @@ public struct OrganizationContext: ChildRequestContext {
         self.membership = try Membership.select(
             from: identity.memberships, requested: identity.requestedOrganization)
         self.requestID = context.requestID
+        self.clientAddress = context.clientAddress
     }
 
     public var maxUploadSize: Int { 64 * 1024 }

@@ -3,6 +3,7 @@ import Hummingbird
 import KeywardenAPI
 import KeywardenCore
 import KeywardenHTTP
+import KeywardenProviders
 import KeywardenStorage
 import Logging
 import ServiceLifecycle
@@ -17,11 +18,23 @@ public struct KeywardenServices: Sendable {
     public let projects: ProjectService
     /// Counters behind every rate limit.
     public let counters: any RateCounterRepository
+    /// Phone verification.
+    public let verifications: PhoneVerificationService
+    /// The audit log.
+    public let audit: any AuditLogRepository
+    /// The settings the services were built from.
+    public let configuration: KeywardenConfiguration
 
     /// Wires the services over a database.
+    ///
+    /// - Parameters:
+    ///   - secret: the server secret.
+    ///   - delivery: replaces the configured SMS provider (tests).
+    ///   - lineTypes: replaces the configured line-type lookup (tests).
     public init(
-        database: DatabaseClient, configuration: KeywardenConfiguration, clock: Clock = .live,
-        hasher: PasswordHasher? = nil
+        database: DatabaseClient, configuration: KeywardenConfiguration, secret: String, logger: Logger,
+        clock: Clock = .live, hasher: PasswordHasher? = nil, delivery: CodeDelivery? = nil,
+        lineTypes: LineTypeLookup? = nil
     ) {
         var settings = AccountSettings()
         settings.sessionIdleTimeout = TimeInterval(configuration.sessionIdleTimeout)
@@ -40,6 +53,64 @@ public struct KeywardenServices: Sendable {
             clock: clock,
             settings: settings)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), clock: clock)
+        self.configuration = configuration
+        let audit = SQLAuditLogRepository(database: database)
+        self.audit = audit
+        self.verifications = PhoneVerificationService(
+            verifications: SQLPhoneVerificationRepository(database: database), audit: audit, counters: counters,
+            secrets: VerificationSecrets(serverSecret: secret),
+            delivery: delivery ?? Self.delivery(for: configuration, logger: logger),
+            lineTypes: lineTypes ?? Self.lineTypes(for: configuration),
+            policy: configuration.verification, clock: clock, logger: logger)
+    }
+
+    /// The Twilio client, when Twilio is configured.
+    static func twilio(for configuration: KeywardenConfiguration) -> Twilio? {
+        guard let sid = configuration.twilioAccountSID, let token = configuration.twilioAuthToken else { return nil }
+        var settings = TwilioConfiguration(accountSID: sid, authToken: token)
+        settings.from = configuration.twilioFrom
+        settings.messagingServiceSID = configuration.twilioMessagingServiceSID
+        settings.verifyServiceSID = configuration.twilioVerifyServiceSID
+        settings.statusCallbackURL = configuration.twilioStatusCallbackURL
+        settings.apiBaseURL = configuration.twilioAPIBaseURL
+        settings.verifyBaseURL = configuration.twilioVerifyBaseURL
+        settings.lookupBaseURL = configuration.twilioLookupBaseURL
+        return Twilio(configuration: settings)
+    }
+
+    /// The configured SMS provider. The loader has already checked its settings are complete.
+    static func delivery(for configuration: KeywardenConfiguration, logger: Logger) -> CodeDelivery {
+        switch configuration.smsProvider {
+        case .log:
+            return .local(Outbox(directory: configuration.dataDirectory, logger: logger).sender)
+        case .twilio:
+            return twilio(for: configuration).map { .local($0.messaging) } ?? .local(unconfigured("twilio"))
+        case .twilioVerify:
+            return twilio(for: configuration).map { .remote($0.verify) } ?? .local(unconfigured("twilio-verify"))
+        case .webhook:
+            guard let url = configuration.smsWebhookURL, let secret = configuration.smsWebhookSecret else {
+                return .local(unconfigured("webhook"))
+            }
+            return .local(WebhookSMSSender(url: url, secret: secret).sender)
+        }
+    }
+
+    static func lineTypes(for configuration: KeywardenConfiguration) -> LineTypeLookup {
+        guard configuration.lineTypeLookup == .twilioLookup, let twilio = twilio(for: configuration) else {
+            return .offline
+        }
+        return LineTypeCache().wrapping(twilio.lookup)
+    }
+
+    private static func unconfigured(_ name: String) -> SMSSender {
+        SMSSender(name: name) { _ in throw ProviderError(provider: name, detail: "not configured") }
+    }
+}
+
+extension KeywardenConfiguration {
+    /// Where Twilio sends delivery reports: the public URL plus the webhook path.
+    var twilioStatusCallbackURL: String? {
+        publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.map { $0 + "/v1/webhooks/twilio/status" }
     }
 }
 
@@ -59,6 +130,23 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
     ).addRoutes(to: router)
     AuthController(accounts: services.accounts).addRoutes(to: router)
     OrganizationController(accounts: services.accounts, projects: services.projects).addRoutes(to: router)
+    PhoneVerificationController(
+        verifications: services.verifications, allowedCountries: services.configuration.verification.allowedCountries
+    ).addRoutes(to: router)
+    AuditLogController(audit: services.audit).addRoutes(to: router)
+    let configuration = services.configuration
+    let signatureCheck: (@Sendable (String?, [(String, String)]) -> Bool)? =
+        if let token = configuration.twilioAuthToken, let url = configuration.twilioStatusCallbackURL {
+            { signature, fields in
+                TwilioSignature.isValid(presented: signature, url: url, parameters: fields, authToken: token)
+            }
+        } else {
+            nil
+        }
+    TwilioStatusController(
+        verifications: services.verifications, isSigned: signatureCheck, decodeForm: FormEncoding.decode,
+        delivery: Twilio.delivery
+    ).addRoutes(to: router)
     return (router.router, catalog)
 }
 
@@ -108,9 +196,15 @@ public func buildApplication(
     -> some ApplicationProtocol
 {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    _ = try ServerSecret.resolve(configuration, logger: logger)
+    let secret = try ServerSecret.resolve(configuration, logger: logger)
     let database = try await openDatabase(configuration: configuration, logger: logger)
-    let services = KeywardenServices(database: database, configuration: configuration)
+    let services = KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
+    logger.info(
+        "phone verification",
+        metadata: [
+            "sms_provider": .string(configuration.smsProvider.rawValue),
+            "line_type_lookup": .string(configuration.lineTypeLookup.rawValue),
+        ])
     let (router, _) = buildRouter(services: services)
     var app = Application(
         router: router,
@@ -118,6 +212,7 @@ public func buildApplication(
         logger: logger)
     app.addServices(
         CounterSweeper(counters: services.counters, logger: logger),
+        VerificationSweeper(verifications: services.verifications, logger: logger),
         DatabaseCloser(database: database))
     return app
 }

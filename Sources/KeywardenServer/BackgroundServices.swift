@@ -21,6 +21,23 @@ struct CounterSweeper: Service {
     }
 }
 
+/// Ends pending verifications whose codes expired (erasing their numbers), every minute.
+struct VerificationSweeper: Service {
+    let verifications: PhoneVerificationService
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await verifications.expireStale()
+            } catch {
+                logger.warning("could not expire verifications", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+        }
+    }
+}
+
 /// Closes the database pool once every other service has stopped.
 struct DatabaseCloser: Service {
     let database: DatabaseClient

@@ -1,4 +1,6 @@
 import Foundation
+import KeywardenCore
+import PhoneNumbers
 
 /// Builds a ``KeywardenConfiguration`` from flags, environment, config file and defaults,
 /// in that order of precedence.
@@ -23,6 +25,32 @@ public struct ConfigurationLoader: Sendable {
         ("session_lifetime", "seconds after sign-in that end a session (default 2592000)"),
         ("login_attempts_per_account", "failed sign-ins per email per 15 minutes (default 10)"),
         ("login_attempts_per_address", "failed sign-ins per client address per 15 minutes (default 50)"),
+        ("sms_provider", "log (development), twilio, twilio-verify or webhook (default log)"),
+        ("line_type_lookup", "offline or twilio-lookup (default offline)"),
+        ("public_url", "the server's public base URL, for Twilio delivery reports"),
+        ("twilio_account_sid", "Twilio account SID"),
+        ("twilio_auth_token", "Twilio auth token (environment or config file only)"),
+        ("twilio_from", "Twilio sending number, E.164"),
+        ("twilio_messaging_service_sid", "Twilio messaging service SID (instead of twilio_from)"),
+        ("twilio_verify_service_sid", "Twilio Verify service SID, for sms_provider twilio-verify"),
+        ("twilio_api_base_url", "Twilio Messaging base URL (default https://api.twilio.com)"),
+        ("twilio_verify_base_url", "Twilio Verify base URL (default https://verify.twilio.com)"),
+        ("twilio_lookup_base_url", "Twilio Lookup base URL (default https://lookups.twilio.com)"),
+        ("sms_webhook_url", "endpoint the webhook provider posts {to, body, verification_id} to"),
+        ("sms_webhook_secret", "HMAC-SHA256 key for the webhook provider's Keywarden-Signature header"),
+        ("verification_code_lifetime", "seconds a code lives (default 600)"),
+        ("verification_max_checks", "checks allowed per code (default 5)"),
+        ("verification_resend_cooldown", "seconds before the first resend, doubling after (default 30)"),
+        ("max_organizations_per_phone", "organizations one number may verify (default 2)"),
+        ("allowed_countries", "comma-separated ISO codes numbers may come from (default: all)"),
+        (
+            "blocked_line_types",
+            "comma-separated line types refused (default voip,toll_free,premium_rate,shared_cost,uan,pager,voicemail,personal_number,fixed_line)"
+        ),
+        ("sms_sends_per_number_per_10_minutes", "codes sent to one number per 10 minutes (default 5)"),
+        ("sms_sends_per_number_per_day", "codes sent to one number per day (default 10)"),
+        ("sms_sends_per_organization_per_day", "codes sent for one organization per day (default 10)"),
+        ("sms_sends_per_address_per_hour", "codes requested from one client address per hour (default 20)"),
     ]
 
     /// The environment variable for a key: `KEYWARDEN_` and the key in capitals.
@@ -87,7 +115,125 @@ public struct ConfigurationLoader: Sendable {
         {
             configuration.loginAttemptsPerAddress = limit
         }
+        try loadVerification(into: &configuration, value: value)
         return configuration
+    }
+
+    private func loadVerification(
+        into configuration: inout KeywardenConfiguration, value: (String) -> String?
+    ) throws {
+        var policy = configuration.verification
+        if let seconds = try integer(
+            value("verification_code_lifetime"), key: "verification_code_lifetime", in: 60...86_400)
+        {
+            policy.codeLifetime = TimeInterval(seconds)
+        }
+        if let checks = try integer(value("verification_max_checks"), key: "verification_max_checks", in: 1...20) {
+            policy.maxChecks = checks
+        }
+        if let seconds = try integer(
+            value("verification_resend_cooldown"), key: "verification_resend_cooldown", in: 0...3600)
+        {
+            policy.resendCooldown = TimeInterval(seconds)
+        }
+        if let limit = try integer(
+            value("max_organizations_per_phone"), key: "max_organizations_per_phone", in: 1...1000)
+        {
+            policy.maxOrganizationsPerPhone = limit
+        }
+        let caps: [(String, WritableKeyPath<VerificationPolicy, Int>)] = [
+            ("sms_sends_per_number_per_10_minutes", \.sendsPerNumberPer10Minutes),
+            ("sms_sends_per_number_per_day", \.sendsPerNumberPerDay),
+            ("sms_sends_per_organization_per_day", \.sendsPerOrganizationPerDay),
+            ("sms_sends_per_address_per_hour", \.sendsPerClientAddressPerHour),
+        ]
+        for (key, path) in caps {
+            if let limit = try integer(value(key), key: key, in: 1...100_000) { policy[keyPath: path] = limit }
+        }
+        if let list = value("allowed_countries") {
+            let codes = Set(
+                list.split(separator: ",").map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty })
+            let known = Set(PhoneNumbers.regions.map(\.code))
+            if let unknown = codes.subtracting(known).sorted().first {
+                throw ConfigurationError(key: "allowed_countries", message: "unknown country code '\(unknown)'")
+            }
+            policy.allowedCountries = codes.isEmpty ? nil : codes
+        }
+        if let list = value("blocked_line_types") {
+            var types: Set<PhoneNumberType> = []
+            for name in list.split(separator: ",").map({ $0.trimmingWhitespace() }) where !name.isEmpty {
+                guard let type = PhoneNumberType(rawValue: name) else {
+                    throw ConfigurationError(key: "blocked_line_types", message: "unknown line type '\(name)'")
+                }
+                types.insert(type)
+            }
+            policy.blockedLineTypes = types
+        }
+        configuration.verification = policy
+
+        if let raw = value("sms_provider") {
+            guard let kind = SMSProviderKind(rawValue: raw) else {
+                throw ConfigurationError(
+                    key: "sms_provider",
+                    message: "expected one of \(SMSProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            configuration.smsProvider = kind
+        }
+        if let raw = value("line_type_lookup") {
+            guard let kind = LineTypeLookupKind(rawValue: raw) else {
+                throw ConfigurationError(key: "line_type_lookup", message: "expected offline or twilio-lookup")
+            }
+            configuration.lineTypeLookup = kind
+        }
+        configuration.publicURL = value("public_url")
+        configuration.twilioAccountSID = value("twilio_account_sid")
+        configuration.twilioAuthToken = value("twilio_auth_token")
+        configuration.twilioFrom = value("twilio_from")
+        configuration.twilioMessagingServiceSID = value("twilio_messaging_service_sid")
+        configuration.twilioVerifyServiceSID = value("twilio_verify_service_sid")
+        if let url = value("twilio_api_base_url") { configuration.twilioAPIBaseURL = url }
+        if let url = value("twilio_verify_base_url") { configuration.twilioVerifyBaseURL = url }
+        if let url = value("twilio_lookup_base_url") { configuration.twilioLookupBaseURL = url }
+        configuration.smsWebhookURL = value("sms_webhook_url")
+        configuration.smsWebhookSecret = value("sms_webhook_secret")
+        try requireProviderSettings(configuration)
+    }
+
+    private func requireProviderSettings(_ configuration: KeywardenConfiguration) throws {
+        let needsTwilio =
+            configuration.smsProvider == .twilio || configuration.smsProvider == .twilioVerify
+            || configuration.lineTypeLookup == .twilioLookup
+        if needsTwilio {
+            guard configuration.twilioAccountSID != nil else {
+                throw ConfigurationError(key: "twilio_account_sid", message: "required by the Twilio providers")
+            }
+            guard configuration.twilioAuthToken != nil else {
+                throw ConfigurationError(key: "twilio_auth_token", message: "required by the Twilio providers")
+            }
+        }
+        switch configuration.smsProvider {
+        case .twilio:
+            guard configuration.twilioFrom != nil || configuration.twilioMessagingServiceSID != nil else {
+                throw ConfigurationError(
+                    key: "twilio_from", message: "sms_provider twilio needs twilio_from or twilio_messaging_service_sid"
+                )
+            }
+        case .twilioVerify:
+            guard configuration.twilioVerifyServiceSID != nil else {
+                throw ConfigurationError(
+                    key: "twilio_verify_service_sid", message: "required by sms_provider twilio-verify")
+            }
+        case .webhook:
+            guard configuration.smsWebhookURL != nil else {
+                throw ConfigurationError(key: "sms_webhook_url", message: "required by sms_provider webhook")
+            }
+            guard (configuration.smsWebhookSecret?.utf8.count ?? 0) >= 16 else {
+                throw ConfigurationError(
+                    key: "sms_webhook_secret", message: "sms_provider webhook needs a secret of 16+ characters")
+            }
+        case .log:
+            break
+        }
     }
 
     private func readConfigFile() throws -> [String: String] {

@@ -1,4 +1,5 @@
 import Foundation
+import KeywardenCore
 
 /// Every setting of a Keywarden server, typed, built once at start-up.
 ///
@@ -31,6 +32,25 @@ public struct KeywardenConfiguration: Sendable {
     public var loginAttemptsPerAccount = 10
     /// Failed sign-ins allowed per client address per 15 minutes.
     public var loginAttemptsPerAddress = 50
+    /// Codes, caps, limits and allowed numbers for phone verification.
+    public var verification = VerificationPolicy()
+    /// Who sends codes: `log` (development), `twilio`, `twilio-verify` or `webhook`.
+    public var smsProvider = SMSProviderKind.log
+    /// Where line types come from: `offline` or `twilio-lookup`.
+    public var lineTypeLookup = LineTypeLookupKind.offline
+    /// The server's public base URL, for Twilio's delivery reports (`.../v1/webhooks/twilio/status`).
+    public var publicURL: String?
+    public var twilioAccountSID: String?
+    public var twilioAuthToken: String?
+    public var twilioFrom: String?
+    public var twilioMessagingServiceSID: String?
+    public var twilioVerifyServiceSID: String?
+    public var twilioAPIBaseURL = "https://api.twilio.com"
+    public var twilioVerifyBaseURL = "https://verify.twilio.com"
+    public var twilioLookupBaseURL = "https://lookups.twilio.com"
+    /// The operator endpoint the `webhook` provider posts to, and its signing secret.
+    public var smsWebhookURL: String?
+    public var smsWebhookSecret: String?
 
     /// The defaults.
     public init() {}
@@ -44,6 +64,20 @@ public struct KeywardenConfiguration: Sendable {
             return try DatabaseLocation(url: url)
         }
     }
+}
+
+/// The SMS providers.
+public enum SMSProviderKind: String, Sendable, CaseIterable {
+    case log
+    case twilio
+    case twilioVerify = "twilio-verify"
+    case webhook
+}
+
+/// The line-type lookup providers.
+public enum LineTypeLookupKind: String, Sendable, CaseIterable {
+    case offline
+    case twilioLookup = "twilio-lookup"
 }
 
 /// Where the data lives.

@@ -35,7 +35,16 @@ public final class DatabaseClient: Sendable {
     private init(backend: Backend, pool: Pool, logger: Logger) {
         self.backend = backend
         self.pool = pool
-        self.logger = logger
+        self.logger = Self.driverLogger(logger)
+    }
+
+    /// Drivers log statements with their bound values at debug and trace level, and bound
+    /// values include password hashes and phone numbers; so drivers get a logger that never
+    /// goes below `info`, whatever level the server runs at.
+    static func driverLogger(_ logger: Logger) -> Logger {
+        var quieter = logger
+        if quieter.logLevel < .info { quieter.logLevel = .info }
+        return quieter
     }
 
     /// Opens an SQLite database file (created if missing) in WAL mode, or an in-memory
@@ -49,7 +58,7 @@ public final class DatabaseClient: Sendable {
             source: SQLiteConnectionSource(configuration: .init(storage: storage, enableForeignKeys: true)),
             maxConnectionsPerEventLoop: 1,
             pruneInterval: nil,
-            logger: logger,
+            logger: driverLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton.next())
         let client = DatabaseClient(backend: .sqlite, pool: .sqlite(pool), logger: logger)
         try await client.withConnection { db in
@@ -77,7 +86,7 @@ public final class DatabaseClient: Sendable {
             source: PostgresConnectionSource(sqlConfiguration: configuration),
             maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
             pruneInterval: .seconds(60),
-            logger: logger,
+            logger: driverLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton)
         return DatabaseClient(backend: .postgres, pool: .postgres(pool), logger: logger)
     }
@@ -90,11 +99,11 @@ public final class DatabaseClient: Sendable {
         case .sqlite(let pool):
             let connection = try await pool.requestConnection(logger: logger).get()
             defer { pool.releaseConnection(connection, logger: logger) }
-            return try await body(connection.sql())
+            return try await body(connection.sql(queryLogLevel: nil))
         case .postgres(let pool):
             let connection = try await pool.requestConnection(logger: logger).get()
             defer { pool.releaseConnection(connection, logger: logger) }
-            return try await body(connection.sql())
+            return try await body(connection.sql(queryLogLevel: nil))
         }
     }
 

@@ -85,7 +85,55 @@ extension Migration {
                 )
                 """,
                 "CREATE INDEX rate_counters_by_expiry ON rate_counters (expires_at)",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "phone verification and the audit log",
+            statements: [
+                "ALTER TABLE organizations ADD COLUMN verification_status TEXT NOT NULL DEFAULT 'unverified'",
+                "ALTER TABLE organizations ADD COLUMN verification_method TEXT",
+                "ALTER TABLE organizations ADD COLUMN verified_at BIGINT",
+                "ALTER TABLE organizations ADD COLUMN phone_digest TEXT",
+                "ALTER TABLE organizations ADD COLUMN phone_country TEXT",
+                "ALTER TABLE organizations ADD COLUMN phone_masked TEXT",
+                "CREATE INDEX organizations_by_phone ON organizations (phone_digest)",
+                """
+                CREATE TABLE phone_verifications (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    phone_digest TEXT NOT NULL,
+                    phone_number TEXT,
+                    phone_masked TEXT NOT NULL,
+                    country TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    code_digest TEXT,
+                    sealed_code TEXT,
+                    attempts BIGINT NOT NULL,
+                    sends BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    last_sent_at BIGINT NOT NULL,
+                    next_resend_at BIGINT NOT NULL,
+                    approved_at BIGINT,
+                    delivery TEXT,
+                    provider_message_id TEXT
+                )
+                """,
+                "CREATE INDEX phone_verifications_by_organization ON phone_verifications (organization_id, status)",
+                "CREATE INDEX phone_verifications_by_expiry ON phone_verifications (status, expires_at)",
+                "CREATE INDEX phone_verifications_by_message ON phone_verifications (provider_message_id)",
+                """
+                CREATE TABLE audit_logs (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    type TEXT NOT NULL,
+                    effective_at BIGINT NOT NULL,
+                    actor TEXT NOT NULL,
+                    details TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_logs_by_organization ON audit_logs (organization_id, effective_at, id)",
+            ]),
     ]
 }
 

@@ -39,11 +39,20 @@ extension SQLRow {
     }
 
     func organization(prefix: String = "") throws -> Organization {
-        Organization(
+        let rawStatus = try string(prefix + "verification_status")
+        guard let status = OrganizationVerification.Status(rawValue: rawStatus) else {
+            throw StorageError.corruptRow("unknown verification status '\(rawStatus)'")
+        }
+        return Organization(
             id: OrganizationID(unchecked: try string(prefix + "id")),
             name: try string(prefix + "name"),
             isPersonal: try flag(prefix + "is_personal"),
-            createdAt: try date(prefix + "created_at"))
+            createdAt: try date(prefix + "created_at"),
+            verification: OrganizationVerification(
+                status: status,
+                method: try decode(column: prefix + "verification_method", as: String?.self),
+                verifiedAt: try optionalDate(prefix + "verified_at"),
+                maskedPhoneNumber: try decode(column: prefix + "phone_masked", as: String?.self)))
     }
 
     func project() throws -> Project {

@@ -53,6 +53,11 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    static let organizationColumns = [
+        "id", "name", "is_personal", "created_at", "verification_status",
+        "verification_method", "verified_at", "phone_masked",
+    ].map { "o.\($0)" }.joined(separator: ", ")
+
     public func credentials(email: EmailAddress) async throws -> UserCredentials? {
         try await database.withConnection { db in
             guard
@@ -75,7 +80,7 @@ public struct SQLAccountRepository: AccountRepository {
         try await database.withConnection { db in
             let rows = try await db.raw(
                 """
-                SELECT o.id, o.name, o.is_personal, o.created_at, m.role, m.added_at
+                SELECT \(unsafeRaw: Self.organizationColumns), m.role, m.added_at
                 FROM organization_members m JOIN organizations o ON o.id = m.organization_id
                 WHERE m.user_id = \(bind: user.rawValue)
                 ORDER BY m.added_at, o.id

@@ -18,13 +18,15 @@ struct StartupTests {
         configuration.dataDirectory = try temporaryDirectory()
 
         let first = try await openDatabase(configuration: configuration, logger: quietLogger)
-        let services = KeywardenServices(database: first, configuration: configuration, hasher: testHasher)
+        let services = KeywardenServices(
+            database: first, configuration: configuration, secret: testSecret, logger: quietLogger, hasher: testHasher)
         let signUp = try await services.accounts.signUp(
             email: "ada@example.com", password: "correct horse battery", name: "Ada")
         try await first.shutdown()
 
         let second = try await openDatabase(configuration: configuration, logger: quietLogger)
-        let restarted = KeywardenServices(database: second, configuration: configuration, hasher: testHasher)
+        let restarted = KeywardenServices(
+            database: second, configuration: configuration, secret: testSecret, logger: quietLogger, hasher: testHasher)
         let (user, _) = try await restarted.accounts.logIn(
             email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
         #expect(user == signUp.user)

@@ -7,6 +7,7 @@ import KeywardenServer
 import KeywardenStorage
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 let quietLogger: Logger = {
@@ -18,23 +19,29 @@ let quietLogger: Logger = {
 /// A cheap bcrypt cost, so tests spend their time on behaviour rather than hashing.
 let testHasher = PasswordHasher.bcrypt(cost: 4)
 
-/// The real router over an in-memory SQLite database.
+let testSecret = String(repeating: "test-secret-", count: 4)
+
+/// The real services over an in-memory SQLite database; SMS go to `outbox` when given.
 func makeServices(
-    clock: Clock = .live, configure: (inout KeywardenConfiguration) -> Void = { _ in }
+    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
+    configure: (inout KeywardenConfiguration) -> Void = { _ in }
 ) async throws -> KeywardenServices {
     var configuration = KeywardenConfiguration()
     configuration.databaseURL = "sqlite::memory:"
     configure(&configuration)
-    let database = try await openDatabase(configuration: configuration, logger: quietLogger)
-    return KeywardenServices(database: database, configuration: configuration, clock: clock, hasher: testHasher)
+    let database = try await openDatabase(configuration: configuration, logger: logger)
+    return KeywardenServices(
+        database: database, configuration: configuration, secret: testSecret, logger: logger, clock: clock,
+        hasher: testHasher, delivery: .local((outbox ?? TestOutbox()).sender))
 }
 
 /// Runs `body` with services over a fresh in-memory database, closed afterwards whatever happens.
 func withServices(
-    clock: Clock = .live, configure: (inout KeywardenConfiguration) -> Void = { _ in },
+    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
+    configure: (inout KeywardenConfiguration) -> Void = { _ in },
     _ body: @Sendable (KeywardenServices) async throws -> Void
 ) async throws {
-    let services = try await makeServices(clock: clock, configure: configure)
+    let services = try await makeServices(clock: clock, outbox: outbox, logger: logger, configure: configure)
     do {
         try await body(services)
     } catch {
@@ -47,12 +54,13 @@ func withServices(
 
 /// Runs `body` with a client of the full application.
 func withApp(
+    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
     configure: (inout KeywardenConfiguration) -> Void = { _ in },
     _ body: @Sendable (TestAPI, KeywardenServices) async throws -> Void
 ) async throws {
-    try await withServices(configure: configure) { services in
+    try await withServices(clock: clock, outbox: outbox, logger: logger, configure: configure) { services in
         let (router, _) = buildRouter(services: services)
-        let app = Application(router: router, logger: quietLogger)
+        let app = Application(router: router, logger: logger)
         try await app.test(.router) { client in
             try await body(TestAPI(client: client), services)
         }
@@ -121,5 +129,60 @@ struct TestAPI: Sendable {
     func token(_ email: String = "ada@example.com") async throws -> String {
         let response = try await signUp(email)
         return try #require(response.string("session_token"))
+    }
+}
+
+/// Captures the text messages the verification engine sends.
+final class TestOutbox: Sendable {
+    private let messages = Mutex<[SMSMessage]>([])
+    /// When set, sending fails as a provider outage would.
+    let failing = Mutex(false)
+
+    var sender: SMSSender {
+        SMSSender(name: "test") { message in
+            if self.failing.withLock({ $0 }) { throw ProviderError(provider: "test", detail: "down") }
+            self.messages.withLock { $0.append(message) }
+            return SMSReceipt(providerMessageID: "SM\(message.verificationID.rawValue)", delivery: .queued)
+        }
+    }
+
+    var sent: [SMSMessage] { messages.withLock { $0 } }
+
+    /// The code in the latest message to `verification`.
+    func code(for verification: String) -> String? {
+        guard let body = sent.last(where: { $0.verificationID.rawValue == verification })?.body else { return nil }
+        let words = body.split(separator: " ").map { String($0).trimmingCharacters(in: .punctuationCharacters) }
+        return words.first { $0.count == 6 && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// Keeps every log line, at every level, so a test can search them for secrets.
+final class CapturedLogs: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var logger: Logger {
+        var logger = Logger(label: "keywarden.captured") { _ in CapturingLogHandler(store: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let store: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        store.append("\(event.level) \(event.message) \(merged)")
     }
 }

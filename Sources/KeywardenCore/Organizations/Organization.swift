@@ -10,13 +10,19 @@ public struct Organization: Equatable, Sendable {
     public var isPersonal: Bool
     /// When it was created.
     public var createdAt: Date
+    /// Whether it may create keys after the enforcement date, and how.
+    public var verification: OrganizationVerification
 
     /// Creates an organization value.
-    public init(id: OrganizationID, name: String, isPersonal: Bool, createdAt: Date) {
+    public init(
+        id: OrganizationID, name: String, isPersonal: Bool, createdAt: Date,
+        verification: OrganizationVerification = .unverified
+    ) {
         self.id = id
         self.name = name
         self.isPersonal = isPersonal
         self.createdAt = createdAt
+        self.verification = verification
     }
 }
 

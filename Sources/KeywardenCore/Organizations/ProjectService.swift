@@ -16,7 +16,7 @@ public struct ProjectService: Sendable {
 
     /// Creates a project in the caller's organization. Owners only.
     public func create(in membership: Membership, name rawName: String) async throws -> Project {
-        try requireOwner(membership, to: "create projects")
+        try membership.requireOwner(to: "create projects")
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let project = Project(
             id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
@@ -55,7 +55,7 @@ public struct ProjectService: Sendable {
 
     /// Renames an active project. Owners only.
     public func rename(_ rawID: String, in membership: Membership, to rawName: String) async throws -> Project {
-        try requireOwner(membership, to: "change projects")
+        try membership.requireOwner(to: "change projects")
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let current = try await project(rawID, in: membership)
         guard !current.isArchived else {
@@ -72,7 +72,7 @@ public struct ProjectService: Sendable {
     /// Archives a project for good. Owners only; the default project cannot be archived.
     /// Archiving an archived project answers it unchanged.
     public func archive(_ rawID: String, in membership: Membership) async throws -> Project {
-        try requireOwner(membership, to: "archive projects")
+        try membership.requireOwner(to: "archive projects")
         let current = try await project(rawID, in: membership)
         guard !current.isDefault else {
             throw DomainError(
@@ -85,13 +85,14 @@ public struct ProjectService: Sendable {
         else { throw DomainError.projectNotFound(rawID) }
         return archived
     }
-
-    private func requireOwner(_ membership: Membership, to action: String) throws {
-        guard membership.role == .owner else { throw DomainError.insufficientRole(action) }
-    }
 }
 
 extension Membership {
+    /// Refuses with `insufficient_permissions` unless the member is an owner.
+    public func requireOwner(to action: String) throws {
+        guard role == .owner else { throw DomainError.insufficientRole(action) }
+    }
+
     /// The membership for the organization a request names, or the user's first one.
     ///
     /// - Throws: `organization_not_found` when the user belongs to no such organization, or to none.

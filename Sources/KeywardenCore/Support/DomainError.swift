@@ -12,6 +12,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case notFound
         case methodNotAllowed
         case conflict
+        case gone
         case payloadTooLarge
         case rateLimited
         case unavailable

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import KeywardenCore
+import KeywardenHTTP
+
+/// `GET /v1/organization/audit_logs`, in OpenAI's shape.
+public struct AuditLogController: Sendable {
+    let audit: any AuditLogRepository
+
+    /// Creates the controller.
+    public init(audit: any AuditLogRepository) {
+        self.audit = audit
+    }
+
+    /// Registers the route.
+    public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
+        router.group("/v1/organization", context: OrganizationContext.self).get("audit_logs", use: list)
+    }
+
+    @Sendable func list(_ request: Request, context: OrganizationContext) async throws -> ListObject<AuditLogObject> {
+        let limit = try request.integerQuery("limit") ?? 20
+        guard (1...100).contains(limit) else {
+            throw DomainError.invalidField("limit", "'limit' must be between 1 and 100.")
+        }
+        var after: AuditEventID?
+        if let raw = request.textQuery("after") {
+            guard let id = AuditEventID(raw) else {
+                throw DomainError.invalidField("after", "'after' must be the id of an audit event.")
+            }
+            after = id
+        }
+        let types = request.uri.queryParameters.getAll("event_types[]").map { String($0) }
+        let page = try await audit.events(
+            in: context.membership.organization.id, types: types.isEmpty ? nil : types, after: after, limit: limit)
+        return ListObject(page.items.map(AuditLogObject.init), id: \.id, hasMore: page.hasMore)
+    }
+}
+
+/// One audit event: `{id, type, effective_at, actor, "<type>": {details}}`.
+struct AuditLogObject: Encodable, Sendable {
+    let id: String
+    let type: String
+    let effectiveAt: Int64
+    let actor: AuditActor
+    let details: [String: String]
+
+    init(_ event: AuditEvent) {
+        id = event.id.rawValue
+        type = event.type
+        effectiveAt = event.effectiveAt.unixSeconds
+        actor = event.actor
+        details = event.details
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode("organization.audit_log", forKey: Key(stringValue: "object"))
+        try container.encode(id, forKey: Key(stringValue: "id"))
+        try container.encode(type, forKey: Key(stringValue: "type"))
+        try container.encode(effectiveAt, forKey: Key(stringValue: "effective_at"))
+        var actorContainer = container.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "actor"))
+        try actorContainer.encode(actor.type, forKey: Key(stringValue: "type"))
+        if actor.type == "session" {
+            var session = actorContainer.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "session"))
+            var user = session.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "user"))
+            try user.encode(actor.userID, forKey: Key(stringValue: "id"))
+            try user.encode(actor.email, forKey: Key(stringValue: "email"))
+            try session.encode(actor.ipAddress, forKey: Key(stringValue: "ip_address"))
+        }
+        try container.encode(details, forKey: Key(stringValue: type))
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// The send caps of DESIGN §3 and the adaptive per-prefix guard of §7, kept in storage.
+///
+/// A send first reserves one unit in every bucket (an atomic add that returns the new total);
+/// if any bucket goes over, every reservation is given back and the send is refused. So
+/// simultaneous starts can never pass a cap together, and a provider failure gives its units back.
+public struct SendThrottle: Sendable {
+    let counters: any RateCounterRepository
+    let policy: VerificationPolicy
+
+    /// Creates a throttle.
+    public init(counters: any RateCounterRepository, policy: VerificationPolicy) {
+        self.counters = counters
+        self.policy = policy
+    }
+
+    /// Units taken from the buckets, to give back if the message cannot be sent.
+    public struct Reservation: Sendable {
+        fileprivate var entries: [(bucket: String, windowStart: Date, expiresAt: Date)] = []
+    }
+
+    /// Reserves one send for a number, organization and client address.
+    public func reserve(
+        phoneDigest: String, organization: OrganizationID, clientAddress: String?, now: Date
+    ) async throws -> Reservation {
+        var buckets: [(String, FixedWindowLimit)] = [
+            ("sms:number:10m:\(phoneDigest)", FixedWindowLimit(limit: policy.sendsPerNumberPer10Minutes, window: 600)),
+            ("sms:number:day:\(phoneDigest)", FixedWindowLimit(limit: policy.sendsPerNumberPerDay, window: 86_400)),
+            (
+                "sms:organization:day:\(organization)",
+                FixedWindowLimit(limit: policy.sendsPerOrganizationPerDay, window: 86_400)
+            ),
+        ]
+        if let clientAddress {
+            buckets.append(
+                (
+                    "sms:address:hour:\(clientAddress)",
+                    FixedWindowLimit(limit: policy.sendsPerClientAddressPerHour, window: 3600)
+                ))
+        }
+        var reservation = Reservation()
+        for (bucket, limit) in buckets {
+            let start = limit.windowStart(for: now)
+            let expires = start.addingTimeInterval(TimeInterval(limit.window))
+            let total = try await counters.add(1, bucket: bucket, windowStart: start, expiresAt: expires)
+            reservation.entries.append((bucket, start, expires))
+            if total > limit.limit {
+                try await release(reservation)
+                let wait = limit.secondsUntilReset(from: now)
+                throw DomainError(
+                    .rateLimited, code: "too_many_verification_requests",
+                    message: "Too many verification codes were requested. Try again in \(wait) seconds.",
+                    retryAfterSeconds: wait)
+            }
+        }
+        return reservation
+    }
+
+    /// Gives reserved units back.
+    public func release(_ reservation: Reservation) async throws {
+        for entry in reservation.entries {
+            _ = try await counters.add(
+                -1, bucket: entry.bucket, windowStart: entry.windowStart, expiresAt: entry.expiresAt)
+        }
+    }
+
+    // MARK: Prefix guard
+
+    /// Refuses a send to a prefix whose recent sends are many and approvals few.
+    public func checkPrefix(_ prefix: String, now: Date) async throws {
+        let guardPolicy = policy.prefixGuard
+        let sends = try await slidingCount("sms:prefix:sends:\(prefix)", now: now)
+        guard sends >= Double(guardPolicy.minimumSends) else { return }
+        let approvals = try await slidingCount("sms:prefix:approvals:\(prefix)", now: now)
+        guard approvals / sends < guardPolicy.minimumApprovalRate else { return }
+        let window = Int(guardPolicy.window)
+        let wait = FixedWindowLimit(limit: 1, window: window).secondsUntilReset(from: now)
+        throw DomainError(
+            .rateLimited, code: "too_many_verification_requests",
+            message:
+                "Verification codes to numbers like this one are paused for a while. Try again in \(wait) seconds.",
+            retryAfterSeconds: wait)
+    }
+
+    /// Counts a send to a prefix.
+    public func recordPrefixSend(_ prefix: String, now: Date) async throws {
+        try await bump("sms:prefix:sends:\(prefix)", now: now)
+    }
+
+    /// Counts an approval for a prefix.
+    public func recordPrefixApproval(_ prefix: String, now: Date) async throws {
+        try await bump("sms:prefix:approvals:\(prefix)", now: now)
+    }
+
+    private func bump(_ bucket: String, now: Date) async throws {
+        let window = Int(policy.prefixGuard.window)
+        let limit = FixedWindowLimit(limit: 1, window: window)
+        let start = limit.windowStart(for: now)
+        _ = try await counters.add(
+            1, bucket: bucket, windowStart: start, expiresAt: start.addingTimeInterval(TimeInterval(2 * window)))
+    }
+
+    /// This window's count plus the previous window's, weighted by how much of it the
+    /// sliding window still covers.
+    private func slidingCount(_ bucket: String, now: Date) async throws -> Double {
+        let window = Int(policy.prefixGuard.window)
+        let limit = FixedWindowLimit(limit: 1, window: window)
+        let start = limit.windowStart(for: now)
+        let current = try await counters.count(bucket: bucket, windowStart: start)
+        let previous = try await counters.count(
+            bucket: bucket, windowStart: start.addingTimeInterval(-TimeInterval(window)))
+        let elapsed = now.timeIntervalSince(start) / TimeInterval(window)
+        return Double(current) + Double(previous) * (1 - elapsed)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import KeywardenCore
+import Logging
+
+/// The development SMS sender: every message goes to the server log and to
+/// `<data-dir>/outbox.jsonl`, where `keywarden outbox` reads it. Its whole job is to show the
+/// code, so it is the one place a code is ever written out.
+public actor Outbox {
+    private let url: URL
+    private let logger: Logger
+
+    /// Creates an outbox writing to `<directory>/outbox.jsonl`.
+    public init(directory: String, logger: Logger) {
+        self.url = URL(fileURLWithPath: directory).appendingPathComponent("outbox.jsonl")
+        self.logger = logger
+    }
+
+    /// One stored message.
+    public struct Entry: Codable, Equatable, Sendable {
+        public var to: String
+        public var body: String
+        public var verificationID: String
+        public var sentAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case to, body
+            case verificationID = "verification_id"
+            case sentAt = "sent_at"
+        }
+    }
+
+    /// The sender to hand to the verification engine.
+    public nonisolated var sender: SMSSender {
+        SMSSender(name: "log") { message in
+            try await self.deliver(message)
+            return SMSReceipt(providerMessageID: nil, delivery: .sent)
+        }
+    }
+
+    func deliver(_ message: SMSMessage) throws {
+        let entry = Entry(
+            to: message.to, body: message.body, verificationID: message.verificationID.rawValue,
+            sentAt: Int64(Date().timeIntervalSince1970))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var line = try encoder.encode(entry)
+        line.append(UInt8(ascii: "\n"))
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: line)
+        logger.notice(
+            "SMS (log provider, development only) to \(message.to): \(message.body)",
+            metadata: ["verification_id": .string(message.verificationID.rawValue)])
+    }
+
+    /// The last `count` messages, oldest first.
+    public static func latest(in directory: String, count: Int) throws -> [Entry] {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent("outbox.jsonl")
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        let data = try Data(contentsOf: url)
+        let decoder = JSONDecoder()
+        let lines = data.split(separator: UInt8(ascii: "\n"))
+        return lines.suffix(count).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import KeywardenCore
+import SQLKit
+
+/// The append-only audit log in SQL. Nothing here updates or deletes a row.
+public struct SQLAuditLogRepository: AuditLogRepository {
+    let database: DatabaseClient
+
+    /// Creates the repository over a database.
+    public init(database: DatabaseClient) {
+        self.database = database
+    }
+
+    public func append(_ event: AuditEvent) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let actor = String(decoding: try encoder.encode(event.actor), as: UTF8.self)
+        let details = String(decoding: try encoder.encode(event.details), as: UTF8.self)
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                INSERT INTO audit_logs (id, organization_id, type, effective_at, actor, details)
+                VALUES (\(bind: event.id.rawValue), \(bind: event.organizationID.rawValue), \(bind: event.type),
+                        \(bind: event.effectiveAt.unixMilliseconds), \(bind: actor), \(bind: details))
+                """
+            ).run()
+        }
+    }
+
+    public func events(
+        in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+    )
+        async throws -> Page<AuditEvent>
+    {
+        try await database.withConnection { db in
+            // Newest first; the cursor is the last event of the previous page.
+            var cursorTime = Int64.max
+            var cursorID = ""
+            if let after,
+                let row = try await db.raw(
+                    """
+                    SELECT effective_at, id FROM audit_logs
+                    WHERE id = \(bind: after.rawValue) AND organization_id = \(bind: organization.rawValue)
+                    """
+                ).first()
+            {
+                cursorTime = try row.decode(column: "effective_at", as: Int64.self)
+                cursorID = try row.string("id")
+            }
+            let typeFilter = types ?? []
+            let rows = try await db.raw(
+                """
+                SELECT id, organization_id, type, effective_at, actor, details FROM audit_logs
+                WHERE organization_id = \(bind: organization.rawValue)
+                  AND (\(bind: typeFilter.isEmpty ? 1 : 0) = 1 OR type IN (\(binds: typeFilter.isEmpty ? [""] : typeFilter)))
+                  AND (effective_at < \(bind: cursorTime) OR (effective_at = \(bind: cursorTime) AND id < \(bind: cursorID))
+                       OR \(bind: after == nil ? 1 : 0) = 1)
+                ORDER BY effective_at DESC, id DESC
+                LIMIT \(literal: limit + 1)
+                """
+            ).all()
+            let decoder = JSONDecoder()
+            let events = try rows.map { row in
+                AuditEvent(
+                    id: AuditEventID(unchecked: try row.string("id")),
+                    organizationID: OrganizationID(unchecked: try row.string("organization_id")),
+                    type: try row.string("type"),
+                    effectiveAt: try row.date("effective_at"),
+                    actor: try decoder.decode(AuditActor.self, from: Data(try row.string("actor").utf8)),
+                    details: try decoder.decode([String: String].self, from: Data(try row.string("details").utf8)))
+            }
+            return Page(items: Array(events.prefix(limit)), hasMore: events.count > limit)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import KeywardenCore
+import KeywardenStorage
+import Testing
+
+@Suite("PhoneVerificationRepository contract")
+struct PhoneVerificationRepositoryTests {
+    func makeVerification(
+        _ account: NewAccount, digest: String = "digest-1", at date: Date = epoch
+    )
+        -> PhoneVerification
+    {
+        PhoneVerification(
+            id: .generate(), organizationID: account.organization.id, userID: account.user.id, phoneDigest: digest,
+            phoneNumber: "+12015550123", maskedPhoneNumber: "+• •••-•••-••23", country: "US", status: .pending,
+            codeDigest: "code-digest", sealedCode: "sealed", attempts: 0, sends: 0, createdAt: date,
+            expiresAt: date.addingTimeInterval(600), lastSentAt: date, nextResendAt: date)
+    }
+
+    func seed(_ database: DatabaseClient, email: String = "ada@example.com") async throws -> NewAccount {
+        let account = try makeAccount(email: email)
+        try await SQLAccountRepository(database: database).createAccount(account)
+        return account
+    }
+
+    @Test(arguments: Backend.available)
+    func createdVerificationReadsBackWhole(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let verification = makeVerification(account)
+            try await repository.create(verification)
+            let read = try await repository.verification(verification.id, in: account.organization.id)
+            #expect(read == verification)
+            let elsewhere = try await repository.verification(verification.id, in: .generate())
+            #expect(elsewhere == nil)
+            let pending = try await repository.pendingVerification(
+                in: account.organization.id, phoneDigest: "digest-1", at: epoch)
+            #expect(pending?.id == verification.id)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func checksAreCountedUpToTheBudgetOnly(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let verification = makeVerification(account)
+            try await repository.create(verification)
+            var counts: [Int?] = []
+            for _ in 0..<4 { counts.append(try await repository.recordCheck(verification.id, maxChecks: 3)) }
+            #expect(counts == [1, 2, 3, nil])
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func finishingErasesTheNumberAndHappensOnce(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let verification = makeVerification(account)
+            try await repository.create(verification)
+            #expect(try await repository.finish(verification.id, as: .canceled, at: epoch))
+            #expect(!(try await repository.finish(verification.id, as: .expired, at: epoch)))
+            let read = try await repository.verification(verification.id, in: account.organization.id)
+            #expect(read?.status == .canceled)
+            #expect(read?.phoneNumber == nil)
+            #expect(read?.sealedCode == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func approvalVerifiesTheOrganizationOnceAndHonoursThePhoneLimit(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let accounts = [
+                try await seed(database, email: "a@example.com"), try await seed(database, email: "b@example.com"),
+                try await seed(database, email: "c@example.com"),
+            ]
+            var outcomes: [ApprovalOutcome] = []
+            for account in accounts {
+                let verification = makeVerification(account)
+                try await repository.create(verification)
+                outcomes.append(try await repository.approve(verification, at: epoch, maxOrganizationsPerPhone: 2))
+                if account.user.email.value == "a@example.com" {
+                    let again = try await repository.approve(verification, at: epoch, maxOrganizationsPerPhone: 2)
+                    #expect(again == .notPending)
+                }
+            }
+            #expect(outcomes == [.approved(replaced: false), .approved(replaced: false), .phoneLimitReached])
+            #expect(
+                try await repository.organizationsVerified(withPhoneDigest: "digest-1", excluding: .generate()) == 2)
+            let organization = try await SQLAccountRepository(database: database).memberships(of: accounts[0].user.id)
+                .first?.organization
+            #expect(organization?.verification.status == .verified)
+            #expect(organization?.verification.maskedPhoneNumber == "+• •••-•••-••23")
+
+            let replacement = makeVerification(accounts[0], digest: "digest-2")
+            try await repository.create(replacement)
+            let replaced = try await repository.approve(replacement, at: epoch, maxOrganizationsPerPhone: 2)
+            #expect(replaced == .approved(replaced: true))
+            #expect(
+                try await repository.organizationsVerified(withPhoneDigest: "digest-1", excluding: .generate()) == 1)
+
+            try await repository.resetVerification(of: accounts[0].organization.id)
+            #expect(
+                try await repository.organizationsVerified(withPhoneDigest: "digest-2", excluding: .generate()) == 0)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func concurrentApprovalsOfOneNumberStayWithinTheLimit(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let repository = SQLPhoneVerificationRepository(database: database)
+            var verifications: [PhoneVerification] = []
+            for index in 0..<6 {
+                let account = try await seed(database, email: "owner\(index)@example.com")
+                let verification = makeVerification(account)
+                try await repository.create(verification)
+                verifications.append(verification)
+            }
+            let approved = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for verification in verifications {
+                    group.addTask {
+                        try await repository.approve(verification, at: epoch, maxOrganizationsPerPhone: 2)
+                            == .approved(replaced: false)
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(approved == 2)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func expiryEndsOnlyLapsedPendingVerifications(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let old = makeVerification(account, at: epoch)
+            let fresh = makeVerification(account, digest: "digest-2", at: epoch.addingTimeInterval(500))
+            try await repository.create(old)
+            try await repository.create(fresh)
+            let expired = try await repository.expirePending(at: epoch.addingTimeInterval(700))
+            #expect(expired.map(\.id) == [old.id])
+            #expect(expired.first?.status == .expired)
+            #expect(expired.first?.phoneNumber == nil)
+            try await repository.recordSend(
+                fresh.id, at: epoch, nextResendAt: epoch.addingTimeInterval(30), providerMessageID: "SM1",
+                delivery: .queued)
+            try await repository.updateDelivery(providerMessageID: "SM1", delivery: .delivered)
+            let delivered = try await repository.verification(providerMessageID: "SM1")
+            #expect(delivered?.delivery == .delivered)
+            #expect(delivered?.sends == 1)
+            try await repository.cancelPending(in: account.organization.id, except: nil, at: epoch)
+            #expect(try await repository.verification(fresh.id, in: account.organization.id)?.status == .canceled)
+        }
+    }
+}
+
+@Suite("AuditLogRepository contract")
+struct AuditLogRepositoryTests {
+    @Test(arguments: Backend.available)
+    func eventsListNewestFirstFilteredAndPaged(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try makeAccount()
+            try await SQLAccountRepository(database: database).createAccount(account)
+            let audit = SQLAuditLogRepository(database: database)
+            let actor = AuditActor.session(account.user, ipAddress: "203.0.113.1")
+            var events: [AuditEvent] = []
+            for (offset, type) in ["a.started", "a.approved", "b.other"].enumerated() {
+                let event = AuditEvent(
+                    organizationID: account.organization.id, type: type,
+                    effectiveAt: epoch.addingTimeInterval(TimeInterval(offset)), actor: actor,
+                    details: ["index": "\(offset)"])
+                try await audit.append(event)
+                events.append(event)
+            }
+            let all = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 10)
+            #expect(all.items == events.reversed())
+            let page = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 2)
+            #expect(page.hasMore)
+            let rest = try await audit.events(
+                in: account.organization.id, types: nil, after: page.items.last?.id, limit: 2)
+            #expect(rest.items == [events[0]])
+            let filtered = try await audit.events(
+                in: account.organization.id, types: ["a.started", "b.other"], after: nil, limit: 10)
+            #expect(filtered.items.map(\.type) == ["b.other", "a.started"])
+            let other = try await audit.events(in: .generate(), types: nil, after: nil, limit: 10)
+            #expect(other.items.isEmpty)
+        }
+    }
+}
