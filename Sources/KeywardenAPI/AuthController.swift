@@ -83,7 +83,7 @@ public struct AuthController: Sendable {
     }
 
     @Sendable func logOut(_ request: Request, context: SignedInContext) async throws -> LogOutResponse {
-        try await accounts.logOut(context.identity.session.session)
+        try await accounts.logOut(context.identity.session, clientAddress: context.clientAddress)
         return LogOutResponse(id: context.identity.session.session.id.rawValue)
     }
 

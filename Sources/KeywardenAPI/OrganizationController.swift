@@ -71,7 +71,8 @@ public struct OrganizationController: Sendable {
         -> Created<ProjectObject>
     {
         let body = try await request.decodeBody(ProjectBody.self, context: context)
-        return Created(body: ProjectObject(try await projects.create(in: context.membership, name: body.name)))
+        return Created(
+            body: ProjectObject(try await projects.create(in: context.membership, name: body.name, by: actor(context))))
     }
 
     @Sendable func showProject(_ request: Request, context: OrganizationContext) async throws -> ProjectObject {
@@ -81,11 +82,16 @@ public struct OrganizationController: Sendable {
     @Sendable func modifyProject(_ request: Request, context: OrganizationContext) async throws -> ProjectObject {
         let body = try await request.decodeBody(ProjectBody.self, context: context)
         return ProjectObject(
-            try await projects.rename(try projectID(context), in: context.membership, to: body.name))
+            try await projects.rename(try projectID(context), in: context.membership, to: body.name, by: actor(context))
+        )
     }
 
     @Sendable func archiveProject(_ request: Request, context: OrganizationContext) async throws -> ProjectObject {
-        ProjectObject(try await projects.archive(try projectID(context), in: context.membership))
+        ProjectObject(try await projects.archive(try projectID(context), in: context.membership, by: actor(context)))
+    }
+
+    private func actor(_ context: OrganizationContext) -> AuditActor {
+        .session(context.identity.session.user, ipAddress: context.clientAddress)
     }
 
     private func projectID(_ context: OrganizationContext) throws -> String {

@@ -61,12 +61,15 @@ public struct SignedInContext: ChildRequestContext {
     public let identity: SignedInIdentity
     /// The request id.
     public let requestID: String
+    /// The peer's IP address.
+    public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
         guard let identity = context.identity else { throw DomainError.unauthenticated }
         self.coreContext = context.coreContext
         self.identity = identity
         self.requestID = context.requestID
+        self.clientAddress = context.clientAddress
     }
 
     public var maxUploadSize: Int { 64 * 1024 }

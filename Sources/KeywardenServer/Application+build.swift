@@ -43,19 +43,19 @@ public struct KeywardenServices: Sendable {
         settings.loginLimitPerClientAddress = FixedWindowLimit(
             limit: configuration.loginAttemptsPerAddress, window: 900)
         let counters = SQLRateCounterRepository(database: database)
+        let audit = SQLAuditLogRepository(database: database)
         self.database = database
         self.counters = counters
+        self.audit = audit
         self.accounts = AccountService(
             accounts: SQLAccountRepository(database: database),
             sessions: SQLSessionRepository(database: database),
-            counters: counters,
+            counters: counters, audit: audit,
             hasher: hasher ?? .bcrypt(cost: configuration.bcryptCost),
             clock: clock,
             settings: settings)
-        self.projects = ProjectService(projects: SQLProjectRepository(database: database), clock: clock)
+        self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
-        let audit = SQLAuditLogRepository(database: database)
-        self.audit = audit
         self.verifications = PhoneVerificationService(
             verifications: SQLPhoneVerificationRepository(database: database), audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),

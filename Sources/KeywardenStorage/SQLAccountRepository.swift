@@ -76,6 +76,14 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    public func organization(id: OrganizationID) async throws -> Organization? {
+        try await database.withConnection { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.organizationColumns) FROM organizations o WHERE o.id = \(bind: id.rawValue)"
+            ).first()?.organization()
+        }
+    }
+
     public func memberships(of user: UserID) async throws -> [Membership] {
         try await database.withConnection { db in
             let rows = try await db.raw(

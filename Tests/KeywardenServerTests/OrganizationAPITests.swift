@@ -203,3 +203,38 @@ struct OrganizationAPITests {
         }
     }
 }
+
+@Suite("Audit log of accounts and projects")
+struct AccountAuditTests {
+    @Test func loginsLogoutsAndProjectChangesAreAudited() async throws {
+        try await withApp { api, _ in
+            try await api.signUp()
+            _ = try await api.request(
+                .post, "/v1/auth/login", json: #"{"email":"ada@example.com","password":"wrong password!"}"#)
+            let login = try await api.request(
+                .post, "/v1/auth/login", json: #"{"email":"ada@example.com","password":"correct horse battery"}"#)
+            let token = try #require(login.string("session_token"))
+            let project = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":"Search"}"#)
+            let id = try #require(project.string("id"))
+            _ = try await api.request(.post, "/v1/organization/projects/\(id)", token: token, json: #"{"name":"Find"}"#)
+            _ = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
+            _ = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
+            let other = try await api.request(
+                .post, "/v1/auth/login", json: #"{"email":"ada@example.com","password":"correct horse battery"}"#)
+            _ = try await api.request(.post, "/v1/auth/logout", token: token)
+            let audit = try await api.request(
+                .get, "/v1/organization/audit_logs", token: try #require(other.string("session_token")))
+            let events = try #require(audit.value("data") as? [[String: Any]])
+            #expect(
+                events.compactMap { $0["type"] as? String } == [
+                    "logout.succeeded", "login.succeeded", "project.archived", "project.updated", "project.created",
+                    "login.succeeded", "login.failed",
+                ])
+            let created = events.first { $0["type"] as? String == "project.created" }
+            #expect((created?["project.created"] as? [String: Any])?["id"] as? String == id)
+            let failed = events.last
+            #expect((failed?["login.failed"] as? [String: Any])?["error_code"] as? String == "invalid_credentials")
+        }
+    }
+}

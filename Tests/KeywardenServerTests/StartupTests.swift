@@ -7,12 +7,6 @@ import Testing
 
 @Suite("Start-up")
 struct StartupTests {
-    func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keywarden-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test func accountsSurviveARestartOnTheSQLiteFile() async throws {
         var configuration = KeywardenConfiguration()
         configuration.dataDirectory = try temporaryDirectory()

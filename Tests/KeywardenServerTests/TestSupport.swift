@@ -28,11 +28,13 @@ func makeServices(
 ) async throws -> KeywardenServices {
     var configuration = KeywardenConfiguration()
     configuration.databaseURL = "sqlite::memory:"
+    configuration.dataDirectory = try temporaryDirectory()
     configure(&configuration)
     let database = try await openDatabase(configuration: configuration, logger: logger)
+    // Without a test outbox, the configured provider sends.
     return KeywardenServices(
         database: database, configuration: configuration, secret: testSecret, logger: logger, clock: clock,
-        hasher: testHasher, delivery: .local((outbox ?? TestOutbox()).sender))
+        hasher: testHasher, delivery: outbox.map { .local($0.sender) })
 }
 
 /// Runs `body` with services over a fresh in-memory database, closed afterwards whatever happens.
@@ -185,4 +187,11 @@ struct CapturingLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         store.append("\(event.level) \(event.message) \(merged)")
     }
+}
+
+/// A new empty directory under the system's temporary directory.
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("keywarden-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
 }

@@ -34,6 +34,9 @@ public protocol AccountRepository: Sendable {
     /// The user with this id.
     func user(id: UserID) async throws -> User?
 
+    /// The organization with this id.
+    func organization(id: OrganizationID) async throws -> Organization?
+
     /// The organizations the user belongs to, oldest membership first.
     func memberships(of user: UserID) async throws -> [Membership]
 

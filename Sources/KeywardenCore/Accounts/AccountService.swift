@@ -57,13 +57,15 @@ public struct AccountService: Sendable {
     let hasher: PasswordHasher
     let clock: Clock
     let settings: AccountSettings
+    let audit: any AuditLogRepository
 
     /// Creates the service from its stores and effects.
     public init(
         accounts: any AccountRepository, sessions: any SessionRepository,
-        counters: any RateCounterRepository, hasher: PasswordHasher, clock: Clock,
+        counters: any RateCounterRepository, audit: any AuditLogRepository, hasher: PasswordHasher, clock: Clock,
         settings: AccountSettings
     ) {
+        self.audit = audit
         self.accounts = accounts
         self.sessions = sessions
         self.throttle = LoginThrottle(
@@ -117,15 +119,33 @@ public struct AccountService: Sendable {
         }
         guard try await hasher.verify(password, credentials.passwordHash) else {
             try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
+            try await record(
+                "login.failed", user: credentials.user, clientAddress: clientAddress, now: now,
+                details: ["error_code": "invalid_credentials"])
             throw Self.invalidCredentials
         }
         let token = try await startSession(for: credentials.user.id, at: wholeMilliseconds(now))
+        try await record("login.succeeded", user: credentials.user, clientAddress: clientAddress, now: now)
         return (credentials.user, token)
     }
 
     /// Ends a session.
-    public func logOut(_ session: Session) async throws {
-        try await sessions.revoke(session.id, at: clock.now())
+    public func logOut(_ signedIn: AuthenticatedSession, clientAddress: String?) async throws {
+        let now = clock.now()
+        try await sessions.revoke(signedIn.session.id, at: now)
+        try await record("logout.succeeded", user: signedIn.user, clientAddress: clientAddress, now: now)
+    }
+
+    /// Writes an account event to the audit log of each of the user's organizations.
+    private func record(
+        _ type: String, user: User, clientAddress: String?, now: Date, details: [String: String] = [:]
+    ) async throws {
+        for membership in try await accounts.memberships(of: user.id) {
+            try await audit.append(
+                AuditEvent(
+                    organizationID: membership.organization.id, type: type, effectiveAt: now,
+                    actor: .session(user, ipAddress: clientAddress), details: details))
+        }
     }
 
     /// The live session a token names, with its user; `nil` for unknown, revoked, expired

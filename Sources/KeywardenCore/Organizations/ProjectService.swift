@@ -3,25 +3,28 @@ import Foundation
 /// Creating, listing, renaming and archiving projects, with the role rules.
 public struct ProjectService: Sendable {
     let projects: any ProjectRepository
+    let audit: any AuditLogRepository
     let clock: Clock
 
     /// The most projects one list page may hold.
     public static let maximumPageSize = 100
 
     /// Creates the service.
-    public init(projects: any ProjectRepository, clock: Clock) {
+    public init(projects: any ProjectRepository, audit: any AuditLogRepository, clock: Clock) {
         self.projects = projects
+        self.audit = audit
         self.clock = clock
     }
 
     /// Creates a project in the caller's organization. Owners only.
-    public func create(in membership: Membership, name rawName: String) async throws -> Project {
+    public func create(in membership: Membership, name rawName: String, by actor: AuditActor) async throws -> Project {
         try membership.requireOwner(to: "create projects")
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let project = Project(
             id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
             createdAt: wholeMilliseconds(clock.now()))
         try await projects.create(project)
+        try await record("project.created", project, actor: actor, details: ["name": project.name])
         return project
     }
 
@@ -54,7 +57,11 @@ public struct ProjectService: Sendable {
     }
 
     /// Renames an active project. Owners only.
-    public func rename(_ rawID: String, in membership: Membership, to rawName: String) async throws -> Project {
+    public func rename(
+        _ rawID: String, in membership: Membership, to rawName: String, by actor: AuditActor
+    )
+        async throws -> Project
+    {
         try membership.requireOwner(to: "change projects")
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let current = try await project(rawID, in: membership)
@@ -66,12 +73,13 @@ public struct ProjectService: Sendable {
         guard let renamed = try await projects.rename(current.id, in: membership.organization.id, to: name) else {
             throw DomainError.projectNotFound(rawID)
         }
+        try await record("project.updated", renamed, actor: actor, details: ["name": renamed.name])
         return renamed
     }
 
     /// Archives a project for good. Owners only; the default project cannot be archived.
     /// Archiving an archived project answers it unchanged.
-    public func archive(_ rawID: String, in membership: Membership) async throws -> Project {
+    public func archive(_ rawID: String, in membership: Membership, by actor: AuditActor) async throws -> Project {
         try membership.requireOwner(to: "archive projects")
         let current = try await project(rawID, in: membership)
         guard !current.isDefault else {
@@ -83,7 +91,23 @@ public struct ProjectService: Sendable {
             let archived = try await projects.archive(
                 current.id, in: membership.organization.id, at: wholeMilliseconds(clock.now()))
         else { throw DomainError.projectNotFound(rawID) }
+        if !current.isArchived {
+            try await record("project.archived", archived, actor: actor)
+        }
         return archived
+    }
+
+    private func record(
+        _ type: String, _ project: Project, actor: AuditActor, details: [String: String] = [:]
+    )
+        async throws
+    {
+        var details = details
+        details["id"] = project.id.rawValue
+        try await audit.append(
+            AuditEvent(
+                organizationID: project.organizationID, type: type, effectiveAt: clock.now(), actor: actor,
+                details: details))
     }
 }
 

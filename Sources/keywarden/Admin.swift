@@ -1,0 +1,77 @@
+import ArgumentParser
+import KeywardenServer
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Operator actions on the configured database.",
+        subcommands: [Organization.self])
+
+    struct Organization: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "org", abstract: "Inspect and manage organizations.",
+            subcommands: [Show.self, ResetVerification.self])
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an organization, its verification and its members as JSON.")
+
+        @OptionGroup var options: ConfigurationOptions
+        @Argument(help: "The organization id (org_...).") var organization: String
+
+        func run() async throws {
+            let (configuration, logger) = try options.load()
+            let admin = try await Administration.open(configuration: configuration, logger: logger)
+            do {
+                print(try await admin.showOrganization(organization))
+            } catch {
+                try await admin.close()
+                throw ValidationError("\(error)")
+            }
+            try await admin.close()
+        }
+    }
+
+    struct ResetVerification: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return an organization to unverified; recorded in its audit log.",
+            discussion: "Its verified number stops counting toward that number's organization limit.")
+
+        @OptionGroup var options: ConfigurationOptions
+        @Argument(help: "The organization id (org_...).") var organization: String
+        @Option(help: "Why, for the audit log.") var reason: String?
+
+        func run() async throws {
+            let (configuration, logger) = try options.load()
+            let admin = try await Administration.open(configuration: configuration, logger: logger)
+            do {
+                try await admin.resetVerification(organization, reason: reason)
+            } catch {
+                try await admin.close()
+                throw ValidationError("\(error)")
+            }
+            try await admin.close()
+            print("organization \(organization) is unverified")
+        }
+    }
+}
+
+struct OutboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Print the latest text messages of the development (log) SMS provider.")
+
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "How many messages.") var count = 10
+
+    func run() async throws {
+        let (configuration, _) = try options.load()
+        let entries = try KeywardenOutbox.latest(in: configuration.dataDirectory, count: count)
+        if entries.isEmpty {
+            print("no messages in \(configuration.dataDirectory)/outbox.jsonl")
+        }
+        for entry in entries {
+            print("\(entry.sentAt)  \(entry.to)  \(entry.verificationID)  \(entry.body)")
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import KeywardenCore
+import KeywardenProviders
+import KeywardenServer
+import Testing
+
+@Suite("Verification through each provider")
+struct ProviderFlowTests {
+    func configureTwilio(_ configuration: inout KeywardenConfiguration, base: String) {
+        configuration.twilioAccountSID = "AC123"
+        configuration.twilioAuthToken = "token-456"
+        configuration.twilioFrom = "+15005550006"
+        configuration.twilioVerifyServiceSID = "VA789"
+        configuration.publicURL = "https://keywarden.example.com"
+        configuration.twilioAPIBaseURL = base
+        configuration.twilioVerifyBaseURL = base
+        configuration.twilioLookupBaseURL = base
+    }
+
+    @Test func logProviderWritesTheCodeToTheOutboxFile() async throws {
+        let directory = try temporaryDirectory()
+        try await withApp(configure: { $0.dataDirectory = directory }) { api, _ in
+            let token = try await api.token()
+            let started = try await api.startVerification(token)
+            let id = try #require(started.string("id"))
+            let entries = try Outbox.latest(in: directory, count: 10)
+            #expect(entries.count == 1)
+            #expect(entries.first?.to == Numbers.usE164)
+            #expect(entries.first?.verificationID == id)
+            let body = try #require(entries.first?.body)
+            let code = try #require(body.firstMatch(of: /[0-9]{6}/)).output
+            let approved = try await api.check(token, id, code: String(code))
+            #expect(approved.string("status") == "approved")
+            let organization = try await api.request(.get, "/v1/organization", token: token)
+            #expect(organization.string("verification.status") == "verified")
+        }
+    }
+
+    @Test func twilioMessagingDeliversAndSignedStatusCallbacksUpdateDelivery() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0042","status":"queued"}"#) }
+        try await stub.run { base in
+            try await withApp(configure: {
+                $0.smsProvider = .twilio
+                configureTwilio(&$0, base: base)
+            }) { api, _ in
+                let token = try await api.token()
+                let started = try await api.startVerification(token)
+                #expect(started.status == .created)
+                #expect(started.string("delivery") == "queued")
+                let id = try #require(started.string("id"))
+                let sent = try #require(stub.requests.first)
+                #expect(sent.path == "/2010-04-01/Accounts/AC123/Messages.json")
+                let body = Dictionary(FormEncoding.decode(sent.body), uniquingKeysWith: { $1 })["Body"] ?? ""
+                #expect(body.contains("verification code"))
+
+                let callback = [("MessageSid", "SM0042"), ("MessageStatus", "delivered"), ("AccountSid", "AC123")]
+                let url = "https://keywarden.example.com/v1/webhooks/twilio/status"
+                var headers = HTTPFields()
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                headers[.init("X-Twilio-Signature")!] = TwilioSignature.signature(
+                    url: url, parameters: callback, authToken: "token-456")
+                let accepted = try await api.request(
+                    .post, "/v1/webhooks/twilio/status", rawBody: Array(FormEncoding.encode(callback).utf8),
+                    headers: headers)
+                #expect(accepted.status == .ok)
+                let status = try await api.request(.get, "/v1/organization/phone_verifications/\(id)", token: token)
+                #expect(status.string("delivery") == "delivered")
+
+                headers[.init("X-Twilio-Signature")!] = "forged"
+                let forged = try await api.request(
+                    .post, "/v1/webhooks/twilio/status",
+                    rawBody: Array(FormEncoding.encode([("MessageSid", "SM0042"), ("MessageStatus", "failed")]).utf8),
+                    headers: headers)
+                #expect(forged.status == .forbidden)
+                #expect(forged.string("error.code") == "invalid_signature")
+                headers[.init("X-Twilio-Signature")!] = nil
+                let unsigned = try await api.request(
+                    .post, "/v1/webhooks/twilio/status", rawBody: Array("MessageSid=SM0042&MessageStatus=failed".utf8),
+                    headers: headers)
+                #expect(unsigned.status == .forbidden)
+                let unchanged = try await api.request(.get, "/v1/organization/phone_verifications/\(id)", token: token)
+                #expect(unchanged.string("delivery") == "delivered")
+            }
+        }
+    }
+
+    @Test func twilioVerifyOwnsTheCodeWhileKeywardenKeepsTheAttemptBudget() async throws {
+        let stub = StubServer { request in
+            if request.path.hasSuffix("/VerificationCheck") {
+                let code = Dictionary(FormEncoding.decode(request.body), uniquingKeysWith: { $1 })["Code"]
+                return (.ok, code == "424242" ? #"{"status":"approved"}"# : #"{"status":"pending"}"#)
+            }
+            return (.created, #"{"sid":"VE0001","status":"pending"}"#)
+        }
+        try await stub.run { base in
+            try await withApp(configure: {
+                $0.smsProvider = .twilioVerify
+                configureTwilio(&$0, base: base)
+            }) { api, _ in
+                let token = try await api.token()
+                let started = try await api.startVerification(token)
+                let id = try #require(started.string("id"))
+                let wrong = try await api.check(token, id, code: "111111")
+                #expect(wrong.string("error.code") == "incorrect_code")
+                let right = try await api.check(token, id, code: "424242")
+                #expect(right.string("status") == "approved")
+                // Refusals still come first: a landline never reaches Twilio.
+                let refused = try await api.startVerification(token, number: Numbers.britishLandline, country: nil)
+                #expect(refused.string("error.code") == "phone_line_type_not_allowed")
+            }
+        }
+        #expect(stub.requests.map(\.path).filter { $0.hasSuffix("/Verifications") }.count == 1)
+    }
+
+    @Test func twilioLookupRefinesTheLineType() async throws {
+        let stub = StubServer { _ in (.ok, #"{"line_type_intelligence":{"type":"nonFixedVoip"}}"#) }
+        let outbox = TestOutbox()
+        try await stub.run { base in
+            try await withApp(
+                outbox: outbox,
+                configure: {
+                    $0.lineTypeLookup = .twilioLookup
+                    configureTwilio(&$0, base: base)
+                }
+            ) { api, _ in
+                let token = try await api.token()
+                let refused = try await api.startVerification(token)
+                #expect(refused.string("error.code") == "phone_line_type_not_allowed")
+                #expect(refused.string("error.message")?.contains("VoIP") == true)
+                #expect(outbox.sent.isEmpty)
+            }
+        }
+    }
+
+    @Test func incompleteProviderSettingsAreRefusedAtStart() throws {
+        let cases: [([String: String], String)] = [
+            (["KEYWARDEN_SMS_PROVIDER": "twilio"], "twilio_account_sid"),
+            (["KEYWARDEN_SMS_PROVIDER": "twilio", "KEYWARDEN_TWILIO_ACCOUNT_SID": "AC1"], "twilio_auth_token"),
+            (
+                [
+                    "KEYWARDEN_SMS_PROVIDER": "twilio", "KEYWARDEN_TWILIO_ACCOUNT_SID": "AC1",
+                    "KEYWARDEN_TWILIO_AUTH_TOKEN": "t",
+                ],
+                "twilio_from"
+            ),
+            (["KEYWARDEN_SMS_PROVIDER": "webhook"], "sms_webhook_url"),
+            (["KEYWARDEN_SMS_PROVIDER": "carrier-pigeon"], "sms_provider"),
+            (["KEYWARDEN_BLOCKED_LINE_TYPES": "voip,satellite"], "blocked_line_types"),
+            (["KEYWARDEN_ALLOWED_COUNTRIES": "US,QQ"], "allowed_countries"),
+        ]
+        for (environment, key) in cases {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ConfigurationLoader(flags: [:], environment: environment).load()
+            }
+            #expect(error?.key == key)
+        }
+        let configured = try ConfigurationLoader(
+            flags: [:],
+            environment: [
+                "KEYWARDEN_ALLOWED_COUNTRIES": "us, gb", "KEYWARDEN_BLOCKED_LINE_TYPES": "voip",
+                "KEYWARDEN_MAX_ORGANIZATIONS_PER_PHONE": "1",
+            ]
+        ).load()
+        #expect(configured.verification.allowedCountries == ["US", "GB"])
+        #expect(configured.verification.blockedLineTypes == [.voip])
+        #expect(configured.verification.maxOrganizationsPerPhone == 1)
+    }
+}
