@@ -73,7 +73,9 @@ let package = Package(
             dependencies: [
                 "KeywardenCore",
                 "KeywardenHTTP",
+                "PhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

@@ -83,8 +83,9 @@ public struct AuthController: Sendable {
     }
 
     @Sendable func logOut(_ request: Request, context: SignedInContext) async throws -> LogOutResponse {
-        try await accounts.logOut(context.identity.session, clientAddress: context.clientAddress)
-        return LogOutResponse(id: context.identity.session.session.id.rawValue)
+        guard let session = context.identity.session else { throw DomainError.unauthenticated }
+        try await accounts.logOut(session, user: context.identity.user, clientAddress: context.clientAddress)
+        return LogOutResponse(id: session.id.rawValue)
     }
 
     struct MeResponse: ResponseEncodable {
@@ -102,7 +103,7 @@ public struct AuthController: Sendable {
     }
 
     @Sendable func me(_ request: Request, context: SignedInContext) async throws -> MeResponse {
-        let user = context.identity.session.user
+        let user = context.identity.user
         let organizations = context.identity.memberships.map { OrganizationObject($0.organization, role: $0.role) }
         return MeResponse(
             id: user.id.rawValue, email: user.email.value, name: user.name, createdAt: user.createdAt.unixSeconds,

@@ -91,7 +91,7 @@ public struct OrganizationController: Sendable {
     }
 
     private func actor(_ context: OrganizationContext) -> AuditActor {
-        .session(context.identity.session.user, ipAddress: context.clientAddress)
+        context.actor
     }
 
     private func projectID(_ context: OrganizationContext) throws -> String {

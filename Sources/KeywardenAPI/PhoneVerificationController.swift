@@ -98,7 +98,7 @@ public struct PhoneVerificationController: Sendable {
 
     private func requester(_ context: OrganizationContext) -> PhoneVerificationService.Requester {
         PhoneVerificationService.Requester(
-            membership: context.membership, user: context.identity.session.user, clientAddress: context.clientAddress)
+            membership: context.membership, user: context.identity.user, clientAddress: context.clientAddress)
     }
 }
 

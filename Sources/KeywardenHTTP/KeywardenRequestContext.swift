@@ -13,12 +13,19 @@ public struct KeywardenRequestContext: RequestContext {
     public let clientAddress: String?
     /// The signed-in person, once ``SessionAuthenticator`` has checked their token.
     public var identity: SignedInIdentity?
+    /// The project or service-account key the request presented, once checked.
+    public var apiKey: APIKey?
+    /// Why a presented key was refused (`malformed`, `not_found`, `revoked`, `expired`), with
+    /// the key masked for the message.
+    public var apiKeyRefusal: (reason: String, masked: String)?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.clientAddress = source.channel.remoteAddress?.ipAddress
         self.identity = nil
+        self.apiKey = nil
+        self.apiKeyRefusal = nil
     }
 
     /// Management API bodies are small; anything larger is refused with 413 before parsing.
@@ -36,20 +43,36 @@ extension JSONEncoder {
     }
 }
 
-/// A checked session, its user's memberships, and the organization the request asked for.
+/// Who is acting, their memberships, and the organization the request asked for.
 public struct SignedInIdentity: Sendable {
-    /// The live session and its user.
-    public var session: AuthenticatedSession
-    /// Every organization the user belongs to.
+    /// How the caller proved who they are.
+    public enum Credential: Sendable {
+        /// A person's session.
+        case session(Session)
+        /// An organization's admin key, acting as an owner of that organization only.
+        case adminKey(APIKey)
+    }
+
+    /// The person acting (for an admin key, the person who made it).
+    public var user: User
+    public var credential: Credential
+    /// Every organization the caller may act in.
     public var memberships: [Membership]
     /// The value of the `Keywarden-Organization` header, if sent.
     public var requestedOrganization: String?
 
     /// Creates an identity.
-    public init(session: AuthenticatedSession, memberships: [Membership], requestedOrganization: String?) {
-        self.session = session
+    public init(user: User, credential: Credential, memberships: [Membership], requestedOrganization: String?) {
+        self.user = user
+        self.credential = credential
         self.memberships = memberships
         self.requestedOrganization = requestedOrganization
+    }
+
+    /// The session, when a person signed in (admin keys have none).
+    public var session: Session? {
+        if case .session(let session) = credential { return session }
+        return nil
     }
 }
 
@@ -65,7 +88,7 @@ public struct SignedInContext: ChildRequestContext {
     public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
-        guard let identity = context.identity else { throw DomainError.unauthenticated }
+        guard let identity = context.identity, identity.session != nil else { throw DomainError.unauthenticated }
         self.coreContext = context.coreContext
         self.identity = identity
         self.requestID = context.requestID
@@ -90,6 +113,12 @@ public struct OrganizationContext: ChildRequestContext {
     public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
+        if context.apiKey != nil {
+            throw DomainError(
+                .forbidden, code: "insufficient_permissions",
+                message:
+                    "Project and service-account keys cannot use management endpoints. Use an admin key or sign in.")
+        }
         guard let identity = context.identity else { throw DomainError.unauthenticated }
         self.coreContext = context.coreContext
         self.identity = identity
@@ -101,4 +130,55 @@ public struct OrganizationContext: ChildRequestContext {
 
     public var maxUploadSize: Int { 64 * 1024 }
     public var responseEncoder: JSONEncoder { .keywarden }
+}
+
+extension OrganizationContext {
+    /// Who acts, for the audit log: the person, or the admin key.
+    public var actor: AuditActor {
+        switch identity.credential {
+        case .session: .session(identity.user, ipAddress: clientAddress)
+        case .adminKey(let key):
+            AuditActor(
+                type: "api_key", userID: identity.user.id.rawValue, email: key.id.rawValue, ipAddress: clientAddress)
+        }
+    }
+}
+
+/// A request authenticated by a project or service-account key.
+public struct APIKeyContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The key.
+    public let apiKey: APIKey
+    /// The request id.
+    public let requestID: String
+
+    public init(context: KeywardenRequestContext) throws {
+        guard let apiKey = context.apiKey else {
+            throw DomainError.invalidAPIKey(context.apiKeyRefusal)
+        }
+        self.coreContext = context.coreContext
+        self.apiKey = apiKey
+        self.requestID = context.requestID
+    }
+
+    public var maxUploadSize: Int { 64 * 1024 }
+    public var responseEncoder: JSONEncoder { .keywarden }
+}
+
+extension DomainError {
+    /// OpenAI's `invalid_api_key`, with the key masked in the middle.
+    public static func invalidAPIKey(_ refusal: (reason: String, masked: String)?) -> DomainError {
+        guard let refusal else {
+            return DomainError(
+                .unauthenticated, code: "invalid_api_key",
+                message: "You didn't provide an API key. Send it as 'Authorization: Bearer sk-...'.")
+        }
+        let message =
+            switch refusal.reason {
+            case "revoked": "The API key \(refusal.masked) has been revoked. Create or ask for a new key."
+            case "expired": "The API key \(refusal.masked) has expired. Create or ask for a new key."
+            default: "Incorrect API key provided: \(refusal.masked). Check the key, or create a new one."
+            }
+        return DomainError(.unauthenticated, code: "invalid_api_key", message: message)
+    }
 }

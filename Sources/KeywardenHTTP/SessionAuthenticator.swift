@@ -3,33 +3,62 @@ import HTTPTypes
 import Hummingbird
 import KeywardenCore
 
-/// Reads `Authorization: Bearer sess_...`, checks the session, and records who is signed in.
+/// Reads `Authorization: Bearer ...`: a session token (`sess_...`), an admin key, or a project
+/// or service-account key, and records who is acting.
 ///
-/// A missing or invalid token is not refused here: routes that need a person take a
-/// ``SignedInContext``, which refuses the request with `unauthenticated`.
+/// Nothing is refused here: each route takes a context (``SignedInContext``,
+/// ``OrganizationContext``, ``APIKeyContext``) that refuses a request without the credential it
+/// needs. Keys are checked against the in-memory index, so this costs no storage round trip.
 public struct SessionAuthenticator: RouterMiddleware {
     public typealias Context = KeywardenRequestContext
 
     let accounts: AccountService
+    let keys: APIKeyIndex
+    let clock: Clock
 
     /// Creates the middleware.
-    public init(accounts: AccountService) {
+    public init(accounts: AccountService, keys: APIKeyIndex, clock: Clock = .live) {
         self.accounts = accounts
+        self.keys = keys
+        self.clock = clock
     }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        if let token = request.headers.bearerToken,
-            let session = try await accounts.authenticate(token: token)
-        {
-            context.identity = SignedInIdentity(
-                session: session,
-                memberships: try await accounts.memberships(of: session.user.id),
-                requestedOrganization: request.headers[.keywardenOrganization])
+        guard let token = request.headers.bearerToken else { return try await next(request, context) }
+        let requested = request.headers[.keywardenOrganization]
+        if token.hasPrefix(SessionToken.prefix) {
+            if let session = try await accounts.authenticate(token: token) {
+                context.identity = SignedInIdentity(
+                    user: session.user, credential: .session(session.session),
+                    memberships: try await accounts.memberships(of: session.user.id), requestedOrganization: requested)
+            }
+        } else {
+            switch keys.authenticate(token, now: clock.now()) {
+            case .valid(let key) where key.kind == .admin:
+                if case .user(let owner) = key.owner, let user = try await accounts.user(owner),
+                    let organization = try await accounts.organization(key.organizationID)
+                {
+                    context.identity = SignedInIdentity(
+                        user: user, credential: .adminKey(key),
+                        memberships: [Membership(organization: organization, role: .owner, addedAt: key.createdAt)],
+                        requestedOrganization: requested)
+                }
+            case .valid(let key):
+                context.apiKey = key
+            case .invalid(let reason):
+                context.apiKeyRefusal = (reason, Self.mask(token))
+            }
         }
         return try await next(request, context)
+    }
+
+    /// The key with its middle hidden: `sk-proj-****Xk3a`.
+    static func mask(_ token: String) -> String {
+        guard token.count > 12 else { return "****" }
+        return token.prefix(8) + "****" + token.suffix(4)
     }
 }
 

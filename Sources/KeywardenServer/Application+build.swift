@@ -22,8 +22,12 @@ public struct KeywardenServices: Sendable {
     public let verifications: PhoneVerificationService
     /// The audit log.
     public let audit: any AuditLogRepository
+    /// API keys and the issuance policy.
+    public let keys: APIKeyService
     /// The settings the services were built from.
     public let configuration: KeywardenConfiguration
+    /// The time every service reads.
+    public let clock: Clock
 
     /// Wires the services over a database.
     ///
@@ -56,8 +60,17 @@ public struct KeywardenServices: Sendable {
             settings: settings)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
+        self.clock = clock
+        let verificationRepository = SQLPhoneVerificationRepository(database: database)
+        self.keys = APIKeyService(
+            keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
+            accounts: SQLAccountRepository(database: database), verifications: verificationRepository, audit: audit,
+            index: APIKeyIndex(format: APIKeyFormat(stem: configuration.keyStem)),
+            policy: KeyIssuancePolicy(
+                enforcementDate: configuration.enforcementDate, scope: configuration.verificationScope),
+            serverSecret: secret, clock: clock)
         self.verifications = PhoneVerificationService(
-            verifications: SQLPhoneVerificationRepository(database: database), audit: audit, counters: counters,
+            verifications: verificationRepository, audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),
             delivery: delivery ?? Self.delivery(for: configuration, logger: logger),
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration),
@@ -123,7 +136,8 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
     let router = CatalogingRouter(Router(context: KeywardenRequestContext.self), catalog: catalog)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog))
-    router.add(middleware: SessionAuthenticator(accounts: services.accounts))
+    router.add(
+        middleware: SessionAuthenticator(accounts: services.accounts, keys: services.keys.index, clock: services.clock))
     HealthController(
         isDatabaseReachable: { await services.database.isReachable() },
         openAPIDocument: OpenAPIDocument.text
@@ -134,6 +148,10 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         verifications: services.verifications, allowedCountries: services.configuration.verification.allowedCountries
     ).addRoutes(to: router)
     AuditLogController(audit: services.audit).addRoutes(to: router)
+    APIKeyController(keys: services.keys).addRoutes(to: router)
+    KeyVerificationController(
+        index: services.keys.index, operatorToken: services.configuration.operatorToken, clock: services.clock
+    ).addRoutes(to: router)
     let configuration = services.configuration
     let signatureCheck: (@Sendable (String?, [(String, String)]) -> Bool)? =
         if let token = configuration.twilioAuthToken, let url = configuration.twilioStatusCallbackURL {
@@ -199,6 +217,8 @@ public func buildApplication(
     let secret = try ServerSecret.resolve(configuration, logger: logger)
     let database = try await openDatabase(configuration: configuration, logger: logger)
     let services = KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
+    try await services.keys.loadIndex()
+    logger.info("API key index loaded", metadata: ["keys": "\(services.keys.index.count)"])
     logger.info(
         "phone verification",
         metadata: [
@@ -210,10 +230,12 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keywarden"),
         logger: logger)
+    // Services shut down in reverse order: the database closes last, after the final flush.
     app.addServices(
+        DatabaseCloser(database: database),
         CounterSweeper(counters: services.counters, logger: logger),
         VerificationSweeper(verifications: services.verifications, logger: logger),
-        DatabaseCloser(database: database))
+        KeyUsageFlusher(keys: services.keys, logger: logger))
     return app
 }
 

@@ -38,6 +38,24 @@ struct VerificationSweeper: Service {
     }
 }
 
+/// Writes keys' `last_used_at` every 10 seconds from what the index noted, so authenticating a
+/// key never waits for a write; pending uses are flushed once more at shutdown.
+struct KeyUsageFlusher: Service {
+    let keys: APIKeyService
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
+            do {
+                try await keys.flushUses()
+            } catch {
+                logger.warning("could not record key use", metadata: ["error.type": "\(type(of: error))"])
+            }
+        }
+    }
+}
+
 /// Closes the database pool once every other service has stopped.
 struct DatabaseCloser: Service {
     let database: DatabaseClient

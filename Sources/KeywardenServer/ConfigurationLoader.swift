@@ -25,6 +25,10 @@ public struct ConfigurationLoader: Sendable {
         ("session_lifetime", "seconds after sign-in that end a session (default 2592000)"),
         ("login_attempts_per_account", "failed sign-ins per email per 15 minutes (default 10)"),
         ("login_attempts_per_address", "failed sign-ins per client address per 15 minutes (default 50)"),
+        ("enforcement_date", "ISO 8601 instant from which new keys need verification (default 2024-11-05T00:00:00Z)"),
+        ("verification_scope", "organization or user: whose verification lets keys be created (default organization)"),
+        ("key_stem", "the stem of key prefixes, letters and digits (default sk)"),
+        ("operator_token", "token for POST /v1/keys/verify, 32+ characters (environment or config file only)"),
         ("sms_provider", "log (development), twilio, twilio-verify or webhook (default log)"),
         ("line_type_lookup", "offline or twilio-lookup (default offline)"),
         ("public_url", "the server's public base URL, for Twilio delivery reports"),
@@ -116,6 +120,7 @@ public struct ConfigurationLoader: Sendable {
             configuration.loginAttemptsPerAddress = limit
         }
         try loadVerification(into: &configuration, value: value)
+        try loadKeys(into: &configuration, value: value)
         return configuration
     }
 
@@ -197,6 +202,36 @@ public struct ConfigurationLoader: Sendable {
         configuration.smsWebhookURL = value("sms_webhook_url")
         configuration.smsWebhookSecret = value("sms_webhook_secret")
         try requireProviderSettings(configuration)
+    }
+
+    private func loadKeys(into configuration: inout KeywardenConfiguration, value: (String) -> String?) throws {
+        if let raw = value("enforcement_date") {
+            guard let date = ISO8601DateFormatter().date(from: raw) else {
+                throw ConfigurationError(
+                    key: "enforcement_date", message: "expected an ISO 8601 instant such as 2024-11-05T00:00:00Z")
+            }
+            configuration.enforcementDate = date
+        }
+        if let raw = value("verification_scope") {
+            guard let scope = KeyIssuancePolicy.Scope(rawValue: raw) else {
+                throw ConfigurationError(key: "verification_scope", message: "expected organization or user")
+            }
+            configuration.verificationScope = scope
+        }
+        if let stem = value("key_stem") {
+            guard (1...16).contains(stem.count),
+                stem.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) })
+            else {
+                throw ConfigurationError(key: "key_stem", message: "expected 1 to 16 lowercase letters and digits")
+            }
+            configuration.keyStem = stem
+        }
+        if let token = value("operator_token") {
+            guard token.utf8.count >= 32 else {
+                throw ConfigurationError(key: "operator_token", message: "must be at least 32 characters")
+            }
+            configuration.operatorToken = token
+        }
     }
 
     private func requireProviderSettings(_ configuration: KeywardenConfiguration) throws {

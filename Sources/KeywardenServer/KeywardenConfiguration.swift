@@ -48,6 +48,14 @@ public struct KeywardenConfiguration: Sendable {
     public var twilioAPIBaseURL = "https://api.twilio.com"
     public var twilioVerifyBaseURL = "https://verify.twilio.com"
     public var twilioLookupBaseURL = "https://lookups.twilio.com"
+    /// Keys created at or after this instant need a verified (or exempt) organization.
+    public var enforcementDate = KeyIssuancePolicy.defaultEnforcementDate
+    /// Whose verification counts for key creation: the organization's or the creating person's.
+    public var verificationScope = KeyIssuancePolicy.Scope.organization
+    /// The stem of key prefixes (`sk` gives `sk-proj-...`).
+    public var keyStem = "sk"
+    /// The token the operator's services send to `POST /v1/keys/verify`; unset disables it.
+    public var operatorToken: String?
     /// The operator endpoint the `webhook` provider posts to, and its signing secret.
     public var smsWebhookURL: String?
     public var smsWebhookSecret: String?

@@ -134,6 +134,42 @@ extension Migration {
                 """,
                 "CREATE INDEX audit_logs_by_organization ON audit_logs (organization_id, effective_at, id)",
             ]),
+        Migration(
+            version: 3, name: "API keys and service accounts",
+            statements: [
+                """
+                CREATE TABLE service_accounts (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    project_id TEXT NOT NULL REFERENCES projects (id),
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    project_id TEXT REFERENCES projects (id),
+                    name TEXT NOT NULL,
+                    owner_type TEXT NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    permissions TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE,
+                    redacted_value TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_used_at BIGINT,
+                    expires_at BIGINT,
+                    revoked_at BIGINT,
+                    legacy BIGINT NOT NULL,
+                    rotated_from TEXT,
+                    rotation_idempotency_key TEXT
+                )
+                """,
+                "CREATE INDEX api_keys_by_project ON api_keys (organization_id, project_id, created_at, id)",
+                "CREATE UNIQUE INDEX api_keys_by_rotation ON api_keys (rotated_from, rotation_idempotency_key)",
+            ]),
     ]
 }
 

@@ -233,6 +233,14 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
         return Int(try row?.decode(column: "organizations", as: Int64.self) ?? 0)
     }
 
+    public func userHasApprovedVerification(_ user: UserID) async throws -> Bool {
+        try await database.withConnection { db in
+            try await db.raw(
+                "SELECT id FROM phone_verifications WHERE user_id = \(bind: user.rawValue) AND status = 'approved' LIMIT 1"
+            ).first() != nil
+        }
+    }
+
     public func resetVerification(of organization: OrganizationID) async throws {
         try await database.withConnection { db in
             try await db.raw(

@@ -130,10 +130,10 @@ public struct AccountService: Sendable {
     }
 
     /// Ends a session.
-    public func logOut(_ signedIn: AuthenticatedSession, clientAddress: String?) async throws {
+    public func logOut(_ session: Session, user: User, clientAddress: String?) async throws {
         let now = clock.now()
-        try await sessions.revoke(signedIn.session.id, at: now)
-        try await record("logout.succeeded", user: signedIn.user, clientAddress: clientAddress, now: now)
+        try await sessions.revoke(session.id, at: now)
+        try await record("logout.succeeded", user: user, clientAddress: clientAddress, now: now)
     }
 
     /// Writes an account event to the audit log of each of the user's organizations.
@@ -161,6 +161,16 @@ public struct AccountService: Sendable {
         try await sessions.touch(
             session.id, at: now, ifLastSeenBefore: now.addingTimeInterval(-settings.sessionTouchInterval))
         return AuthenticatedSession(session: session, user: user)
+    }
+
+    /// A user by id.
+    public func user(_ id: UserID) async throws -> User? {
+        try await accounts.user(id: id)
+    }
+
+    /// An organization by id.
+    public func organization(_ id: OrganizationID) async throws -> Organization? {
+        try await accounts.organization(id: id)
     }
 
     /// The organizations a user belongs to.

@@ -65,6 +65,9 @@ public protocol PhoneVerificationRepository: Sendable {
     ) async throws
         -> Int
 
+    /// Whether the person has approved a phone verification themselves (for per-user key policy).
+    func userHasApprovedVerification(_ user: UserID) async throws -> Bool
+
     /// Returns the organization to unverified (operator action).
     func resetVerification(of organization: OrganizationID) async throws
 }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Stores API keys (by digest only) and service accounts.
+public protocol APIKeyRepository: Sendable {
+    /// Stores a new key.
+    func create(_ key: APIKey) async throws
+
+    /// The key with this id in this organization.
+    func key(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey?
+
+    /// Keys of a project (project and service-account keys), or the organization's admin keys
+    /// when `project` is `nil`; oldest first, after the key `after`.
+    func keys(
+        in organization: OrganizationID, project: ProjectID?, after: APIKeyID?, limit: Int
+    ) async throws
+        -> Page<APIKey>
+
+    /// Revokes an unrevoked key; returns the key as it now is, or `nil` when there is none.
+    func revoke(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey?
+
+    /// The key made by rotating `id` under an idempotency key, if such a rotation happened.
+    func rotation(of id: APIKeyID, idempotencyKey: String) async throws -> APIKey?
+
+    /// In one transaction: stores the replacement and makes the old key expire at `oldExpiresAt`
+    /// (or sooner, if it already expired sooner).
+    func rotate(_ old: APIKeyID, to replacement: APIKey, idempotencyKey: String?, oldExpiresAt: Date) async throws
+
+    /// Every key, for the in-memory index.
+    func allKeys() async throws -> [APIKey]
+
+    /// Records when keys were last used.
+    func recordUse(_ uses: [APIKeyID: Date]) async throws
+
+    /// Stores a service account and its first key together.
+    func createServiceAccount(_ account: ServiceAccount, key: APIKey) async throws
+}

@@ -1,0 +1,178 @@
+import Foundation
+import KeywardenCore
+import SQLKit
+
+/// API keys in SQL: digests and redacted forms, never values.
+public struct SQLAPIKeyRepository: APIKeyRepository {
+    let database: DatabaseClient
+
+    /// Creates the repository over a database.
+    public init(database: DatabaseClient) {
+        self.database = database
+    }
+
+    static let columns = """
+        id, kind, organization_id, project_id, name, owner_type, owner_id, permissions, digest, redacted_value, \
+        created_at, last_used_at, expires_at, revoked_at, legacy, rotated_from
+        """
+
+    static func insert(_ key: APIKey, idempotencyKey: String?, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO api_keys (\(unsafeRaw: columns), rotation_idempotency_key)
+            VALUES (\(bind: key.id.rawValue), \(bind: key.kind.rawValue), \(bind: key.organizationID.rawValue),
+                    \(bind: key.projectID?.rawValue), \(bind: key.name), \(bind: key.owner.type), \(bind: key.owner.id),
+                    \(bind: key.permissions.stored), \(bind: key.digest), \(bind: key.redactedValue),
+                    \(bind: key.createdAt.unixMilliseconds), \(bind: key.lastUsedAt?.unixMilliseconds),
+                    \(bind: key.expiresAt?.unixMilliseconds), \(bind: key.revokedAt?.unixMilliseconds),
+                    \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue), \(bind: idempotencyKey))
+            """
+        ).run()
+    }
+
+    public func create(_ key: APIKey) async throws {
+        try await database.withConnection { db in try await Self.insert(key, idempotencyKey: nil, db: db) }
+    }
+
+    public func key(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM api_keys
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                """
+            ).first()?.apiKey()
+        }
+    }
+
+    public func keys(
+        in organization: OrganizationID, project: ProjectID?, after: APIKeyID?, limit: Int
+    ) async throws
+        -> Page<APIKey>
+    {
+        try await database.withConnection { db in
+            var cursorTime = Int64.min
+            var cursorID = ""
+            if let after,
+                let row = try await db.raw(
+                    "SELECT created_at, id FROM api_keys WHERE id = \(bind: after.rawValue)"
+                ).first()
+            {
+                cursorTime = try row.decode(column: "created_at", as: Int64.self)
+                cursorID = try row.string("id")
+            }
+            // Admin keys when no project is given, else the project's keys.
+            let admin = project == nil ? 1 : 0
+            let rows = try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM api_keys
+                WHERE organization_id = \(bind: organization.rawValue)
+                  AND ((\(bind: admin) = 1 AND kind = 'admin') OR (\(bind: admin) = 0 AND project_id = \(bind: project?.rawValue ?? "")))
+                  AND (created_at > \(bind: cursorTime) OR (created_at = \(bind: cursorTime) AND id > \(bind: cursorID)))
+                ORDER BY created_at, id
+                LIMIT \(literal: limit + 1)
+                """
+            ).all()
+            let keys = try rows.map { try $0.apiKey() }
+            return Page(items: Array(keys.prefix(limit)), hasMore: keys.count > limit)
+        }
+    }
+
+    public func revoke(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE api_keys SET revoked_at = \(bind: now.unixMilliseconds)
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue) AND revoked_at IS NULL
+                """
+            ).run()
+            return try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM api_keys
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                """
+            ).first()?.apiKey()
+        }
+    }
+
+    public func rotation(of id: APIKeyID, idempotencyKey: String) async throws -> APIKey? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM api_keys
+                WHERE rotated_from = \(bind: id.rawValue) AND rotation_idempotency_key = \(bind: idempotencyKey)
+                """
+            ).first()?.apiKey()
+        }
+    }
+
+    public func rotate(
+        _ old: APIKeyID, to replacement: APIKey, idempotencyKey: String?, oldExpiresAt: Date
+    )
+        async throws
+    {
+        try await database.withTransaction { db in
+            try await Self.insert(replacement, idempotencyKey: idempotencyKey, db: db)
+            try await db.raw(
+                """
+                UPDATE api_keys SET expires_at = \(bind: oldExpiresAt.unixMilliseconds)
+                WHERE id = \(bind: old.rawValue) AND (expires_at IS NULL OR expires_at > \(bind: oldExpiresAt.unixMilliseconds))
+                """
+            ).run()
+        }
+    }
+
+    public func allKeys() async throws -> [APIKey] {
+        try await database.withConnection { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM api_keys").all().map { try $0.apiKey() }
+        }
+    }
+
+    public func recordUse(_ uses: [APIKeyID: Date]) async throws {
+        try await database.withConnection { db in
+            for (id, date) in uses {
+                try await db.raw(
+                    """
+                    UPDATE api_keys SET last_used_at = \(bind: date.unixMilliseconds)
+                    WHERE id = \(bind: id.rawValue) AND (last_used_at IS NULL OR last_used_at < \(bind: date.unixMilliseconds))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    public func createServiceAccount(_ account: ServiceAccount, key: APIKey) async throws {
+        try await database.withTransaction { db in
+            try await db.raw(
+                """
+                INSERT INTO service_accounts (id, organization_id, project_id, name, created_at)
+                VALUES (\(bind: account.id.rawValue), \(bind: account.organizationID.rawValue),
+                        \(bind: account.projectID.rawValue), \(bind: account.name), \(bind: account.createdAt.unixMilliseconds))
+                """
+            ).run()
+            try await Self.insert(key, idempotencyKey: nil, db: db)
+        }
+    }
+}
+
+extension SQLRow {
+    func apiKey() throws -> APIKey {
+        let rawKind = try string("kind")
+        let rawPermissions = try string("permissions")
+        guard let kind = APIKeyFormat.Kind(rawValue: rawKind), let permissions = KeyPermissions(stored: rawPermissions)
+        else { throw StorageError.corruptRow("api key kind '\(rawKind)' or permissions '\(rawPermissions)'") }
+        let ownerID = try string("owner_id")
+        let owner: KeyOwner =
+            try string("owner_type") == "user"
+            ? .user(UserID(unchecked: ownerID)) : .serviceAccount(ServiceAccountID(unchecked: ownerID))
+        return APIKey(
+            id: APIKeyID(unchecked: try string("id")), kind: kind,
+            organizationID: OrganizationID(unchecked: try string("organization_id")),
+            projectID: try decode(column: "project_id", as: String?.self).map(ProjectID.init(unchecked:)),
+            name: try string("name"), owner: owner, permissions: permissions, digest: try string("digest"),
+            redactedValue: try string("redacted_value"), createdAt: try date("created_at"),
+            lastUsedAt: try optionalDate("last_used_at"), expiresAt: try optionalDate("expires_at"),
+            revokedAt: try optionalDate("revoked_at"), legacy: try flag("legacy"),
+            rotatedFrom: try decode(column: "rotated_from", as: String?.self).map(APIKeyID.init(unchecked:)))
+    }
+}
