@@ -105,6 +105,7 @@ let package = Package(
             name: "keywarden",
             dependencies: [
                 "KeywardenServer",
+                "KeywardenCore",
                 "PhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -31,12 +31,7 @@ public struct KeyVerificationController: Sendable {
     struct Answer: ResponseEncodable {
         let valid: Bool
         var code: String?
-        var keyID: String?
-        var projectID: String?
-        var organizationID: String?
-        var permissions: String?
-        var scopes: [String]?
-        var expiresAt: Int64?
+        var key: APIKey?
 
         enum CodingKeys: String, CodingKey {
             case valid, code, permissions, scopes
@@ -44,6 +39,22 @@ public struct KeyVerificationController: Sendable {
             case projectID = "project_id"
             case organizationID = "organization_id"
             case expiresAt = "expires_at"
+        }
+
+        /// `{valid: false, code}`, or every field of a valid key with nulls written out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(valid, forKey: .valid)
+            guard let key else {
+                try container.encode(code, forKey: .code)
+                return
+            }
+            try container.encode(key.id.rawValue, forKey: .keyID)
+            try container.encode(key.projectID?.rawValue, forKey: .projectID)
+            try container.encode(key.organizationID.rawValue, forKey: .organizationID)
+            try container.encode(key.permissions.name, forKey: .permissions)
+            try container.encode(key.permissions.scopes, forKey: .scopes)
+            try container.encode(key.expiresAt?.unixSeconds, forKey: .expiresAt)
         }
     }
 
@@ -58,10 +69,7 @@ public struct KeyVerificationController: Sendable {
         let body = try await request.decodeBody(VerifyBody.self, context: context)
         switch index.authenticate(body.key, now: clock.now()) {
         case .valid(let key):
-            return Answer(
-                valid: true, keyID: key.id.rawValue, projectID: key.projectID?.rawValue,
-                organizationID: key.organizationID.rawValue, permissions: key.permissions.name,
-                scopes: key.permissions.scopes, expiresAt: key.expiresAt?.unixSeconds)
+            return Answer(valid: true, key: key)
         case .invalid(let reason):
             return Answer(valid: false, code: reason)
         }

@@ -78,3 +78,106 @@ public enum KeywardenOutbox {
         try KeywardenProviders.Outbox.latest(in: directory, count: count)
     }
 }
+
+extension KeywardenServices {
+    /// The services over the configured database, for command-line tools.
+    public static func open(configuration: KeywardenConfiguration, logger: Logger) async throws -> KeywardenServices {
+        let secret = try ServerSecret.resolve(configuration, logger: logger)
+        let database = try await openDatabase(configuration: configuration, logger: logger)
+        return KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
+    }
+}
+
+/// Reads the CSV that `keywarden keys import` takes: a header with `name`, `key` or `sha256`, and
+/// `created_at` (ISO 8601 or Unix seconds); fields may be quoted.
+public enum KeyImportFile {
+    /// The keys in the text.
+    public static func parse(_ text: String) throws -> [APIKeyService.ImportedKey] {
+        let rows = csvRows(text)
+        guard let header = rows.first?.map({ $0.trimmingWhitespace().lowercased() }) else { return [] }
+        guard let nameColumn = header.firstIndex(of: "name"), let dateColumn = header.firstIndex(of: "created_at")
+        else { throw ImportError("the header needs name, created_at and key or sha256 columns") }
+        let keyColumn = header.firstIndex(of: "key")
+        let digestColumn = header.firstIndex(of: "sha256")
+        guard keyColumn != nil || digestColumn != nil else {
+            throw ImportError("the header needs a key or a sha256 column")
+        }
+        return try rows.dropFirst().enumerated().compactMap { offset, row in
+            guard !(row.count == 1 && row[0].trimmingWhitespace().isEmpty) else { return nil }
+            func field(_ column: Int?) -> String? {
+                guard let column, column < row.count else { return nil }
+                let value = row[column].trimmingWhitespace()
+                return value.isEmpty ? nil : value
+            }
+            guard let rawDate = field(dateColumn), let date = parseDate(rawDate) else {
+                throw ImportError("line \(offset + 2): created_at must be ISO 8601 or Unix seconds")
+            }
+            return APIKeyService.ImportedKey(
+                name: field(nameColumn) ?? "", value: field(keyColumn), sha256: field(digestColumn), createdAt: date)
+        }
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        if let seconds = Int(text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
+        return ISO8601DateFormatter().date(from: text)
+    }
+
+    static func csvRows(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var iterator = text.makeIterator()
+        while let character = iterator.next() {
+            if quoted {
+                if character == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            if next == "," {
+                                row.append(field)
+                                field = ""
+                            } else if next == "\n" || next == "\r\n" {
+                                row.append(field)
+                                rows.append(row)
+                                row = []
+                                field = ""
+                            } else {
+                                field.append(next)
+                            }
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                row.append(field)
+                field = ""
+            } else if character == "\n" || character == "\r\n" {
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+            } else {
+                field.append(character)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(field)
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// A file that cannot be read.
+    public struct ImportError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -235,7 +235,8 @@ public func buildApplication(
         DatabaseCloser(database: database),
         CounterSweeper(counters: services.counters, logger: logger),
         VerificationSweeper(verifications: services.verifications, logger: logger),
-        KeyUsageFlusher(keys: services.keys, logger: logger))
+        KeyUsageFlusher(keys: services.keys, logger: logger),
+        KeyIndexRefresher(keys: services.keys, logger: logger))
     return app
 }
 

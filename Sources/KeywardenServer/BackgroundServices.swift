@@ -56,6 +56,28 @@ struct KeyUsageFlusher: Service {
     }
 }
 
+/// Keeps this instance's key index current with keys created or revoked elsewhere (another
+/// instance, the command line), polling every two seconds for rows changed since the last look.
+struct KeyIndexRefresher: Service {
+    let keys: APIKeyService
+    let logger: Logger
+
+    func run() async throws {
+        var since = Date()
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+            // Look back a little, so a write that committed late within the last poll is not missed.
+            let started = Date()
+            do {
+                try await keys.refreshIndex(changedSince: since.addingTimeInterval(-5))
+                since = started
+            } catch {
+                logger.warning("could not refresh the key index", metadata: ["error.type": "\(type(of: error))"])
+            }
+        }
+    }
+}
+
 /// Closes the database pool once every other service has stopped.
 struct DatabaseCloser: Service {
     let database: DatabaseClient

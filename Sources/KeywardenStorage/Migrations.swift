@@ -164,10 +164,12 @@ extension Migration {
                     revoked_at BIGINT,
                     legacy BIGINT NOT NULL,
                     rotated_from TEXT,
-                    rotation_idempotency_key TEXT
+                    rotation_idempotency_key TEXT,
+                    updated_at BIGINT NOT NULL
                 )
                 """,
                 "CREATE INDEX api_keys_by_project ON api_keys (organization_id, project_id, created_at, id)",
+                "CREATE INDEX api_keys_by_update ON api_keys (updated_at)",
                 "CREATE UNIQUE INDEX api_keys_by_rotation ON api_keys (rotated_from, rotation_idempotency_key)",
             ]),
     ]

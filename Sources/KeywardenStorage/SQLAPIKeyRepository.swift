@@ -19,13 +19,14 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
     static func insert(_ key: APIKey, idempotencyKey: String?, db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO api_keys (\(unsafeRaw: columns), rotation_idempotency_key)
+            INSERT INTO api_keys (\(unsafeRaw: columns), rotation_idempotency_key, updated_at)
             VALUES (\(bind: key.id.rawValue), \(bind: key.kind.rawValue), \(bind: key.organizationID.rawValue),
                     \(bind: key.projectID?.rawValue), \(bind: key.name), \(bind: key.owner.type), \(bind: key.owner.id),
                     \(bind: key.permissions.stored), \(bind: key.digest), \(bind: key.redactedValue),
                     \(bind: key.createdAt.unixMilliseconds), \(bind: key.lastUsedAt?.unixMilliseconds),
                     \(bind: key.expiresAt?.unixMilliseconds), \(bind: key.revokedAt?.unixMilliseconds),
-                    \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue), \(bind: idempotencyKey))
+                    \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue), \(bind: idempotencyKey),
+                    \(bind: Date().unixMilliseconds))
             """
         ).run()
     }
@@ -82,7 +83,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         try await database.withConnection { db in
             try await db.raw(
                 """
-                UPDATE api_keys SET revoked_at = \(bind: now.unixMilliseconds)
+                UPDATE api_keys SET revoked_at = \(bind: now.unixMilliseconds), updated_at = \(bind: Date().unixMilliseconds)
                 WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue) AND revoked_at IS NULL
                 """
             ).run()
@@ -115,10 +116,26 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
             try await Self.insert(replacement, idempotencyKey: idempotencyKey, db: db)
             try await db.raw(
                 """
-                UPDATE api_keys SET expires_at = \(bind: oldExpiresAt.unixMilliseconds)
+                UPDATE api_keys
+                SET expires_at = \(bind: oldExpiresAt.unixMilliseconds), updated_at = \(bind: Date().unixMilliseconds)
                 WHERE id = \(bind: old.rawValue) AND (expires_at IS NULL OR expires_at > \(bind: oldExpiresAt.unixMilliseconds))
                 """
             ).run()
+        }
+    }
+
+    public func key(_ id: APIKeyID) async throws -> APIKey? {
+        try await database.withConnection { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM api_keys WHERE id = \(bind: id.rawValue)").first()?
+                .apiKey()
+        }
+    }
+
+    public func keys(changedSince date: Date) async throws -> [APIKey] {
+        try await database.withConnection { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.columns) FROM api_keys WHERE updated_at >= \(bind: date.unixMilliseconds)"
+            ).all().map { try $0.apiKey() }
         }
     }
 

@@ -28,6 +28,13 @@ public struct SQLProjectRepository: ProjectRepository {
         try await database.withConnection { db in try await Self.insert(project, into: db) }
     }
 
+    public func project(_ id: ProjectID) async throws -> Project? {
+        try await database.withConnection { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM projects WHERE id = \(bind: id.rawValue)").first()?
+                .project()
+        }
+    }
+
     public func project(_ id: ProjectID, in organization: OrganizationID) async throws -> Project? {
         try await database.withConnection { db in
             try await Self.find(id, in: organization, db: db)

@@ -6,7 +6,7 @@ struct Keywarden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keywarden",
         abstract: "A self-hostable API platform: accounts, organizations, projects and API keys.",
-        subcommands: [Serve.self, Migrate.self, OutboxCommand.self, Admin.self, Phone.self, Version.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, OutboxCommand.self, Admin.self, Phone.self, Version.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -31,14 +31,13 @@ struct APIKeyAPITests {
             let signUp = try await api.signUp()
             let token = try #require(signUp.string("session_token"))
             let project = try #require(signUp.string("default_project.id"))
-            let organization = try #require(signUp.string("organization.id"))
             let legacy = try await services.keys.importKeys(
                 [
                     .init(
                         name: "old", value: "sk-legacy-0123456789abcdefghij", sha256: nil,
                         createdAt: Date(timeIntervalSince1970: 1_690_000_000))
                 ],
-                project: project, organization: OrganizationID(unchecked: organization))
+                project: project)
 
             var refusals = [
                 try await api.createKey(token, project: project),
@@ -261,6 +260,54 @@ struct APIKeyAPITests {
                 #expect(!String(decoding: listed.body, as: UTF8.self).contains(secret))
                 #expect(!String(decoding: audit.body, as: UTF8.self).contains(secret))
             }
+        }
+    }
+}
+
+@Suite("Key import file")
+struct KeyImportFileTests {
+    @Test func csvWithQuotesDatesAndDigestsIsRead() throws {
+        let text = """
+            name,key,sha256,created_at
+            "old, quoted",sk-abcdefghijklmnopqrstuvwxyz0123,,2023-06-01T00:00:00Z
+            by digest,,\(String(repeating: "a", count: 64)),1690000000
+
+            """
+        let keys = try KeyImportFile.parse(text)
+        #expect(keys.count == 2)
+        #expect(keys[0].name == "old, quoted")
+        #expect(keys[0].value == "sk-abcdefghijklmnopqrstuvwxyz0123")
+        #expect(keys[0].createdAt == Date(timeIntervalSince1970: 1_685_577_600))
+        #expect(keys[1].sha256 == String(repeating: "a", count: 64))
+        #expect(keys[1].createdAt == Date(timeIntervalSince1970: 1_690_000_000))
+        #expect(throws: KeyImportFile.ImportError.self) {
+            try KeyImportFile.parse("name,created_at\nx,2023-01-01T00:00:00Z")
+        }
+        #expect(throws: KeyImportFile.ImportError.self) {
+            try KeyImportFile.parse("name,key,created_at\nx,sk-a,yesterday")
+        }
+    }
+
+    @Test func keysChangedByAnotherProcessReachTheIndex() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: APIKeyAPITests.configure) { api, services in
+            let signUp = try await api.signUp()
+            let project = try #require(signUp.string("default_project.id"))
+            // Another process (the command line) imports a key straight into storage.
+            let other = KeywardenServices(
+                database: services.database, configuration: services.configuration, secret: testSecret,
+                logger: quietLogger, hasher: testHasher)
+            let since = Date()
+            _ = try await other.keys.importKeys(
+                [
+                    .init(
+                        name: "cli", value: "sk-cliimported0123456789abcdef", sha256: nil,
+                        createdAt: Date(timeIntervalSince1970: 1_690_000_000))
+                ],
+                project: project)
+            #expect(try await api.verifyKey("sk-cliimported0123456789abcdef").string("code") == "not_found")
+            #expect(try await services.keys.refreshIndex(changedSince: since.addingTimeInterval(-5)) == 1)
+            #expect(try await api.verifyKey("sk-cliimported0123456789abcdef").value("valid") as? Bool == true)
         }
     }
 }

@@ -37,6 +37,11 @@ struct APIKeyRepositoryTests {
             let admins = try await repository.keys(in: account.organization.id, project: nil, after: nil, limit: 5)
             #expect(admins.items == [admin])
             #expect(Set(try await repository.allKeys().map(\.id)) == [first.id, second.id, admin.id])
+            #expect(try await repository.key(admin.id) == admin)
+            let recent = try await repository.keys(changedSince: Date().addingTimeInterval(-60))
+            #expect(recent.count == 3)
+            let future = try await repository.keys(changedSince: Date().addingTimeInterval(60))
+            #expect(future.isEmpty)
         }
     }
 

@@ -28,6 +28,13 @@ public protocol APIKeyRepository: Sendable {
     /// Every key, for the in-memory index.
     func allKeys() async throws -> [APIKey]
 
+    /// The key with this id, in any organization (operator tools).
+    func key(_ id: APIKeyID) async throws -> APIKey?
+
+    /// Keys created or changed (revoked, expiry moved) at or after `date`, by any instance or tool:
+    /// how each instance's index catches up.
+    func keys(changedSince date: Date) async throws -> [APIKey]
+
     /// Records when keys were last used.
     func recordUse(_ uses: [APIKeyID: Date]) async throws
 

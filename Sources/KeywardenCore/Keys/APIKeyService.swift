@@ -42,6 +42,15 @@ public struct APIKeyService: Sendable {
         index.load(try await keys.allKeys())
     }
 
+    /// Brings the index up to date with keys changed since `date` (by other instances or the
+    /// command line), returning how many it applied.
+    @discardableResult
+    public func refreshIndex(changedSince date: Date) async throws -> Int {
+        let changed = try await keys.keys(changedSince: date)
+        for key in changed { index.put(key) }
+        return changed.count
+    }
+
     /// Writes the noted key uses to storage (called every few seconds, never per request).
     public func flushUses() async throws {
         let uses = index.drainUses()
@@ -229,6 +238,48 @@ public struct APIKeyService: Sendable {
         return try await revoke(key, actor: actor)
     }
 
+    // MARK: Operator
+
+    /// The project and organization of a project id, for the command line.
+    public func operatorProject(_ raw: String) async throws -> (Project, Organization) {
+        guard let id = ProjectID(raw), let project = try await projects.project(id),
+            let organization = try await accounts.organization(id: project.organizationID)
+        else { throw DomainError.projectNotFound(raw) }
+        return (project, organization)
+    }
+
+    /// Creates a project key from the command line; the organization's first owner owns it.
+    /// The issuance policy applies as on every other path.
+    public func createByOperator(project raw: String, request: Request) async throws -> IssuedAPIKey {
+        let (project, organization) = try await operatorProject(raw)
+        guard !project.isArchived else { throw DomainError.projectNotFound(raw) }
+        guard let owner = try await accounts.members(of: organization.id).first(where: { $0.role == .owner }) else {
+            throw DomainError.organizationNotFound
+        }
+        return try await issue(
+            .project, organization: organization, project: project.id, request: request, owner: .user(owner.user.id),
+            creator: owner.user.id, actor: .operator)
+    }
+
+    /// A project's keys, for the command line.
+    public func keysByOperator(project raw: String) async throws -> [APIKey] {
+        let (project, organization) = try await operatorProject(raw)
+        var all: [APIKey] = []
+        var after: APIKeyID?
+        repeat {
+            let page = try await keys.keys(in: organization.id, project: project.id, after: after, limit: 100)
+            all += page.items
+            after = page.hasMore ? page.items.last?.id : nil
+        } while after != nil
+        return all
+    }
+
+    /// Revokes any key from the command line.
+    public func revokeByOperator(_ raw: String) async throws -> APIKey {
+        guard let id = APIKeyID(raw), let key = try await keys.key(id) else { throw Self.keyNotFound(raw) }
+        return try await revoke(key, actor: .operator)
+    }
+
     // MARK: Import
 
     /// A key from an earlier system: its value or SHA-256, and when it was made.
@@ -249,15 +300,10 @@ public struct APIKeyService: Sendable {
 
     /// Imports keys into a project, keeping their dates; those made before the enforcement date
     /// are legacy and need no verification. Imports after it follow the policy like any new key.
-    public func importKeys(
-        _ imported: [ImportedKey], project rawProject: String, organization: OrganizationID
-    )
-        async throws -> [APIKey]
-    {
-        guard let organizationRecord = try await accounts.organization(id: organization) else {
-            throw DomainError.organizationNotFound
-        }
-        let project = try await activeProject(rawProject, in: organization)
+    public func importKeys(_ imported: [ImportedKey], project rawProject: String) async throws -> [APIKey] {
+        let (project, organizationRecord) = try await operatorProject(rawProject)
+        let organization = organizationRecord.id
+        guard !project.isArchived else { throw DomainError.projectNotFound(rawProject) }
         var created: [APIKey] = []
         for entry in imported {
             let digest: String

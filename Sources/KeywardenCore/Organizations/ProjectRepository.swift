@@ -5,6 +5,9 @@ public protocol ProjectRepository: Sendable {
     /// Stores a new project.
     func create(_ project: Project) async throws
 
+    /// The project with this id, in any organization (operator tools).
+    func project(_ id: ProjectID) async throws -> Project?
+
     /// The project with this id in this organization.
     func project(_ id: ProjectID, in organization: OrganizationID) async throws -> Project?
 
