@@ -102,6 +102,11 @@ let package = Package(
             path: "Benchmarks/PhoneNumbersBenchmark"
         ),
         .executableTarget(
+            name: "key-index-benchmark",
+            dependencies: ["KeywardenCore"],
+            path: "Benchmarks/KeyIndexBenchmark"
+        ),
+        .executableTarget(
             name: "keywarden",
             dependencies: [
                 "KeywardenServer",

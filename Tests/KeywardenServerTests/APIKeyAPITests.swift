@@ -295,7 +295,7 @@ struct KeyImportFileTests {
             let project = try #require(signUp.string("default_project.id"))
             // Another process (the command line) imports a key straight into storage.
             let other = KeywardenServices(
-                database: services.database, configuration: services.configuration, secret: testSecret,
+                database: services.database, configuration: KeywardenConfiguration(), secret: testSecret,
                 logger: quietLogger, hasher: testHasher)
             let since = Date()
             _ = try await other.keys.importKeys(

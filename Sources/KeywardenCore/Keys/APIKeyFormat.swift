@@ -14,6 +14,8 @@ public struct APIKeyFormat: Sendable {
 
     /// The text before the kind, `sk` by default.
     public let stem: String
+    private let stemPrefix: [UInt8]
+    private let kindPrefixes: [(Kind, [UInt8])]
 
     /// Random characters in a key.
     public static let randomLength = 32
@@ -23,6 +25,8 @@ public struct APIKeyFormat: Sendable {
     /// Creates the format with a stem (letters and digits).
     public init(stem: String = "sk") {
         self.stem = stem
+        self.stemPrefix = Array("\(stem)-".utf8)
+        self.kindPrefixes = Kind.allCases.map { ($0, Array("\(stem)-\($0.rawValue)-".utf8)) }
     }
 
     /// A new key of `kind`.
@@ -43,22 +47,30 @@ public struct APIKeyFormat: Sendable {
         case malformed
     }
 
-    /// Reads a key without any storage.
+    /// Reads a key without any storage. Works on the bytes alone: this runs on every request
+    /// that presents a key.
     public func read(_ key: String) -> Reading {
-        let bytes = Array(key.utf8)
-        guard bytes.count >= 8, bytes.count <= 256, key.hasPrefix("\(stem)-"),
+        var key = key
+        return key.withUTF8 { read(bytes: $0) }
+    }
+
+    func read(bytes: UnsafeBufferPointer<UInt8>) -> Reading {
+        guard bytes.count >= 8, bytes.count <= 256, bytes.starts(with: stemPrefix),
             bytes.allSatisfy({ Self.isKeyCharacter($0) })
         else { return .malformed }
-        for kind in Kind.allCases {
-            let prefix = "\(stem)-\(kind.rawValue)-"
-            guard key.hasPrefix(prefix) else { continue }
-            let rest = bytes.count - prefix.utf8.count
+        for (kind, prefix) in kindPrefixes where bytes.starts(with: prefix) {
+            let rest = bytes.count - prefix.count
             guard rest == Self.randomLength + Self.checksumLength,
-                bytes.suffix(rest).allSatisfy({ SecureRandom.base62.contains($0) })
+                bytes[prefix.count...].allSatisfy({ Self.isBase62($0) })
             else { return .foreign }
-            let body = String(decoding: bytes.prefix(bytes.count - Self.checksumLength), as: UTF8.self)
-            let checksum = String(decoding: bytes.suffix(Self.checksumLength), as: UTF8.self)
-            return Self.checksum(of: body) == checksum ? .valid(kind) : .badChecksum
+            let bodyLength = bytes.count - Self.checksumLength
+            var value = CRC32.checksum(UnsafeBufferPointer(rebasing: bytes[0..<bodyLength]))
+            // Compare the base62 digits from the last one back, without building a string.
+            for position in (bodyLength..<bytes.count).reversed() {
+                guard bytes[position] == SecureRandom.base62[Int(value % 62)] else { return .badChecksum }
+                value /= 62
+            }
+            return .valid(kind)
         }
         return .foreign
     }
@@ -72,7 +84,7 @@ public struct APIKeyFormat: Sendable {
 
     /// CRC32 (IEEE) of the text, as 6 base62 characters.
     static func checksum(of text: String) -> String {
-        var value = UInt64(CRC32.checksum(Array(text.utf8)))
+        var value = UInt32(CRC32.checksum(Array(text.utf8)))
         var characters = [UInt8](repeating: SecureRandom.base62[0], count: checksumLength)
         for index in (0..<checksumLength).reversed() {
             characters[index] = SecureRandom.base62[Int(value % 62)]
@@ -81,6 +93,12 @@ public struct APIKeyFormat: Sendable {
         return String(decoding: characters, as: UTF8.self)
     }
 
+    @inline(__always)
+    static func isBase62(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+    }
+
+    @inline(__always)
     static func isKeyCharacter(_ byte: UInt8) -> Bool {
         (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45
             || byte == 95
@@ -96,8 +114,14 @@ enum CRC32 {
     }
 
     static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+        bytes.withUnsafeBufferPointer { checksum($0) }
+    }
+
+    static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            return crc ^ 0xFFFF_FFFF
+        }
     }
 }

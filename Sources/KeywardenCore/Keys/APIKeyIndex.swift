@@ -13,8 +13,58 @@ public final class APIKeyIndex: Sendable {
     }
 
     let format: APIKeyFormat
-    private let keys = Mutex<[String: APIKey]>([:])
+    private let keys = Mutex<[KeyDigest: APIKey]>([:])
     private let uses = Mutex<[APIKeyID: Date]>([:])
+
+    /// A SHA-256 as four words: hashed and compared far faster than its hex text.
+    struct KeyDigest: Hashable, Sendable {
+        var words: (UInt64, UInt64, UInt64, UInt64)
+
+        static func == (left: KeyDigest, right: KeyDigest) -> Bool {
+            left.words == right.words
+        }
+
+        func hash(into hasher: inout Hasher) {
+            // The digest is already uniformly random; one word is plenty for the table.
+            hasher.combine(words.0)
+        }
+
+        /// The digest of a presented key.
+        init(of value: String) {
+            var value = value
+            let hash = value.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &words) { target in
+                hash.withUnsafeBytes { target.copyMemory(from: $0) }
+            }
+            self.words = words
+        }
+
+        /// The digest stored as lowercase hex.
+        init?(hex: String) {
+            let bytes = Array(hex.utf8)
+            guard bytes.count == 64 else { return nil }
+            var raw = [UInt8](repeating: 0, count: 32)
+            for index in 0..<32 {
+                guard let high = Self.nibble(bytes[2 * index]), let low = Self.nibble(bytes[2 * index + 1]) else {
+                    return nil
+                }
+                raw[index] = high << 4 | low
+            }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &words) { target in raw.withUnsafeBytes { target.copyMemory(from: $0) } }
+            self.words = words
+        }
+
+        static func nibble(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 48...57: byte - 48
+            case 97...102: byte - 87
+            case 65...70: byte - 55
+            default: nil
+            }
+        }
+    }
 
     /// Creates an empty index.
     public init(format: APIKeyFormat) {
@@ -23,13 +73,15 @@ public final class APIKeyIndex: Sendable {
 
     /// Replaces the contents with `keys`.
     public func load(_ all: [APIKey]) {
-        let byDigest = Dictionary(all.map { ($0.digest, $0) }, uniquingKeysWith: { $1 })
+        let byDigest = Dictionary(
+            all.compactMap { key in KeyDigest(hex: key.digest).map { ($0, key) } }, uniquingKeysWith: { $1 })
         keys.withLock { $0 = byDigest }
     }
 
     /// Adds or updates a key.
     public func put(_ key: APIKey) {
-        keys.withLock { $0[key.digest] = key }
+        guard let digest = KeyDigest(hex: key.digest) else { return }
+        keys.withLock { $0[digest] = key }
     }
 
     /// How many keys the index holds.
@@ -42,7 +94,8 @@ public final class APIKeyIndex: Sendable {
         case .malformed, .badChecksum: return .invalid("malformed")
         case .valid, .foreign: break
         }
-        guard let key = keys.withLock({ $0[Self.digest(presented)] }) else { return .invalid("not_found") }
+        let digest = KeyDigest(of: presented)
+        guard let key = keys.withLock({ $0[digest] }) else { return .invalid("not_found") }
         if key.revokedAt != nil { return .invalid("revoked") }
         if let expiresAt = key.expiresAt, expiresAt <= now { return .invalid("expired") }
         uses.withLock { $0[key.id] = now }
