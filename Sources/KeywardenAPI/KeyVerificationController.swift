@@ -28,37 +28,24 @@ public struct KeyVerificationController: Sendable {
         let key: String
     }
 
-    struct Answer: ResponseEncodable {
+    struct Answer: Sendable {
         let valid: Bool
         var code: String?
         var key: APIKey?
 
-        enum CodingKeys: String, CodingKey {
-            case valid, code, permissions, scopes
-            case keyID = "key_id"
-            case projectID = "project_id"
-            case organizationID = "organization_id"
-            case expiresAt = "expires_at"
-        }
-
-        /// `{valid: false, code}`, or every field of a valid key with nulls written out.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(valid, forKey: .valid)
-            guard let key else {
-                try container.encode(code, forKey: .code)
-                return
-            }
-            try container.encode(key.id.rawValue, forKey: .keyID)
-            try container.encode(key.projectID?.rawValue, forKey: .projectID)
-            try container.encode(key.organizationID.rawValue, forKey: .organizationID)
-            try container.encode(key.permissions.name, forKey: .permissions)
-            try container.encode(key.permissions.scopes, forKey: .scopes)
-            try container.encode(key.expiresAt?.unixSeconds, forKey: .expiresAt)
+        /// The answer as JSON text; every value is an id, a fixed word or a number, none of which
+        /// needs escaping.
+        var json: String {
+            guard let key else { return #"{"code":"\#(code ?? "")","valid":false}"# }
+            let scopes = key.permissions.scopes.map { "\"\($0)\"" }.joined(separator: ",")
+            let project = key.projectID.map { "\"\($0.rawValue)\"" } ?? "null"
+            let expires = key.expiresAt.map { String($0.unixSeconds) } ?? "null"
+            return
+                #"{"expires_at":\#(expires),"key_id":"\#(key.id.rawValue)","organization_id":"\#(key.organizationID.rawValue)","permissions":"\#(key.permissions.name)","project_id":\#(project),"scopes":[\#(scopes)],"valid":true}"#
         }
     }
 
-    @Sendable func verify(_ request: Request, context: KeywardenRequestContext) async throws -> Answer {
+    @Sendable func verify(_ request: Request, context: KeywardenRequestContext) async throws -> Response {
         guard let expected = operatorTokenDigest, let presented = request.headers.bearerToken,
             Self.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
         else {
@@ -66,13 +53,61 @@ public struct KeyVerificationController: Sendable {
                 .unauthenticated, code: "invalid_operator_token",
                 message: "Send 'Authorization: Bearer <operator token>' (KEYWARDEN_OPERATOR_TOKEN) to verify keys.")
         }
-        let body = try await request.decodeBody(VerifyBody.self, context: context)
-        switch index.authenticate(body.key, now: clock.now()) {
-        case .valid(let key):
-            return Answer(valid: true, key: key)
-        case .invalid(let reason):
-            return Answer(valid: false, code: reason)
+        // The common body, {"key":"sk-..."} with no escapes, is read directly; anything else goes
+        // through the general decoder and its refusals. This endpoint runs on every call a
+        // service checks, so it avoids the general JSON machinery both ways.
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let key =
+            try Self.plainKey(in: buffer.readableBytesView)
+            ?? BodyDecoder.decode(VerifyBody.self, from: Data(buffer.readableBytesView)).key
+        let answer =
+            switch index.authenticate(key, now: clock.now()) {
+            case .valid(let key): Answer(valid: true, key: key)
+            case .invalid(let reason): Answer(valid: false, code: reason)
+            }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: answer.json)))
+    }
+
+    /// The key from `{"key":"..."}` when the value has no escapes and nothing else is present.
+    static func plainKey(in bytes: some Collection<UInt8>) -> String? {
+        let text = Array(bytes)
+        var index = 0
+        func skipSpace() {
+            while index < text.count, text[index] == 32 || text[index] == 10 || text[index] == 13 || text[index] == 9 {
+                index += 1
+            }
         }
+        func expect(_ literal: String) -> Bool {
+            let expected = Array(literal.utf8)
+            guard index + expected.count <= text.count, Array(text[index..<(index + expected.count)]) == expected else {
+                return false
+            }
+            index += expected.count
+            return true
+        }
+        skipSpace()
+        guard expect("{") else { return nil }
+        skipSpace()
+        guard expect("\"key\"") else { return nil }
+        skipSpace()
+        guard expect(":") else { return nil }
+        skipSpace()
+        guard expect("\"") else { return nil }
+        let start = index
+        while index < text.count, text[index] != 34 {
+            // Escapes and control characters take the general path.
+            guard text[index] != 92, text[index] >= 32 else { return nil }
+            index += 1
+        }
+        guard index < text.count else { return nil }
+        let value = String(decoding: text[start..<index], as: UTF8.self)
+        index += 1
+        skipSpace()
+        guard expect("}") else { return nil }
+        skipSpace()
+        return index == text.count ? value : nil
     }
 
     static func constantTimeEquals(_ left: [UInt8], _ right: [UInt8]) -> Bool {

@@ -24,31 +24,47 @@ extension Request {
 
 /// Decodes request bodies and explains every way they can be wrong.
 public enum BodyDecoder {
-    /// Decodes `data` as `Body`.
+    /// Decodes `data` as `Body` in one pass, refusing fields `Body` does not declare.
     public static func decode<Body: JSONRequestBody>(_ type: Body.Type, from data: Data) throws -> Body {
         guard !data.isEmpty else {
             throw DomainError(
                 .invalidRequest, code: "invalid_json",
                 message: "The request body is empty. Send a JSON object with Content-Type: application/json.")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        do {
+            return try JSONDecoder().decode(Strict<Body>.self, from: data).body
+        } catch let error as DomainError {
+            throw error
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw DomainError(.invalidRequest, code: "invalid_json", message: "The request body must be a JSON object.")
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch {
             throw DomainError(
                 .invalidRequest, code: "invalid_json",
                 message: "We could not parse the JSON body of your request. Send valid UTF-8 JSON.")
         }
-        guard let fields = object as? [String: Any] else {
-            throw DomainError(
-                .invalidRequest, code: "invalid_json", message: "The request body must be a JSON object.")
+    }
+
+    /// Checks the object's keys against `Body.fields`, then decodes `Body` from the same parse.
+    struct Strict<Body: JSONRequestBody>: Decodable {
+        let body: Body
+
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
-        if let unknown = fields.keys.sorted().first(where: { !Body.fields.contains($0) }) {
-            throw DomainError(
-                .invalidRequest, code: "unknown_parameter",
-                message: "Unrecognized request argument supplied: '\(unknown)'.", param: unknown)
-        }
-        do {
-            return try JSONDecoder().decode(Body.self, from: data)
-        } catch let error as DecodingError {
-            throw describe(error)
+
+        init(from decoder: any Decoder) throws {
+            let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+            if let unknown = keys.sorted().first(where: { !Body.fields.contains($0) }) {
+                throw DomainError(
+                    .invalidRequest, code: "unknown_parameter",
+                    message: "Unrecognized request argument supplied: '\(unknown)'.", param: unknown)
+            }
+            body = try Body(from: decoder)
         }
     }
 
@@ -72,7 +88,7 @@ public enum BodyDecoder {
             return DomainError(
                 .invalidRequest, code: field.isEmpty ? "invalid_json" : "invalid_value",
                 message: field.isEmpty
-                    ? "We could not parse the JSON body of your request."
+                    ? "We could not parse the JSON body of your request. Send valid UTF-8 JSON."
                     : "Invalid value for '\(field)'.",
                 param: field.isEmpty ? nil : field)
         @unknown default:

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KeywardenCore
+import Synchronization
 
 /// Gives every request an id, returns it in `x-request-id`, and writes one access-log line.
 ///
@@ -10,14 +11,28 @@ import KeywardenCore
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = KeywardenRequestContext
 
+    /// Request ids are this process's random prefix and a counter: unique without asking the
+    /// operating system for randomness on every request.
+    private let prefix = "req_" + SecureRandom.base62(length: 12)
+    private let counter = Counter()
+
+    final class Counter: Sendable {
+        let value = Atomic<UInt64>(0)
+    }
+
     /// Creates the middleware.
     public init() {}
+
+    func nextID() -> String {
+        let number = counter.value.add(1, ordering: .relaxed).newValue
+        return prefix + String(number, radix: 36)
+    }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let id = "req_" + SecureRandom.base62(length: 24)
+        let id = nextID()
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         let start = ContinuousClock.now

@@ -127,46 +127,34 @@ public enum KeyImportFile {
         var row: [String] = []
         var field = ""
         var quoted = false
-        var iterator = text.makeIterator()
-        while let character = iterator.next() {
+        var previousWasQuote = false
+        for character in text {
             if quoted {
                 if character == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" {
-                            field.append("\"")
-                        } else {
-                            quoted = false
-                            if next == "," {
-                                row.append(field)
-                                field = ""
-                            } else if next == "\n" || next == "\r\n" {
-                                row.append(field)
-                                rows.append(row)
-                                row = []
-                                field = ""
-                            } else {
-                                field.append(next)
-                            }
-                        }
-                    } else {
-                        quoted = false
-                    }
+                    quoted = false
+                    previousWasQuote = true
                 } else {
                     field.append(character)
                 }
-            } else if character == "\"" {
+                continue
+            }
+            switch character {
+            case "\"":
+                // A doubled quote inside a quoted field is a literal quote.
+                if previousWasQuote { field.append("\"") }
                 quoted = true
-            } else if character == "," {
+            case ",":
                 row.append(field)
                 field = ""
-            } else if character == "\n" || character == "\r\n" {
+            case "\n", "\r\n":
                 row.append(field)
                 rows.append(row)
                 row = []
                 field = ""
-            } else {
+            default:
                 field.append(character)
             }
+            previousWasQuote = false
         }
         if !field.isEmpty || !row.isEmpty {
             row.append(field)

@@ -15,6 +15,12 @@ extension TestAPI {
         return try await request(.post, "/v1/keys/verify", json: #"{"key":"\#(key)"}"#, headers: headers)
     }
 
+    /// The id of the caller's first project.
+    func defaultProject(_ token: String) async throws -> String {
+        let projects = try await request(.get, "/v1/organization/projects", token: token)
+        return try #require((projects.value("data") as? [[String: Any]])?.first?["id"] as? String)
+    }
+
     func createKey(_ token: String, project: String, json: String = #"{"name":"ci"}"#) async throws -> TestResponse {
         try await request(.post, "/v1/organization/projects/\(project)/api_keys", token: token, json: json)
     }
@@ -66,10 +72,7 @@ struct APIKeyAPITests {
         let outbox = TestOutbox()
         try await withApp(outbox: outbox, configure: Self.configure) { api, _ in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
-            let project = try #require(
-                (try await api.request(.get, "/v1/organization/projects", token: token).value("data")
-                    as? [[String: Any]])?
-                    .first?["id"] as? String)
+            let project = try await api.defaultProject(token)
 
             let created = try await api.createKey(
                 token, project: project, json: #"{"name":"ci","permissions":"read_only"}"#)
@@ -118,6 +121,33 @@ struct APIKeyAPITests {
         }
     }
 
+    @Test func perUserScopeNeedsTheCreatorsOwnVerification() async throws {
+        let outbox = TestOutbox()
+        try await withApp(
+            outbox: outbox,
+            configure: {
+                Self.configure(&$0)
+                $0.verificationScope = .user
+            }
+        ) { api, services in
+            let ada = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let organization = try #require(try await api.request(.get, "/v1/organization", token: ada).string("id"))
+            let project = try await api.defaultProject(ada)
+            let grace = try await api.signUp("grace@example.com")
+            try await services.addMember(try #require(grace.string("user.id")), to: organization, role: "owner")
+            var headers = HTTPFields()
+            headers[.init("Keywarden-Organization")!] = organization
+
+            let byAda = try await api.createKey(ada, project: project)
+            #expect(byAda.status == .created)
+            let byGrace = try await api.request(
+                .post, "/v1/organization/projects/\(project)/api_keys", token: grace.string("session_token"),
+                json: #"{"name":"grace"}"#, headers: headers)
+            #expect(byGrace.status == .forbidden)
+            #expect(byGrace.string("error.code") == "phone_verification_required")
+        }
+    }
+
     @Test func keysMadeBeforeAFutureEnforcementDateKeepWorkingAfterIt() async throws {
         let time = ManualClock()
         try await withApp(
@@ -147,10 +177,7 @@ struct APIKeyAPITests {
         let time = ManualClock()
         try await withApp(clock: time.clock, outbox: outbox, configure: Self.configure) { api, services in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
-            let project = try #require(
-                (try await api.request(.get, "/v1/organization/projects", token: token).value("data")
-                    as? [[String: Any]])?
-                    .first?["id"] as? String)
+            let project = try await api.defaultProject(token)
             let first = try await api.createKey(token, project: project)
             let firstValue = try #require(first.string("value"))
             let firstID = try #require(first.string("id"))
@@ -198,10 +225,7 @@ struct APIKeyAPITests {
         let outbox = TestOutbox()
         try await withApp(outbox: outbox, configure: Self.configure) { api, _ in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
-            let project = try #require(
-                (try await api.request(.get, "/v1/organization/projects", token: token).value("data")
-                    as? [[String: Any]])?
-                    .first?["id"] as? String)
+            let project = try await api.defaultProject(token)
             let value = try #require(try await api.createKey(token, project: project).string("value"))
             var mistyped = Array(value)
             mistyped[12] = mistyped[12] == "a" ? "b" : "a"
@@ -217,6 +241,21 @@ struct APIKeyAPITests {
             #expect(message.contains("sk-proj-****" + mistypedKey.suffix(4)))
             #expect(!message.contains(mistypedKey))
 
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(operatorToken)"
+            let spaced = try await api.request(
+                .post, "/v1/keys/verify", json: " {\n \"key\" : \"\(value)\" }\n", headers: headers)
+            #expect(spaced.value("valid") as? Bool == true)
+            let escaped = try await api.request(
+                .post, "/v1/keys/verify", json: #"{"key":"\#(value.prefix(2))\u002d\#(value.dropFirst(3))"}"#,
+                headers: headers)
+            #expect(escaped.value("valid") as? Bool == true)
+            let extra = try await api.request(
+                .post, "/v1/keys/verify", json: #"{"key":"\#(value)","also":1}"#, headers: headers)
+            #expect(extra.string("error.code") == "unknown_parameter")
+            let notJSON = try await api.request(.post, "/v1/keys/verify", json: "key=\(value)", headers: headers)
+            #expect(notJSON.string("error.code") == "invalid_json")
+
             let noToken = try await api.request(.post, "/v1/keys/verify", json: #"{"key":"\#(value)"}"#)
             #expect(noToken.status == .unauthorized)
             #expect(noToken.string("error.code") == "invalid_operator_token")
@@ -228,10 +267,7 @@ struct APIKeyAPITests {
         let logs = CapturedLogs()
         try await withApp(outbox: outbox, logger: logs.logger, configure: Self.configure) { api, services in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
-            let project = try #require(
-                (try await api.request(.get, "/v1/organization/projects", token: token).value("data")
-                    as? [[String: Any]])?
-                    .first?["id"] as? String)
+            let project = try await api.defaultProject(token)
             let created = try await api.createKey(token, project: project)
             let value = try #require(created.string("value"))
             let id = try #require(created.string("id"))

@@ -174,14 +174,7 @@ struct OrganizationAPITests {
             let reader = try await api.signUp("grace@example.com")
             let readerID = try #require(reader.string("user.id"))
             let readerToken = try #require(reader.string("session_token"))
-            try await services.database.withConnection { db in
-                try await db.raw(
-                    """
-                    INSERT INTO organization_members (organization_id, user_id, role, added_at)
-                    VALUES (\(bind: organization), \(bind: readerID), 'reader', 1)
-                    """
-                ).run()
-            }
+            try await services.addReader(readerID, to: organization)
             var headers = HTTPFields()
             headers[.init("Keywarden-Organization")!] = organization
             let org = try await api.request(.get, "/v1/organization", token: readerToken, headers: headers)

@@ -198,14 +198,7 @@ struct PhoneVerificationAPITests {
             let organization = try #require(owner.string("organization.id"))
             let reader = try await api.signUp("grace@example.com")
             let readerID = try #require(reader.string("user.id"))
-            try await services.database.withConnection { db in
-                try await db.raw(
-                    """
-                    INSERT INTO organization_members (organization_id, user_id, role, added_at)
-                    VALUES (\(bind: organization), \(bind: readerID), 'reader', 1)
-                    """
-                ).run()
-            }
+            try await services.addReader(readerID, to: organization)
             var headers = HTTPFields()
             headers[.init("Keywarden-Organization")!] = organization
             let response = try await api.request(

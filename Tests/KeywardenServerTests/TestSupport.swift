@@ -7,6 +7,7 @@ import KeywardenServer
 import KeywardenStorage
 import Logging
 import NIOCore
+import SQLKit
 import Synchronization
 import Testing
 
@@ -194,4 +195,23 @@ func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("keywarden-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+extension KeywardenServices {
+    /// Makes a user a reader of an organization (there is no membership API yet).
+    func addReader(_ userID: String, to organization: String) async throws {
+        try await addMember(userID, to: organization, role: "reader")
+    }
+
+    /// Adds a user to an organization with a role.
+    func addMember(_ userID: String, to organization: String, role: String) async throws {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                INSERT INTO organization_members (organization_id, user_id, role, added_at)
+                VALUES (\(bind: organization), \(bind: userID), \(bind: role), 1)
+                """
+            ).run()
+        }
+    }
 }

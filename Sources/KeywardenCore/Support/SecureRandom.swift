@@ -6,16 +6,27 @@ public enum SecureRandom {
     /// The 62 characters used for identifiers and tokens.
     static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    /// `count` random bytes.
+    /// `count` random bytes, eight per call to the operating system.
     public static func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var result = [UInt8]()
+        result.reserveCapacity(count + 8)
+        while result.count < count {
+            withUnsafeBytes(of: generator.next()) { result.append(contentsOf: $0) }
+        }
+        return Array(result.prefix(count))
     }
 
-    /// `length` base62 characters, each chosen uniformly.
+    /// `length` base62 characters, each chosen uniformly: bytes of 248 and above are dropped so
+    /// that `byte % 62` has no bias.
     public static func base62(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let characters = (0..<length).map { _ in base62[Int.random(in: 0..<62, using: &generator)] }
+        var characters = [UInt8]()
+        characters.reserveCapacity(length)
+        while characters.count < length {
+            for byte in bytes(length - characters.count + 8) where byte < 248 && characters.count < length {
+                characters.append(base62[Int(byte % 62)])
+            }
+        }
         return String(decoding: characters, as: UTF8.self)
     }
 
