@@ -343,8 +343,9 @@ struct PhoneVerificationAPITests {
 
     @Test func aPrefixWithManySendsAndNoApprovalsIsPaused() async throws {
         let outbox = TestOutbox()
+        let logs = CapturedLogs()
         try await withApp(
-            outbox: outbox,
+            outbox: outbox, logger: logs.logger,
             configure: {
                 $0.verification.prefixGuard.minimumSends = 3
                 $0.verification.sendsPerOrganizationPerDay = 100
@@ -361,6 +362,7 @@ struct PhoneVerificationAPITests {
             #expect(paused.status == .tooManyRequests)
             #expect(paused.string("error.code") == "too_many_verification_requests")
             #expect(outbox.sent.count == 3)
+            #expect(logs.all.contains { $0.contains("number prefix paused") && $0.contains("+1201") })
             // Another prefix is unaffected.
             let other = try await api.startVerification(token, number: Numbers.britishMobile, country: nil)
             #expect(other.status == .created)

@@ -23,7 +23,7 @@ public struct PhoneVerificationService: Sendable {
     ) {
         self.verifications = verifications
         self.audit = audit
-        self.throttle = SendThrottle(counters: counters, policy: policy)
+        self.throttle = SendThrottle(counters: counters, policy: policy, logger: logger)
         self.secrets = secrets
         self.delivery = delivery
         self.lineTypes = lineTypes

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The send caps of DESIGN §3 and the adaptive per-prefix guard of §7, kept in storage.
 ///
@@ -8,11 +9,13 @@ import Foundation
 public struct SendThrottle: Sendable {
     let counters: any RateCounterRepository
     let policy: VerificationPolicy
+    let logger: Logger
 
-    /// Creates a throttle.
-    public init(counters: any RateCounterRepository, policy: VerificationPolicy) {
+    /// Creates a throttle; prefix pauses are logged for the operator.
+    public init(counters: any RateCounterRepository, policy: VerificationPolicy, logger: Logger) {
         self.counters = counters
         self.policy = policy
+        self.logger = logger
     }
 
     /// Units taken from the buckets, to give back if the message cannot be sent.
@@ -76,6 +79,13 @@ public struct SendThrottle: Sendable {
         guard approvals / sends < guardPolicy.minimumApprovalRate else { return }
         let window = Int(guardPolicy.window)
         let wait = FixedWindowLimit(limit: 1, window: window).secondsUntilReset(from: now)
+        // The prefix is the calling code and a few digits: it names a range, never a number.
+        logger.warning(
+            "number prefix paused: many verification sends, few approvals",
+            metadata: [
+                "prefix": .string(prefix), "sends": .string(String(format: "%.1f", sends)),
+                "approvals": .string(String(format: "%.1f", approvals)),
+            ])
         throw DomainError(
             .rateLimited, code: "too_many_verification_requests",
             message:
