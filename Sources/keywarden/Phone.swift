@@ -58,43 +58,20 @@ struct InspectRequest: Decodable {
 /// What `phone inspect` says about one input.
 struct PhoneInspection {
     let input: String
-    let valid: Bool?
-    let e164: String?
-    let region: String?
-    let type: String?
-    let international: String?
-    let national: String?
-    let error: String?
+    let result: PhoneNumberInspection
 
     init(input: String, region: String?) {
         self.input = input
-        do {
-            let number = try PhoneNumbers.parse(input, defaultRegion: region)
-            valid = number.isValid
-            e164 = number.e164
-            self.region = number.region
-            type = number.type.rawValue
-            international = number.international
-            national = number.national
-            error = nil
-        } catch {
-            valid = nil
-            e164 = nil
-            self.region = nil
-            type = nil
-            international = nil
-            national = nil
-            self.error = error.code
-        }
+        self.result = PhoneNumberInspection(input: input, defaultRegion: region)
     }
 
     /// The fields in the documented order, as one JSON line.
     var jsonLine: String {
         let fields: [(String, String)] = [
-            ("input", JSONText.string(input)), ("valid", valid.map { $0 ? "true" : "false" } ?? "null"),
-            ("e164", JSONText.string(e164)), ("region", JSONText.string(region)), ("type", JSONText.string(type)),
-            ("international", JSONText.string(international)), ("national", JSONText.string(national)),
-            ("error", JSONText.string(error)),
+            ("input", JSONText.string(input)), ("valid", result.valid.map { $0 ? "true" : "false" } ?? "null"),
+            ("e164", JSONText.string(result.e164)), ("region", JSONText.string(result.region)),
+            ("type", JSONText.string(result.type)), ("international", JSONText.string(result.international)),
+            ("national", JSONText.string(result.national)), ("error", JSONText.string(result.error)),
         ]
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

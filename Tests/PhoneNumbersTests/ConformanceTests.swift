@@ -21,15 +21,10 @@ struct CorpusCase: Decodable, Sendable {
 
     /// What this library answers for the input.
     var actual: Expected {
-        do {
-            let number = try PhoneNumbers.parse(input, defaultRegion: region)
-            return Expected(
-                valid: number.isValid, e164: number.e164, region: number.region, type: number.type.rawValue,
-                international: number.international, national: number.national, error: nil)
-        } catch {
-            return Expected(
-                valid: nil, e164: nil, region: nil, type: nil, international: nil, national: nil, error: error.code)
-        }
+        let inspection = PhoneNumberInspection(input: input, defaultRegion: region)
+        return Expected(
+            valid: inspection.valid, e164: inspection.e164, region: inspection.region, type: inspection.type,
+            international: inspection.international, national: inspection.national, error: inspection.error)
     }
 
     /// The committed corpus generated from the pinned `phonenumbers` package.
