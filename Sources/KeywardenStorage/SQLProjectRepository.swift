@@ -101,9 +101,3 @@ public struct SQLProjectRepository: ProjectRepository {
     }
 }
 
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}
