@@ -100,4 +100,3 @@ public struct SQLProjectRepository: ProjectRepository {
         }
     }
 }
-
