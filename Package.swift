@@ -69,6 +69,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "KeywardenGateway",
+            dependencies: [
+                "KeywardenCore",
+                "KeywardenHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "KeywardenAPI",
             dependencies: [
                 "KeywardenCore",
@@ -86,6 +97,7 @@ let package = Package(
                 "KeywardenHTTP",
                 "KeywardenAPI",
                 "KeywardenProviders",
+                "KeywardenGateway",
                 "PhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -30,6 +30,8 @@ extension DomainError {
         case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
+        case .badGateway: .badGateway
+        case .gatewayTimeout: .gatewayTimeout
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
         }
@@ -43,7 +45,7 @@ extension DomainError {
         case .unauthenticated: "authentication_error"
         case .forbidden: "permission_error"
         case .rateLimited: "rate_limit_error"
-        case .unavailable, .internal: "server_error"
+        case .unavailable, .internal, .badGateway, .gatewayTimeout: "server_error"
         }
     }
 

@@ -26,7 +26,9 @@ public final class RouteCatalog: Sendable {
     public var routes: [Route] { storage.withLockedValue { $0 } }
 
     func record(method: HTTPRequest.Method, path: String) {
-        storage.withLockedValue { $0.append(Route(method: method, path: path)) }
+        // A trailing recursive wildcard is written `{path}`, as OpenAPI names it.
+        let template = path.hasSuffix("/**") ? String(path.dropLast(2)) + "{path}" : path
+        storage.withLockedValue { $0.append(Route(method: method, path: template)) }
     }
 
     /// The methods registered for templates that match a concrete path.

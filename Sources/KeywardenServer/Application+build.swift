@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import KeywardenAPI
 import KeywardenCore
+import KeywardenGateway
 import KeywardenHTTP
 import KeywardenProviders
 import KeywardenStorage
@@ -28,6 +30,8 @@ public struct KeywardenServices: Sendable {
     public let configuration: KeywardenConfiguration
     /// The time every service reads.
     public let clock: Clock
+    /// The HTTP client of the gateway, when it forwards to a URL; closed by ``shutdown()``.
+    public let upstreamClient: HTTPClient?
 
     /// Wires the services over a database.
     ///
@@ -61,6 +65,16 @@ public struct KeywardenServices: Sendable {
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
         self.clock = clock
+        if let upstream = configuration.upstream, upstream != "echo" {
+            self.upstreamClient = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: .init(
+                    timeout: .init(
+                        connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
+                        read: .seconds(Int64(configuration.upstreamReadTimeout)))))
+        } else {
+            self.upstreamClient = nil
+        }
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
@@ -115,6 +129,12 @@ public struct KeywardenServices: Sendable {
         return LineTypeCache().wrapping(twilio.lookup)
     }
 
+    /// Closes the upstream client and the database.
+    public func shutdown() async throws {
+        try await upstreamClient?.shutdown()
+        try await database.shutdown()
+    }
+
     private static func unconfigured(_ name: String) -> SMSSender {
         SMSSender(name: name) { _ in throw ProviderError(provider: name, detail: "not configured") }
     }
@@ -161,6 +181,13 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         } else {
             nil
         }
+    if let upstream = configuration.upstream {
+        Gateway(
+            upstream: upstream == "echo" ? .echo : .url(upstream),
+            upstreamAuthorization: configuration.upstreamAuthorization,
+            client: services.upstreamClient ?? .shared
+        ).addRoutes(to: router)
+    }
     TwilioStatusController(
         verifications: services.verifications, isSigned: signatureCheck, decodeForm: FormEncoding.decode,
         delivery: Twilio.delivery
@@ -232,7 +259,7 @@ public func buildApplication(
         logger: logger)
     // Services shut down in reverse order: the database closes last, after the final flush.
     app.addServices(
-        DatabaseCloser(database: database),
+        DatabaseCloser(services: services),
         CounterSweeper(counters: services.counters, logger: logger),
         VerificationSweeper(verifications: services.verifications, logger: logger),
         KeyUsageFlusher(keys: services.keys, logger: logger),

@@ -78,12 +78,12 @@ struct KeyIndexRefresher: Service {
     }
 }
 
-/// Closes the database pool once every other service has stopped.
+/// Closes the upstream client and the database pool once every other service has stopped.
 struct DatabaseCloser: Service {
-    let database: DatabaseClient
+    let services: KeywardenServices
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await database.shutdown()
+        try await services.shutdown()
     }
 }

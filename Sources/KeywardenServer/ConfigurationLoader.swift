@@ -29,6 +29,13 @@ public struct ConfigurationLoader: Sendable {
         ("verification_scope", "organization or user: whose verification lets keys be created (default organization)"),
         ("key_stem", "the stem of key prefixes, letters and digits (default sk)"),
         ("operator_token", "token for POST /v1/keys/verify, 32+ characters (environment or config file only)"),
+        ("upstream_url", "where /v1/* calls go: echo (development upstream) or a base URL (default: gateway off)"),
+        (
+            "upstream_authorization",
+            "Authorization header sent upstream instead of the caller's key (environment or config file only)"
+        ),
+        ("upstream_connect_timeout", "seconds to connect to the upstream (default 10)"),
+        ("upstream_read_timeout", "seconds the upstream may stay silent, between streamed chunks too (default 120)"),
         ("sms_provider", "log (development), twilio, twilio-verify or webhook (default log)"),
         ("line_type_lookup", "offline or twilio-lookup (default offline)"),
         ("public_url", "the server's public base URL, for Twilio delivery reports"),
@@ -121,6 +128,19 @@ public struct ConfigurationLoader: Sendable {
         }
         try loadVerification(into: &configuration, value: value)
         try loadKeys(into: &configuration, value: value)
+        if let upstream = value("upstream_url") {
+            guard upstream == "echo" || upstream.hasPrefix("http://") || upstream.hasPrefix("https://") else {
+                throw ConfigurationError(key: "upstream_url", message: "expected echo or an http(s):// base URL")
+            }
+            configuration.upstream = upstream
+        }
+        configuration.upstreamAuthorization = value("upstream_authorization")
+        if let seconds = try integer(value("upstream_connect_timeout"), key: "upstream_connect_timeout", in: 1...300) {
+            configuration.upstreamConnectTimeout = seconds
+        }
+        if let seconds = try integer(value("upstream_read_timeout"), key: "upstream_read_timeout", in: 1...3600) {
+            configuration.upstreamReadTimeout = seconds
+        }
         return configuration
     }
 

@@ -56,6 +56,15 @@ public struct KeywardenConfiguration: Sendable {
     public var keyStem = "sk"
     /// The token the operator's services send to `POST /v1/keys/verify`; unset disables it.
     public var operatorToken: String?
+    /// Where `/v1/*` calls go: `echo` (the development upstream) or a base URL; unset turns the
+    /// gateway off.
+    public var upstream: String?
+    /// Replaces the caller's key on forwarded calls, such as `Bearer <upstream key>`.
+    public var upstreamAuthorization: String?
+    /// Seconds to connect to the upstream.
+    public var upstreamConnectTimeout = 10
+    /// Seconds the upstream may stay silent (between streamed chunks too).
+    public var upstreamReadTimeout = 120
     /// The operator endpoint the `webhook` provider posts to, and its signing secret.
     public var smsWebhookURL: String?
     public var smsWebhookSecret: String?

@@ -34,11 +34,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost for password hashes, 4-31. Env: KEYWARDEN_BCRYPT_COST. Default: 12.")
     var bcryptCost: Int?
 
+    @Option(
+        name: [.customLong("upstream-url"), .customLong("upstream")],
+        help: """
+            Where authenticated /v1/* calls go: an http(s) base URL, or 'echo', a development upstream that \
+            answers chat completions (streamed or not), models and embeddings itself. Env: KEYWARDEN_UPSTREAM_URL. \
+            Default: no gateway.
+            """)
+    var upstreamURL: String?
+
     func run() async throws {
         var flags: [String: String] = [:]
         flags["host"] = host
         flags["port"] = port.map(String.init)
         flags["bcrypt_cost"] = bcryptCost.map(String.init)
+        flags["upstream_url"] = upstreamURL
         if migrate { flags["migrate"] = "true" }
         let (configuration, logger) = try options.load(extraFlags: flags)
         do {

@@ -48,11 +48,11 @@ func withServices(
     do {
         try await body(services)
     } catch {
-        try? await services.database.shutdown()
+        try? await services.shutdown()
         throw error
     }
     // A test may have closed the database on purpose.
-    try? await services.database.shutdown()
+    try? await services.shutdown()
 }
 
 /// Runs `body` with a client of the full application.

@@ -15,6 +15,8 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case gone
         case payloadTooLarge
         case rateLimited
+        case badGateway
+        case gatewayTimeout
         case unavailable
         case `internal`
     }

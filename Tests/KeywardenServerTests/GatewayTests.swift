@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import KeywardenCore
+import KeywardenServer
+import Testing
+
+@Suite("Gateway")
+struct GatewayTests {
+    /// A verified organization's token and a fresh project key.
+    func keyed(
+        _ api: TestAPI, outbox: TestOutbox, json: String = #"{"name":"gateway"}"#
+    ) async throws
+        -> (token: String, project: String, key: String, keyID: String)
+    {
+        let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+        let project = try await api.defaultProject(token)
+        let created = try await api.createKey(token, project: project, json: json)
+        return (token, project, try #require(created.string("value")), try #require(created.string("id")))
+    }
+
+    static let chat =
+        #"{"model":"echo-1","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello gateway world"}]}"#
+
+    @Test func echoUpstreamAnswersChatCompletionsModelsAndEmbeddings() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (_, _, key, _) = try await keyed(api, outbox: outbox)
+            let completion = try await api.request(.post, "/v1/chat/completions", token: key, json: Self.chat)
+            #expect(completion.status == .ok)
+            #expect(completion.string("object") == "chat.completion")
+            let choices = try #require(completion.value("choices") as? [[String: Any]])
+            #expect((choices.first?["message"] as? [String: Any])?["content"] as? String == "hello gateway world")
+            #expect(completion.value("usage.completion_tokens") as? Int == 5)
+            #expect(completion.headers[.init("x-request-id")!] != nil)
+
+            let models = try await api.request(.get, "/v1/models", token: key)
+            #expect(((models.value("data") as? [[String: Any]])?.first?["id"] as? String) == "echo-1")
+            let embeddings = try await api.request(
+                .post, "/v1/embeddings", token: key, json: #"{"model":"echo-1","input":["a","b"]}"#)
+            #expect((embeddings.value("data") as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func streamedCompletionsArriveAsServerSentEventsWithUsage() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (_, _, key, _) = try await keyed(api, outbox: outbox)
+            let body =
+                #"{"model":"echo-1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"one two three"}]}"#
+            let response = try await api.request(.post, "/v1/chat/completions", token: key, json: body)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/event-stream")
+            let events = String(decoding: response.body, as: UTF8.self).components(separatedBy: "\n\n")
+                .filter { !$0.isEmpty }
+            #expect(events.allSatisfy { $0.hasPrefix("data: ") })
+            #expect(events.last == "data: [DONE]")
+            let contents = events.dropLast().compactMap { event -> String? in
+                let json = try? JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any]
+                let delta = ((json?["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])
+                return delta?["content"] as? String
+            }
+            #expect(contents.joined() == "one two three")
+            #expect(events.dropLast().last?.contains(#""usage":{"prompt_tokens""#) == true)
+        }
+    }
+
+    @Test func badMissingAndRevokedKeysAreRefusedOnTheNextRequest() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (token, project, key, keyID) = try await keyed(api, outbox: outbox)
+            let missing = try await api.request(.get, "/v1/models")
+            #expect(missing.status == .unauthorized)
+            #expect(missing.string("error.code") == "invalid_api_key")
+            let wrong = try await api.request(.get, "/v1/models", token: "sk-proj-" + String(repeating: "A", count: 38))
+            #expect(wrong.status == .unauthorized)
+            #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
+            _ = try await api.request(.delete, "/v1/organization/projects/\(project)/api_keys/\(keyID)", token: token)
+            let revoked = try await api.request(.get, "/v1/models", token: key)
+            #expect(revoked.status == .unauthorized)
+            #expect(revoked.string("error.message")?.contains("revoked") == true)
+            // Keywarden's own routes still answer sessions.
+            #expect(try await api.request(.get, "/v1/organization", token: token).status == .ok)
+        }
+    }
+
+    @Test func readOnlyAndRestrictedKeysAreHeldToTheirPermissions() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (token, project, readOnly, _) = try await keyed(
+                api, outbox: outbox, json: #"{"permissions":"read_only"}"#)
+            #expect(try await api.request(.get, "/v1/models", token: readOnly).status == .ok)
+            let refused = try await api.request(.post, "/v1/chat/completions", token: readOnly, json: Self.chat)
+            #expect(refused.status == .forbidden)
+            #expect(refused.string("error.code") == "insufficient_permissions")
+
+            let restricted = try #require(
+                try await api.createKey(
+                    token, project: project, json: #"{"permissions":"restricted","scopes":["model.request"]}"#
+                ).string("value"))
+            #expect(
+                try await api.request(.post, "/v1/chat/completions", token: restricted, json: Self.chat).status == .ok)
+            #expect(try await api.request(.get, "/v1/models", token: restricted).status == .forbidden)
+        }
+    }
+
+    @Test func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer() async throws {
+        let outbox = TestOutbox()
+        let stub = StubServer { _ in (.created, #"{"upstream":"yes"}"#) }
+        try await stub.run { base in
+            try await withApp(
+                outbox: outbox,
+                configure: {
+                    $0.upstream = base
+                    $0.upstreamAuthorization = "Bearer upstream-secret"
+                }
+            ) { api, _ in
+                let (_, _, key, _) = try await keyed(api, outbox: outbox)
+                var headers = HTTPFields()
+                headers[.init("Keep-Alive")!] = "timeout=5"
+                headers[.init("X-Custom")!] = "kept"
+                let response = try await api.request(
+                    .post, "/v1/files/upload?purpose=batch", token: key, json: #"{"hello":"upstream"}"#,
+                    headers: headers)
+                #expect(response.status == .created)
+                #expect(response.string("upstream") == "yes")
+            }
+        }
+        let forwarded = try #require(stub.requests.first)
+        #expect(forwarded.method == .post)
+        #expect(forwarded.path == "/v1/files/upload")
+        #expect(forwarded.query == "purpose=batch")
+        #expect(forwarded.body == #"{"hello":"upstream"}"#)
+        #expect(forwarded.headers[.authorization] == "Bearer upstream-secret")
+        #expect(forwarded.headers[.init("X-Custom")!] == "kept")
+        #expect(forwarded.headers[.init("Keep-Alive")!] == nil)
+        #expect(forwarded.headers[.init("x-request-id")!] != nil)
+        #expect(forwarded.headers[.init("Forwarded")!] != nil)
+    }
+
+    @Test func anUnreachableUpstreamIsABadGateway() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "http://127.0.0.1:9" }) { api, _ in
+            let (_, _, key, _) = try await keyed(api, outbox: outbox)
+            let response = try await api.request(.get, "/v1/models", token: key)
+            #expect(response.status == .badGateway)
+            #expect(response.string("error.code") == "upstream_unavailable")
+        }
+    }
+}
