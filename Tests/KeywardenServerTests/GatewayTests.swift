@@ -137,9 +137,37 @@ struct GatewayTests {
         #expect(forwarded.headers[.init("Forwarded")!] != nil)
     }
 
+    @Test func aSilentUpstreamIsAGatewayTimeout() async throws {
+        let outbox = TestOutbox()
+        let stub = StubServer { _ in
+            Thread.sleep(forTimeInterval: 2)
+            return (.ok, "{}")
+        }
+        try await stub.run { base in
+            try await withApp(
+                outbox: outbox,
+                configure: {
+                    $0.upstream = base
+                    $0.upstreamReadTimeout = 1
+                }
+            ) { api, _ in
+                let (_, _, key, _) = try await keyed(api, outbox: outbox)
+                let response = try await api.request(.get, "/v1/models", token: key)
+                #expect(response.status == .gatewayTimeout)
+                #expect(response.string("error.code") == "upstream_timeout")
+            }
+        }
+    }
+
     @Test func anUnreachableUpstreamIsABadGateway() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "http://127.0.0.1:9" }) { api, _ in
+        try await withApp(
+            outbox: outbox,
+            configure: {
+                $0.upstream = "http://127.0.0.1:9"
+                $0.upstreamConnectTimeout = 2
+            }
+        ) { api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
             let response = try await api.request(.get, "/v1/models", token: key)
             #expect(response.status == .badGateway)
