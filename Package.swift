@@ -149,6 +149,7 @@ let package = Package(
             dependencies: [
                 "KeywardenServer",
                 "KeywardenStorage",
+                "KeywardenGateway",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]

@@ -50,7 +50,8 @@ public struct Gateway: Sendable {
         case .echo:
             return try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
         case .url(let base):
-            return try await proxy(request, to: base, requestID: context.requestID, clientAddress: nil)
+            return try await proxy(
+                request, to: base, requestID: context.requestID, clientAddress: context.clientAddress)
         }
     }
 
@@ -90,6 +91,13 @@ public struct Gateway: Sendable {
         "transfer-encoding", "upgrade",
     ]
 
+    /// RFC 7239 `Forwarded`: the caller's address (IPv6 bracketed and quoted) and the protocol.
+    static func forwarded(_ clientAddress: String?) -> String {
+        guard let address = clientAddress else { return "proto=http" }
+        let node = address.contains(":") ? "\"[\(address)]\"" : address
+        return "for=\(node);proto=http"
+    }
+
     func proxy(_ request: Request, to base: String, requestID: String, clientAddress: String?) async throws -> Response
     {
         let target = base.hasSuffix("/") ? String(base.dropLast()) : base
@@ -108,7 +116,7 @@ public struct Gateway: Sendable {
         }
         if let upstreamAuthorization { outbound.headers.add(name: "Authorization", value: upstreamAuthorization) }
         outbound.headers.add(name: "x-request-id", value: requestID)
-        outbound.headers.add(name: "Forwarded", value: "proto=http")
+        outbound.headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
         let length = request.headers[.contentLength].flatMap(Int.init)
         if length != 0, request.method != .get, request.method != .head {
             outbound.body = .stream(request.body, length: length.map { .known(Int64($0)) } ?? .unknown)

@@ -151,6 +151,8 @@ public struct APIKeyContext: ChildRequestContext {
     public let apiKey: APIKey
     /// The request id.
     public let requestID: String
+    /// The peer's IP address.
+    public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
         guard let apiKey = context.apiKey else {
@@ -159,6 +161,7 @@ public struct APIKeyContext: ChildRequestContext {
         self.coreContext = context.coreContext
         self.apiKey = apiKey
         self.requestID = context.requestID
+        self.clientAddress = context.clientAddress
     }
 
     public var maxUploadSize: Int { 64 * 1024 }

@@ -4,6 +4,8 @@ import KeywardenCore
 import KeywardenServer
 import Testing
 
+@testable import KeywardenGateway
+
 @Suite("Gateway")
 struct GatewayTests {
     /// A verified organization's token and a fresh project key.
@@ -135,6 +137,12 @@ struct GatewayTests {
         #expect(forwarded.headers[.init("Keep-Alive")!] == nil)
         #expect(forwarded.headers[.init("x-request-id")!] != nil)
         #expect(forwarded.headers[.init("Forwarded")!] != nil)
+    }
+
+    @Test func forwardedNamesTheCaller() {
+        #expect(Gateway.forwarded("203.0.113.7") == "for=203.0.113.7;proto=http")
+        #expect(Gateway.forwarded("2001:db8::1") == #"for="[2001:db8::1]";proto=http"#)
+        #expect(Gateway.forwarded(nil) == "proto=http")
     }
 
     @Test func aSilentUpstreamIsAGatewayTimeout() async throws {
