@@ -18,10 +18,7 @@ public struct AuditLogController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: OrganizationContext) async throws -> ListObject<AuditLogObject> {
-        let limit = try request.integerQuery("limit") ?? 20
-        guard (1...100).contains(limit) else {
-            throw DomainError.invalidField("limit", "'limit' must be between 1 and 100.")
-        }
+        let limit = try PageLimit.validate(try request.integerQuery("limit"))
         var after: AuditEventID?
         if let raw = request.textQuery("after") {
             guard let id = AuditEventID(raw) else {

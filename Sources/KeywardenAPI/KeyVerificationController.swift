@@ -47,7 +47,7 @@ public struct KeyVerificationController: Sendable {
 
     @Sendable func verify(_ request: Request, context: KeywardenRequestContext) async throws -> Response {
         guard let expected = operatorTokenDigest, let presented = request.headers.bearerToken,
-            Self.constantTimeEquals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
+            ConstantTime.equals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
         else {
             throw DomainError(
                 .unauthenticated, code: "invalid_operator_token",
@@ -110,10 +110,4 @@ public struct KeyVerificationController: Sendable {
         return index == text.count ? value : nil
     }
 
-    static func constantTimeEquals(_ left: [UInt8], _ right: [UInt8]) -> Bool {
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
-    }
 }

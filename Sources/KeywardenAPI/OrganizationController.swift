@@ -34,10 +34,7 @@ public struct OrganizationController: Sendable {
     ) async throws
         -> ListObject<OrganizationUserObject>
     {
-        let limit = try request.integerQuery("limit") ?? 20
-        guard (1...100).contains(limit) else {
-            throw DomainError.invalidField("limit", "'limit' must be between 1 and 100.")
-        }
+        let limit = try PageLimit.validate(try request.integerQuery("limit"))
         var members = try await accounts.members(of: context.membership)
         if let after = request.textQuery("after") {
             guard let index = members.firstIndex(where: { $0.user.id.rawValue == after }) else {

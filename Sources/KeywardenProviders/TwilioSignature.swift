@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeywardenCore
 
 /// Twilio's request signature: base64 of HMAC-SHA1, keyed by the auth token, over the full URL
 /// followed by every POST parameter's name and value, sorted by name.
@@ -22,12 +23,8 @@ public enum TwilioSignature {
         -> Bool
     {
         guard let presented else { return false }
-        let expected = Array(signature(url: url, parameters: parameters, authToken: authToken).utf8)
-        let given = Array(presented.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for index in expected.indices { difference |= expected[index] ^ given[index] }
-        return difference == 0
+        return ConstantTime.equals(
+            signature(url: url, parameters: parameters, authToken: authToken).utf8, presented.utf8)
     }
 }
 

@@ -86,13 +86,7 @@ struct ProviderFlowTests {
     }
 
     @Test func twilioVerifyOwnsTheCodeWhileKeywardenKeepsTheAttemptBudget() async throws {
-        let stub = StubServer { request in
-            if request.path.hasSuffix("/VerificationCheck") {
-                let code = Dictionary(FormEncoding.decode(request.body), uniquingKeysWith: { $1 })["Code"]
-                return (.ok, code == "424242" ? #"{"status":"approved"}"# : #"{"status":"pending"}"#)
-            }
-            return (.created, #"{"sid":"VE0001","status":"pending"}"#)
-        }
+        let stub = StubServer.twilioVerify()
         try await stub.run { base in
             try await withApp(configure: {
                 $0.smsProvider = .twilioVerify

@@ -76,13 +76,7 @@ struct ProviderTests {
     }
 
     @Test func twilioVerifyStartsAndChecksWithTheDocumentedForms() async throws {
-        let stub = StubServer { request in
-            if request.path.hasSuffix("/VerificationCheck") {
-                let code = Dictionary(FormEncoding.decode(request.body), uniquingKeysWith: { $1 })["Code"]
-                return (.ok, code == "424242" ? #"{"status":"approved"}"# : #"{"status":"pending"}"#)
-            }
-            return (.created, #"{"sid":"VE0001","status":"pending"}"#)
-        }
+        let stub = StubServer.twilioVerify()
         try await stub.run { base in
             let verify = twilio(base).verify
             let receipt = try await verify.start("+12015550123")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KeywardenProviders
 import NIOCore
 import Synchronization
 
@@ -44,6 +45,19 @@ final class StubServer: Sendable {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             try await body("http://127.0.0.1:\(client.port ?? 0)")
+        }
+    }
+}
+
+extension StubServer {
+    /// Twilio Verify: every verification starts; `424242` is the right code.
+    static func twilioVerify() -> StubServer {
+        StubServer { request in
+            if request.path.hasSuffix("/VerificationCheck") {
+                let code = Dictionary(FormEncoding.decode(request.body), uniquingKeysWith: { $1 })["Code"]
+                return (.ok, code == "424242" ? #"{"status":"approved"}"# : #"{"status":"pending"}"#)
+            }
+            return (.created, #"{"sid":"VE0001","status":"pending"}"#)
         }
     }
 }

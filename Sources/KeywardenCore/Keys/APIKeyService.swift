@@ -414,10 +414,7 @@ public struct APIKeyService: Sendable {
     ) async throws
         -> Page<APIKey>
     {
-        let limit = limit ?? 20
-        guard (1...100).contains(limit) else {
-            throw DomainError.invalidField("limit", "'limit' must be between 1 and 100.")
-        }
+        let limit = try PageLimit.validate(limit)
         var cursor: APIKeyID?
         if let after {
             guard let id = APIKeyID(after) else {

@@ -32,6 +32,21 @@ public struct Project: Equatable, Sendable {
     public var isArchived: Bool { archivedAt != nil }
 }
 
+/// The `limit` of a list request: 20 when absent, 1 to 100 otherwise.
+public enum PageLimit {
+    /// The largest page.
+    public static let maximum = 100
+
+    /// The page size a request asked for, or a refusal naming `limit`.
+    public static func validate(_ limit: Int?) throws -> Int {
+        let limit = limit ?? 20
+        guard (1...maximum).contains(limit) else {
+            throw DomainError.invalidField("limit", "'limit' must be between 1 and \(maximum).")
+        }
+        return limit
+    }
+}
+
 /// One page of a list, in the order the list is kept.
 public struct Page<Element: Sendable>: Sendable {
     /// The elements on this page.

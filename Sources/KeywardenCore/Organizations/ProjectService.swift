@@ -6,9 +6,6 @@ public struct ProjectService: Sendable {
     let audit: any AuditLogRepository
     let clock: Clock
 
-    /// The most projects one list page may hold.
-    public static let maximumPageSize = 100
-
     /// Creates the service.
     public init(projects: any ProjectRepository, audit: any AuditLogRepository, clock: Clock) {
         self.projects = projects
@@ -32,10 +29,7 @@ public struct ProjectService: Sendable {
     public func list(
         in membership: Membership, after: String?, limit: Int?, includeArchived: Bool
     ) async throws -> Page<Project> {
-        let limit = limit ?? 20
-        guard (1...Self.maximumPageSize).contains(limit) else {
-            throw DomainError.invalidField("limit", "'limit' must be between 1 and \(Self.maximumPageSize).")
-        }
+        let limit = try PageLimit.validate(limit)
         var cursor: ProjectID?
         if let after {
             guard let id = ProjectID(after),

@@ -27,12 +27,7 @@ public struct VerificationSecrets: Sendable {
 
     /// Whether `code` is the one whose digest is stored, compared in constant time.
     public func codeMatches(_ code: String, verification: PhoneVerificationID, digest: String) -> Bool {
-        let candidate = Array(codeDigest(code, verification: verification).utf8)
-        let stored = Array(digest.utf8)
-        guard candidate.count == stored.count else { return false }
-        var difference: UInt8 = 0
-        for index in candidate.indices { difference |= candidate[index] ^ stored[index] }
-        return difference == 0
+        ConstantTime.equals(codeDigest(code, verification: verification).utf8, digest.utf8)
     }
 
     /// The code sealed (AES-GCM) so a resend can repeat it; kept only while pending.
