@@ -172,6 +172,40 @@ extension Migration {
                 "CREATE INDEX api_keys_by_update ON api_keys (updated_at)",
                 "CREATE UNIQUE INDEX api_keys_by_rotation ON api_keys (rotated_from, rotation_idempotency_key)",
             ]),
+        Migration(
+            version: 4, name: "rate-limit settings and per-minute usage",
+            statements: [
+                """
+                CREATE TABLE organization_rate_limits (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations (id),
+                    tier TEXT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE project_rate_limits (
+                    project_id TEXT PRIMARY KEY REFERENCES projects (id),
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    max_requests_per_1_minute BIGINT,
+                    max_tokens_per_1_minute BIGINT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE usage_minutes (
+                    api_key_id TEXT NOT NULL,
+                    minute_start BIGINT NOT NULL,
+                    project_id TEXT NOT NULL,
+                    organization_id TEXT NOT NULL,
+                    requests BIGINT NOT NULL,
+                    errors BIGINT NOT NULL,
+                    prompt_tokens BIGINT NOT NULL,
+                    completion_tokens BIGINT NOT NULL,
+                    PRIMARY KEY (api_key_id, minute_start)
+                )
+                """,
+                "CREATE INDEX usage_minutes_by_organization ON usage_minutes (organization_id, minute_start)",
+            ]),
     ]
 }
 

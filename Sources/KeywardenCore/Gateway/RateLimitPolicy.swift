@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// Stored rate-limit settings: an organization's tier and a project's own limits.
+public protocol RateLimitSettingsRepository: Sendable {
+    /// The organization's tier name, or `nil` for the configured default.
+    func tier(of organization: OrganizationID) async throws -> String?
+    /// Sets (or, with `nil`, clears) the organization's tier.
+    func setTier(_ tier: String?, of organization: OrganizationID, at date: Date) async throws
+    /// The project's own limits (empty when it has none).
+    func limits(of project: ProjectID) async throws -> ProjectRateLimits
+    /// Replaces the project's own limits.
+    func setLimits(
+        _ limits: ProjectRateLimits, of project: ProjectID, in organization: OrganizationID, at date: Date
+    ) async throws
+}
+
+/// Decides which limits a key's calls count against: its organization's tier, its project's own
+/// limits, and the tier's per-key limits. Settings are read from storage at most once per
+/// `cacheLifetime` per organization and project; changes made through this instance apply at once.
+public final class RateLimitPolicy: Sendable {
+    /// The configured tiers.
+    public let tiers: RateLimitTiers
+    /// The buckets.
+    public let limiter: RateLimiter
+    let settings: any RateLimitSettingsRepository
+    let cacheLifetime: TimeInterval
+    private let tierCache = Mutex<[OrganizationID: (tier: String?, expires: Date)]>([:])
+    private let projectCache = Mutex<[ProjectID: (limits: ProjectRateLimits, expires: Date)]>([:])
+
+    /// Creates the policy.
+    public init(
+        tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, limiter: RateLimiter = RateLimiter(),
+        cacheLifetime: TimeInterval = 10
+    ) {
+        self.tiers = tiers
+        self.settings = settings
+        self.limiter = limiter
+        self.cacheLifetime = cacheLifetime
+    }
+
+    /// The scopes a call with `key` counts against, organization first.
+    public func scopes(for key: APIKey, now: Date) async throws -> [RateLimiter.Scope] {
+        let tier = tiers.tier(named: try await tierName(of: key.organizationID, now: now))
+        var scopes = [RateLimiter.Scope(id: key.organizationID.rawValue, limits: tier.organization)]
+        if let project = key.projectID {
+            let own = try await projectLimits(of: project, now: now)
+            scopes.append(RateLimiter.Scope(id: project.rawValue, limits: own.applied(to: tier)))
+        }
+        scopes.append(RateLimiter.Scope(id: key.id.rawValue, limits: tier.key))
+        return scopes
+    }
+
+    /// The organization's tier as configured now (the default tier's name when it has none).
+    public func tier(of organization: OrganizationID, now: Date) async throws -> RateLimitTier {
+        tiers.tier(named: try await tierName(of: organization, now: now))
+    }
+
+    /// The project's own limits.
+    public func projectLimits(of project: ProjectID, now: Date) async throws -> ProjectRateLimits {
+        if let cached = projectCache.withLock({ $0[project] }), cached.expires > now { return cached.limits }
+        let limits = try await settings.limits(of: project)
+        projectCache.withLock { $0[project] = (limits, now.addingTimeInterval(cacheLifetime)) }
+        return limits
+    }
+
+    /// Sets an organization's tier; `nil` returns it to the default.
+    ///
+    /// - Throws: `DomainError` `invalid_request` for a tier that is not configured.
+    public func setTier(_ name: String?, of organization: OrganizationID, now: Date) async throws {
+        if let name, tiers.tiers[name] == nil {
+            throw DomainError(
+                .invalidRequest, code: "unknown_tier",
+                message: "No tier '\(name)'. Configured tiers: \(tiers.tiers.keys.sorted().joined(separator: ", ")).")
+        }
+        try await settings.setTier(name, of: organization, at: now)
+        tierCache.withLock { $0[organization] = nil }
+    }
+
+    /// Replaces a project's own limits.
+    public func setProjectLimits(
+        _ limits: ProjectRateLimits, of project: ProjectID, in organization: OrganizationID, now: Date
+    ) async throws {
+        try await settings.setLimits(limits, of: project, in: organization, at: now)
+        projectCache.withLock { $0[project] = nil }
+    }
+
+    func tierName(of organization: OrganizationID, now: Date) async throws -> String? {
+        if let cached = tierCache.withLock({ $0[organization] }), cached.expires > now { return cached.tier }
+        let tier = try await settings.tier(of: organization)
+        tierCache.withLock { $0[organization] = (tier, now.addingTimeInterval(cacheLifetime)) }
+        return tier
+    }
+}
