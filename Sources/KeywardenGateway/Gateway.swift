@@ -16,23 +16,37 @@ public enum Upstream: Sendable {
 }
 
 /// Every `/v1/*` path Keywarden does not serve itself: authenticated by a project or
-/// service-account key from the in-memory index, checked against the key's permissions, then
-/// forwarded with bodies streamed both ways.
+/// service-account key from the in-memory index, checked against the key's permissions and rate
+/// limits, forwarded with bodies streamed both ways, and metered.
 public struct Gateway: Sendable {
     let upstream: Upstream
     let upstreamAuthorization: String?
     let client: HTTPClient
+    let limits: RateLimitPolicy
+    let meter: UsageMeter
+    let clock: Clock
     let maxEchoBody = 1 << 20
+    /// JSON request bodies up to this size are read before forwarding, to estimate their
+    /// tokens; larger ones stream through, charged by their declared length.
+    let maxEstimatedBody = 1 << 20
 
     /// Creates the gateway.
     ///
     /// - Parameters:
     ///   - upstreamAuthorization: replaces the caller's key on the way out (`Bearer ...`).
     ///   - client: an HTTP client whose connect and read timeouts bound every forwarded call.
-    public init(upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient) {
+    ///   - limits: the tiers, project overrides and buckets every call is held to.
+    ///   - meter: where finished calls are counted.
+    public init(
+        upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, limits: RateLimitPolicy,
+        meter: UsageMeter, clock: Clock
+    ) {
         self.upstream = upstream
         self.upstreamAuthorization = upstreamAuthorization
         self.client = client
+        self.limits = limits
+        self.meter = meter
+        self.clock = clock
     }
 
     /// Registers `/v1/**` for every method; Keywarden's own routes still win.
@@ -44,15 +58,100 @@ public struct Gateway: Sendable {
     }
 
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
+        let key = context.apiKey
         let path = request.uri.path
-        try Self.authorize(context.apiKey, method: request.method, path: path)
-        switch upstream {
-        case .echo:
-            return try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
-        case .url(let base):
-            return try await proxy(
-                request, to: base, requestID: context.requestID, clientAddress: context.clientAddress)
+        try Self.authorize(key, method: request.method, path: path)
+        let started = clock.now()
+        let scopes = try await limits.scopes(for: key, now: started)
+        var request = request
+        let estimate = try await estimateTokens(&request)
+        let status: RateLimiter.Status
+        switch limits.limiter.acquire(scopes, tokens: estimate, now: started.timeIntervalSince1970) {
+        case .admitted(let admitted):
+            status = admitted
+        case .refused(let refused, let retryAfter, let exhausted, let tokens):
+            record(key, failed: true, prompt: 0, completion: 0)
+            return Self.refusal(refused, retryAfter: retryAfter, exhausted: exhausted, tokens: tokens, asked: estimate)
         }
+        let scopeIDs = scopes.map(\.id)
+        var response: Response
+        do {
+            switch upstream {
+            case .echo:
+                response = try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
+            case .url(let base):
+                response = try await proxy(
+                    request, to: base, requestID: context.requestID, clientAddress: context.clientAddress)
+            }
+        } catch {
+            // Nothing reached the model: give the estimate back.
+            limits.limiter.adjustTokens(scopeIDs, by: -estimate, now: clock.now().timeIntervalSince1970)
+            record(key, failed: true, prompt: 0, completion: 0)
+            throw error
+        }
+        status.write(to: &response.headers)
+        let failed = response.status.code >= 400
+        let contentType = response.headers[.contentType] ?? ""
+        let reportsUsage =
+            !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
+        let body = response.body
+        let gateway = self
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            let tap = UsageTap(active: reportsUsage)
+            defer { gateway.settle(key, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap) }
+            try await body.write(TappingWriter(base: writer, tap: tap))
+        }
+        return response
+    }
+
+    /// Reads a JSON body small enough to estimate (keeping it for forwarding); otherwise charges
+    /// a quarter token per declared byte and leaves the body streaming.
+    func estimateTokens(_ request: inout Request) async throws -> Int {
+        guard request.method == .post || request.method == .put || request.method == .patch else { return 0 }
+        let length = request.headers[.contentLength].flatMap(Int.init)
+        let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
+        guard isJSON, let length, length <= maxEstimatedBody else { return length.map { ($0 + 3) / 4 } ?? 0 }
+        let body = try await request.body.collect(upTo: length)
+        request.body = RequestBody(buffer: body)
+        return TokenEstimate.tokens(in: body)
+    }
+
+    /// Once the response has gone out: corrects the token charge by the real usage (or gives
+    /// it back for a failed call) and meters the call.
+    func settle(_ key: APIKey, scopeIDs: [String], estimate: Int, failed: Bool, tap: UsageTap) {
+        let usage = failed ? (prompt: 0, completion: 0) : tap.usage
+        let used = usage.map { $0.prompt + $0.completion } ?? estimate
+        limits.limiter.adjustTokens(scopeIDs, by: used - estimate, now: clock.now().timeIntervalSince1970)
+        record(key, failed: failed, prompt: usage?.prompt ?? 0, completion: usage?.completion ?? 0)
+    }
+
+    func record(_ key: APIKey, failed: Bool, prompt: Int, completion: Int) {
+        meter.record(
+            apiKeyID: key.id.rawValue, projectID: key.projectID?.rawValue ?? "",
+            organizationID: key.organizationID.rawValue,
+            at: clock.now(), failed: failed, promptTokens: prompt, completionTokens: completion)
+    }
+
+    /// 429 `rate_limit_exceeded` in OpenAI's shape, with the headers its SDKs back off by.
+    static func refusal(
+        _ status: RateLimiter.Status, retryAfter: Double, exhausted: String, tokens: Bool, asked: Int
+    ) -> Response {
+        let scope =
+            exhausted.hasPrefix("org_")
+            ? "organization \(exhausted)" : exhausted.hasPrefix("proj_") ? "project \(exhausted)" : "key \(exhausted)"
+        let what =
+            tokens
+            ? "tokens per min (TPM): Limit \(status.limitTokens), Remaining \(status.remainingTokens), Requested \(asked)"
+            : "requests per min (RPM): Limit \(status.limitRequests), Remaining \(status.remainingRequests), Requested 1"
+        let error = DomainError(
+            .rateLimited, code: "rate_limit_exceeded",
+            message:
+                "Rate limit reached for \(scope) on \(what). Please try again in \(RateLimitDuration.format(retryAfter)).",
+            retryAfterSeconds: max(1, Int(retryAfter.rounded(.up))))
+        var headers = HTTPFields()
+        status.write(to: &headers)
+        headers[.retryAfterMilliseconds] = String(Int((retryAfter * 1000).rounded(.up)))
+        return error.response(extraHeaders: headers)
     }
 
     /// `read_only` keys may only read; `restricted` keys need `model.request` for model calls

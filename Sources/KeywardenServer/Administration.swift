@@ -10,6 +10,8 @@ public struct Administration: Sendable {
     let accounts: SQLAccountRepository
     let verifications: SQLPhoneVerificationRepository
     let audit: SQLAuditLogRepository
+    let rateLimits: SQLRateLimitSettingsRepository
+    let tiers: RateLimitTiers
 
     /// Opens the configured database (migrating SQLite as `serve` would).
     public static func open(configuration: KeywardenConfiguration, logger: Logger) async throws -> Administration {
@@ -17,7 +19,8 @@ public struct Administration: Sendable {
         return Administration(
             database: database, accounts: SQLAccountRepository(database: database),
             verifications: SQLPhoneVerificationRepository(database: database),
-            audit: SQLAuditLogRepository(database: database))
+            audit: SQLAuditLogRepository(database: database),
+            rateLimits: SQLRateLimitSettingsRepository(database: database), tiers: configuration.rateLimitTiers)
     }
 
     /// Closes the database.
@@ -30,8 +33,10 @@ public struct Administration: Sendable {
         let organization = try await organization(rawID)
         let members = try await accounts.members(of: organization.id)
         let verification = organization.verification
+        let tier = tiers.tier(named: try await rateLimits.tier(of: organization.id))
         let object: [String: Any] = [
             "id": organization.id.rawValue,
+            "rate_limit_tier": tier.name,
             "name": organization.name,
             "created_at": Int(organization.createdAt.timeIntervalSince1970),
             "verification": [
@@ -58,6 +63,21 @@ public struct Administration: Sendable {
             AuditEvent(
                 organizationID: organization.id, type: "organization.verification_reset", effectiveAt: Date(),
                 actor: .operator, details: details))
+    }
+
+    /// Sets an organization's rate-limit tier (`nil`: back to the default), recorded in its audit log.
+    public func setTier(_ rawID: String, tier: String?) async throws {
+        let organization = try await organization(rawID)
+        if let tier, tiers.tiers[tier] == nil {
+            throw StartupError(
+                "no tier '\(tier)'; configured tiers: \(tiers.tiers.keys.sorted().joined(separator: ", "))")
+        }
+        let previous = tiers.tier(named: try await rateLimits.tier(of: organization.id)).name
+        try await rateLimits.setTier(tier, of: organization.id, at: Date())
+        try await audit.append(
+            AuditEvent(
+                organizationID: organization.id, type: "organization.rate_limit_tier_updated", effectiveAt: Date(),
+                actor: .operator, details: ["previous_tier": previous, "tier": tier ?? tiers.defaultTier]))
     }
 
     private func organization(_ rawID: String) async throws -> Organization {

@@ -32,6 +32,12 @@ public struct KeywardenServices: Sendable {
     public let clock: Clock
     /// The HTTP client of the gateway, when it forwards to a URL; closed by ``shutdown()``.
     public let upstreamClient: HTTPClient?
+    /// Tiers, project overrides and the gateway's buckets.
+    public let rateLimits: RateLimitPolicy
+    /// Gateway calls counted in memory, drained to ``usage`` by the usage flusher.
+    public let usageMeter = UsageMeter()
+    /// Stored per-minute usage.
+    public let usage: any UsageRepository
 
     /// Wires the services over a database.
     ///
@@ -75,6 +81,9 @@ public struct KeywardenServices: Sendable {
         } else {
             self.upstreamClient = nil
         }
+        self.rateLimits = RateLimitPolicy(
+            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database))
+        self.usage = SQLUsageRepository(database: database)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
@@ -169,6 +178,10 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
     ).addRoutes(to: router)
     AuditLogController(audit: services.audit).addRoutes(to: router)
     APIKeyController(keys: services.keys).addRoutes(to: router)
+    UsageController(
+        usage: services.usage, meter: services.usageMeter, limits: services.rateLimits, projects: services.projects,
+        audit: services.audit, clock: services.clock
+    ).addRoutes(to: router)
     KeyVerificationController(
         index: services.keys.index, operatorToken: services.configuration.operatorToken, clock: services.clock
     ).addRoutes(to: router)
@@ -185,7 +198,8 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         Gateway(
             upstream: upstream == "echo" ? .echo : .url(upstream),
             upstreamAuthorization: configuration.upstreamAuthorization,
-            client: services.upstreamClient ?? .shared
+            client: services.upstreamClient ?? .shared,
+            limits: services.rateLimits, meter: services.usageMeter, clock: services.clock
         ).addRoutes(to: router)
     }
     TwilioStatusController(
@@ -263,7 +277,10 @@ public func buildApplication(
         CounterSweeper(counters: services.counters, logger: logger),
         VerificationSweeper(verifications: services.verifications, logger: logger),
         KeyUsageFlusher(keys: services.keys, logger: logger),
-        KeyIndexRefresher(keys: services.keys, logger: logger))
+        KeyIndexRefresher(keys: services.keys, logger: logger),
+        UsageFlusher(
+            meter: services.usageMeter, usage: services.usage, limiter: services.rateLimits.limiter,
+            clock: services.clock, logger: logger))
     return app
 }
 

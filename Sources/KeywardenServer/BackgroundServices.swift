@@ -87,3 +87,25 @@ struct DatabaseCloser: Service {
         try await services.shutdown()
     }
 }
+
+/// Writes the gateway's per-minute usage every five seconds, in one transaction, and once more
+/// at shutdown; also forgets rate-limit buckets that have filled up again.
+struct UsageFlusher: Service {
+    let meter: UsageMeter
+    let usage: any UsageRepository
+    let limiter: RateLimiter
+    let clock: Clock
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+            do {
+                try await meter.flush(to: usage)
+            } catch {
+                logger.warning("could not record usage", metadata: ["error.type": "\(type(of: error))"])
+            }
+            limiter.sweep(now: clock.now().timeIntervalSince1970)
+        }
+    }
+}

@@ -36,6 +36,11 @@ public struct ConfigurationLoader: Sendable {
         ),
         ("upstream_connect_timeout", "seconds to connect to the upstream (default 10)"),
         ("upstream_read_timeout", "seconds the upstream may stay silent, between streamed chunks too (default 120)"),
+        (
+            "rate_limit_tiers",
+            "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...' (default \(RateLimitTiers.standardText))"
+        ),
+        ("rate_limit_default_tier", "tier of organizations without one (default free)"),
         ("sms_provider", "log (development), twilio, twilio-verify or webhook (default log)"),
         ("line_type_lookup", "offline or twilio-lookup (default offline)"),
         ("public_url", "the server's public base URL, for Twilio delivery reports"),
@@ -141,7 +146,27 @@ public struct ConfigurationLoader: Sendable {
         if let seconds = try integer(value("upstream_read_timeout"), key: "upstream_read_timeout", in: 1...3600) {
             configuration.upstreamReadTimeout = seconds
         }
+        try loadRateLimits(into: &configuration, value: value)
         return configuration
+    }
+
+    private func loadRateLimits(into configuration: inout KeywardenConfiguration, value: (String) -> String?) throws {
+        let tierText = value("rate_limit_tiers")
+        let defaultTier = value("rate_limit_default_tier")
+        guard tierText != nil || defaultTier != nil else { return }
+        let tiers: [RateLimitTier]
+        do {
+            tiers = try RateLimitTiers.parseTiers(tierText ?? RateLimitTiers.standardText)
+        } catch {
+            throw ConfigurationError(key: "rate_limit_tiers", message: error.message)
+        }
+        let name = defaultTier ?? tiers[0].name
+        guard let set = RateLimitTiers(tiers: tiers, defaultTier: name) else {
+            throw ConfigurationError(
+                key: "rate_limit_default_tier",
+                message: "'\(name)' is not a configured tier (\(tiers.map(\.name).joined(separator: ", ")))")
+        }
+        configuration.rateLimitTiers = set
     }
 
     private func loadVerification(

@@ -65,6 +65,8 @@ public struct KeywardenConfiguration: Sendable {
     public var upstreamConnectTimeout = 10
     /// Seconds the upstream may stay silent (between streamed chunks too).
     public var upstreamReadTimeout = 120
+    /// The rate-limit tiers and the default one.
+    public var rateLimitTiers = RateLimitTiers.standard
     /// The operator endpoint the `webhook` provider posts to, and its signing secret.
     public var smsWebhookURL: String?
     public var smsWebhookSecret: String?

@@ -50,7 +50,8 @@ public struct SQLUsageRepository: UsageRepository {
             """
         if !query.projectIDs.isEmpty { sql += " AND project_id IN (\(binds: query.projectIDs))" }
         if !query.apiKeyIDs.isEmpty { sql += " AND api_key_id IN (\(binds: query.apiKeyIDs))" }
-        sql += " GROUP BY \(unsafeRaw: groups.joined(separator: ", ")) ORDER BY \(unsafeRaw: groups.joined(separator: ", "))"
+        sql +=
+            " GROUP BY \(unsafeRaw: groups.joined(separator: ", ")) ORDER BY \(unsafeRaw: groups.joined(separator: ", "))"
         let finished = sql
         return try await database.withConnection { db in
             try await db.raw(finished).all().map { row in
@@ -107,7 +108,8 @@ public struct SQLRateLimitSettingsRepository: RateLimitSettingsRepository {
                 ).first()
             else { return ProjectRateLimits() }
             return ProjectRateLimits(
-                maxRequestsPerMinute: try row.decode(column: "max_requests_per_1_minute", as: Int64?.self).map(Int.init),
+                maxRequestsPerMinute: try row.decode(column: "max_requests_per_1_minute", as: Int64?.self).map(
+                    Int.init),
                 maxTokensPerMinute: try row.decode(column: "max_tokens_per_1_minute", as: Int64?.self).map(Int.init))
         }
     }

@@ -9,7 +9,7 @@ struct Admin: AsyncParsableCommand {
     struct Organization: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "org", abstract: "Inspect and manage organizations.",
-            subcommands: [Show.self, ResetVerification.self])
+            subcommands: [Show.self, ResetVerification.self, SetTier.self])
     }
 
     struct Show: AsyncParsableCommand {
@@ -52,6 +52,34 @@ struct Admin: AsyncParsableCommand {
             }
             try await admin.close()
             print("organization \(organization) is unverified")
+        }
+    }
+}
+
+extension Admin {
+    struct SetTier: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-tier",
+            abstract: "Set an organization's rate-limit tier; recorded in its audit log.",
+            discussion:
+                "Tiers come from the rate_limit_tiers setting. 'default' returns the organization to the default tier. Running servers apply it within 10 seconds."
+        )
+
+        @OptionGroup var options: ConfigurationOptions
+        @Argument(help: "The organization id (org_...).") var organization: String
+        @Argument(help: "A configured tier name, or 'default'.") var tier: String
+
+        func run() async throws {
+            let (configuration, logger) = try options.load()
+            let admin = try await Administration.open(configuration: configuration, logger: logger)
+            do {
+                try await admin.setTier(organization, tier: tier == "default" ? nil : tier)
+            } catch {
+                try await admin.close()
+                throw ValidationError("\(error)")
+            }
+            try await admin.close()
+            print("organization \(organization) is on tier \(tier)")
         }
     }
 }

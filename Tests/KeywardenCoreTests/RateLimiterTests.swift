@@ -23,8 +23,9 @@ struct RateLimiterTests {
         #expect(third.remainingRequests == 0)
         // Three used of three a minute: one comes back every 20 seconds.
         #expect(third.resetRequests == 60)
-        guard case .refused(let status, let retryAfter, let exhausted, let tokens) = limiter.acquire(
-            [key], tokens: 10, now: 0)
+        guard
+            case .refused(let status, let retryAfter, let exhausted, let tokens) = limiter.acquire(
+                [key], tokens: 10, now: 0)
         else {
             Issue.record("a fourth call in the same instant must be refused")
             return
@@ -143,7 +144,9 @@ struct RateLimitTierTests {
         #expect(own == MinuteLimits(requests: 7, tokens: 1000))
     }
 
-    @Test(arguments: ["", "free rpm=1 tpm=1", "free: rpm=1", "free: rpm=0 tpm=1", "free: rpm=1 tpm=1 burst=3", "b@d: rpm=1 tpm=1"])
+    @Test(arguments: [
+        "", "free rpm=1 tpm=1", "free: rpm=1", "free: rpm=0 tpm=1", "free: rpm=1 tpm=1 burst=3", "b@d: rpm=1 tpm=1",
+    ])
     func malformedTiersAreRefused(_ text: String) {
         #expect(throws: TierSyntaxError.self) { try RateLimitTiers.parseTiers(text) }
     }

@@ -11,6 +11,27 @@ struct ConfigurationTests {
         return path
     }
 
+    @Test func rateLimitTiersAndTheirDefaultAreRead() throws {
+        let configuration = try ConfigurationLoader(
+            environment: [
+                "KEYWARDEN_RATE_LIMIT_TIERS": "a: rpm=1 tpm=2; b: rpm=3 tpm=4 key_rpm=1",
+                "KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "b",
+            ]
+        ).load()
+        #expect(configuration.rateLimitTiers.defaultTier == "b")
+        #expect(configuration.rateLimitTiers.tier(named: nil).key.requests == 1)
+        #expect(try ConfigurationLoader(environment: [:]).load().rateLimitTiers == .standard)
+        #expect(
+            try ConfigurationLoader(environment: ["KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "tier-1"]).load()
+                .rateLimitTiers.defaultTier == "tier-1")
+        for (key, value) in [("rate_limit_tiers", "a: rpm=1"), ("rate_limit_default_tier", "platinum")] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ConfigurationLoader(flags: [key: value], environment: [:]).load()
+            }
+            #expect(error?.key == key)
+        }
+    }
+
     @Test func defaultsApplyWhenNothingIsSet() throws {
         let configuration = try ConfigurationLoader(flags: [:], environment: [:]).load()
         #expect(configuration.host == "127.0.0.1")

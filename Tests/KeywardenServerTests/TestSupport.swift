@@ -114,6 +114,7 @@ struct TestAPI: Sendable {
             body = ByteBuffer(string: json)
         }
         if let rawBody { body = ByteBuffer(bytes: rawBody) }
+        if let body, headers[.contentLength] == nil { headers[.contentLength] = String(body.readableBytes) }
         return try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
             TestResponse(status: response.status, headers: response.headers, body: Data(buffer: response.body))
         }

@@ -7,7 +7,8 @@ import Testing
 struct UsageRepositoryTests {
     func minute(_ index: Int) -> Date { epoch.addingTimeInterval(TimeInterval(60 * index)) }
 
-    func record(_ key: String, _ project: String, minute index: Int, requests: Int = 1, prompt: Int = 0) -> UsageRecord {
+    func record(_ key: String, _ project: String, minute index: Int, requests: Int = 1, prompt: Int = 0) -> UsageRecord
+    {
         UsageRecord(
             apiKeyID: key, projectID: project, organizationID: "org_a", minute: minute(index), requests: requests,
             errors: requests > 1 ? 1 : 0, promptTokens: prompt, completionTokens: 2 * prompt)
@@ -45,7 +46,8 @@ struct UsageRepositoryTests {
             #expect(byTwoMinutes.map(\.requests) == [3, 1])
 
             let byProject = try await usage.totals(
-                UsageQuery(organizationID: "org_a", start: epoch, end: minute(9), bucketWidth: 3600, groupByProject: true))
+                UsageQuery(
+                    organizationID: "org_a", start: epoch, end: minute(9), bucketWidth: 3600, groupByProject: true))
             #expect(byProject.map(\.projectID) == ["proj_a", "proj_b"])
             #expect(byProject.map(\.promptTokens) == [11, 4])
             #expect(byProject.allSatisfy { $0.apiKeyID == nil })
@@ -82,7 +84,8 @@ struct UsageRepositoryTests {
             let own = ProjectRateLimits(maxRequestsPerMinute: 10, maxTokensPerMinute: 5_000_000_000)
             try await settings.setLimits(own, of: project, in: organization, at: epoch)
             #expect(try await settings.limits(of: project) == own)
-            try await settings.setLimits(ProjectRateLimits(maxTokensPerMinute: 3), of: project, in: organization, at: epoch)
+            try await settings.setLimits(
+                ProjectRateLimits(maxTokensPerMinute: 3), of: project, in: organization, at: epoch)
             #expect(try await settings.limits(of: project) == ProjectRateLimits(maxTokensPerMinute: 3))
         }
     }

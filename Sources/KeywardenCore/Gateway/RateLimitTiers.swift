@@ -47,7 +47,7 @@ public struct RateLimitTiers: Equatable, Sendable {
         "free: rpm=60 tpm=100000; tier-1: rpm=500 tpm=500000; tier-2: rpm=5000 tpm=2000000; tier-3: rpm=10000 tpm=10000000"
 
     /// The shipped tiers, `free` the default. (The text is pinned by a test, so this cannot fail.)
-    public static let standard = RateLimitTiers(tiers: try! parseTiers(standardText), defaultTier: "free")!
+    public static let standard = RateLimitTiers(tiers: (try? parseTiers(standardText)) ?? [], defaultTier: "free")!
 
     /// Creates the set, or `nil` when `defaultTier` is not among `tiers`.
     public init?(tiers: [RateLimitTier], defaultTier: String) {
@@ -79,7 +79,9 @@ public struct RateLimitTiers: Equatable, Sendable {
             }
             let name = entry[..<colon].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.utf8.count <= 64,
-                name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) })
+                name.unicodeScalars.allSatisfy({
+                    CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+                })
             else {
                 throw TierSyntaxError(message: "tier names are letters, digits, '-', '_' and '.': '\(name)'")
             }

@@ -96,7 +96,8 @@ public final class RateLimiter: Sendable {
                 var entry =
                     entries[scope.id]
                     ?? Entry(
-                        requests: Bucket(capacity: Double(scope.limits.requests), available: Double(scope.limits.requests)),
+                        requests: Bucket(
+                            capacity: Double(scope.limits.requests), available: Double(scope.limits.requests)),
                         tokens: Bucket(capacity: Double(scope.limits.tokens), available: Double(scope.limits.tokens)),
                         updated: now)
                 let elapsed = max(0, now - entry.updated)
