@@ -104,13 +104,14 @@ public struct Gateway: Sendable {
         return response
     }
 
-    /// Reads a JSON body small enough to estimate (keeping it for forwarding); otherwise charges
-    /// a quarter token per declared byte and leaves the body streaming.
+    /// Reads a JSON body small enough to estimate (keeping it for forwarding). A larger JSON body
+    /// is charged a quarter token per declared byte and streams; other bodies (files, audio)
+    /// stream uncharged until the answer reports its usage.
     func estimateTokens(_ request: inout Request) async throws -> Int {
         guard request.method == .post || request.method == .put || request.method == .patch else { return 0 }
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false else { return 0 }
         let length = request.headers[.contentLength].flatMap(Int.init)
-        let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
-        guard isJSON, let length, length <= maxEstimatedBody else { return length.map { ($0 + 3) / 4 } ?? 0 }
+        guard let length, length <= maxEstimatedBody else { return length.map { ($0 + 3) / 4 } ?? 0 }
         let body = try await request.body.collect(upTo: length)
         request.body = RequestBody(buffer: body)
         return TokenEstimate.tokens(in: body)

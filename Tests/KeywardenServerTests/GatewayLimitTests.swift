@@ -249,4 +249,55 @@ struct GatewayLimitTests {
             }
         }
     }
+
+    @Test func proxiedAnswersAreMeteredFromTheirUsageAndLargeUploadsStreamUncharged() async throws {
+        let outbox = TestOutbox()
+        let time = ManualClock()
+        let stub = StubServer { request in
+            if request.path == "/v1/broken" { return (.internalServerError, #"{"error":"down"}"#) }
+            if request.path == "/v1/files" { return (.ok, #"{"bytes":\#(request.body.utf8.count)}"#) }
+            if request.path == "/v1/models" { return (.ok, #"{"object":"list","data":[]}"#) }
+            return (.ok, #"{"id":"x","usage":{"prompt_tokens": 1200, "completion_tokens": 34, "total_tokens": 1234}}"#)
+        }
+        try await stub.run { base in
+            let configure = try tiers("test: rpm=100 tpm=5000")
+            try await withApp(
+                clock: time.clock, outbox: outbox,
+                configure: {
+                    configure(&$0)
+                    $0.upstream = base
+                }
+            ) { api, _ in
+                let (token, _, key, _) = try await keyed(api, outbox: outbox)
+                let answered = try await api.request(.post, "/v1/chat/completions", token: key, json: Self.chat)
+                #expect(answered.status == .ok)
+                let next = try await api.request(.get, "/v1/models", token: key)
+                #expect(header(next, "x-ratelimit-remaining-tokens") == String(5000 - 1234))
+
+                let broken = try await api.request(.post, "/v1/broken", token: key, json: Self.chat)
+                #expect(broken.status == .internalServerError)
+                let afterFailure = try await api.request(.get, "/v1/models", token: key)
+                #expect(header(afterFailure, "x-ratelimit-remaining-tokens") == String(5000 - 1234))
+
+                let upload = [UInt8](repeating: 0x61, count: 4 << 20)
+                var headers = HTTPFields()
+                headers[.contentType] = "application/octet-stream"
+                let stored = try await api.request(.post, "/v1/files", token: key, rawBody: upload, headers: headers)
+                #expect(stored.status == .ok)
+                #expect(stored.value("bytes") as? Int == 4 << 20)
+                #expect(header(stored, "x-ratelimit-remaining-tokens") == String(5000 - 1234))
+
+                let start = 1_750_000_000 - 1_750_000_000 % 3600
+                let usage = try await api.request(
+                    .get, "/v1/organization/usage/completions?start_time=\(start)&bucket_width=1h&limit=1", token: token
+                )
+                let result = try #require(
+                    (usage.value("data") as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+                #expect(result.first?["num_model_requests"] as? Int == 5)
+                #expect(result.first?["num_model_request_errors"] as? Int == 1)
+                #expect(result.first?["input_tokens"] as? Int == 1200)
+                #expect(result.first?["output_tokens"] as? Int == 34)
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@ final class StubServer: Sendable {
         let router = Router()
         for method in [HTTPRequest.Method.get, .post] {
             router.on("**", method: method) { request, _ -> Response in
-                let buffer = try await request.body.collect(upTo: 1 << 20)
+                let buffer = try await request.body.collect(upTo: 16 << 20)
                 let recorded = RecordedRequest(
                     method: request.method, path: request.uri.path, query: request.uri.query ?? "",
                     headers: request.headers, body: String(buffer: buffer))

@@ -5,7 +5,7 @@ import time
 import openai
 import pytest
 
-from conftest import call
+from keywarden_account import call
 
 
 @pytest.fixture(scope="module")
