@@ -29,6 +29,8 @@ public struct Gateway: Sendable {
     /// JSON request bodies up to this size are read before forwarding, to estimate their
     /// tokens; larger ones stream through, charged by their declared length.
     let maxEstimatedBody = 1 << 20
+    /// Answers up to this size with a declared length are read whole before being sent on.
+    let maxBufferedAnswer = 256 << 10
 
     /// Creates the gateway.
     ///
@@ -64,7 +66,7 @@ public struct Gateway: Sendable {
         let started = clock.now()
         let scopes = try await limits.scopes(for: key, now: started)
         var request = request
-        let estimate = try await estimateTokens(&request)
+        let (estimate, collected) = try await estimateTokens(&request)
         let status: RateLimiter.Status
         switch limits.limiter.acquire(scopes, tokens: estimate, now: started.timeIntervalSince1970) {
         case .admitted(let admitted):
@@ -75,13 +77,15 @@ public struct Gateway: Sendable {
         }
         let scopeIDs = scopes.map(\.id)
         var response: Response
+        var whole: ByteBuffer?
         do {
             switch upstream {
             case .echo:
                 response = try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
             case .url(let base):
-                response = try await proxy(
-                    request, to: base, requestID: context.requestID, clientAddress: context.clientAddress)
+                (response, whole) = try await proxy(
+                    request, collectedBody: collected, to: base, requestID: context.requestID,
+                    clientAddress: context.clientAddress)
             }
         } catch {
             // Nothing reached the model: give the estimate back.
@@ -94,6 +98,13 @@ public struct Gateway: Sendable {
         let contentType = response.headers[.contentType] ?? ""
         let reportsUsage =
             !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
+        if let whole {
+            // Read whole already: settle now, and send it as it is.
+            let tap = UsageTap(active: reportsUsage)
+            tap.observe(whole)
+            settle(key, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap)
+            return response
+        }
         let body = response.body
         let gateway = self
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
@@ -107,14 +118,16 @@ public struct Gateway: Sendable {
     /// Reads a JSON body small enough to estimate (keeping it for forwarding). A larger JSON body
     /// is charged a quarter token per declared byte and streams; other bodies (files, audio)
     /// stream uncharged until the answer reports its usage.
-    func estimateTokens(_ request: inout Request) async throws -> Int {
-        guard request.method == .post || request.method == .put || request.method == .patch else { return 0 }
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false else { return 0 }
+    func estimateTokens(_ request: inout Request) async throws -> (tokens: Int, body: ByteBuffer?) {
+        guard request.method == .post || request.method == .put || request.method == .patch else { return (0, nil) }
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false else {
+            return (0, nil)
+        }
         let length = request.headers[.contentLength].flatMap(Int.init)
-        guard let length, length <= maxEstimatedBody else { return length.map { ($0 + 3) / 4 } ?? 0 }
+        guard let length, length <= maxEstimatedBody else { return (length.map { ($0 + 3) / 4 } ?? 0, nil) }
         let body = try await request.body.collect(upTo: length)
         request.body = RequestBody(buffer: body)
-        return TokenEstimate.tokens(in: body)
+        return (TokenEstimate.tokens(in: body), body)
     }
 
     /// Once the response has gone out: corrects the token charge by the real usage (or gives
@@ -198,8 +211,9 @@ public struct Gateway: Sendable {
         return "for=\(node);proto=http"
     }
 
-    func proxy(_ request: Request, to base: String, requestID: String, clientAddress: String?) async throws -> Response
-    {
+    func proxy(
+        _ request: Request, collectedBody: ByteBuffer?, to base: String, requestID: String, clientAddress: String?
+    ) async throws -> (Response, whole: ByteBuffer?) {
         let target = base.hasSuffix("/") ? String(base.dropLast()) : base
         var outbound = HTTPClientRequest(url: target + request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
@@ -218,7 +232,9 @@ public struct Gateway: Sendable {
         outbound.headers.add(name: "x-request-id", value: requestID)
         outbound.headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
         let length = request.headers[.contentLength].flatMap(Int.init)
-        if length != 0, request.method != .get, request.method != .head {
+        if let collectedBody {
+            outbound.body = .bytes(collectedBody)
+        } else if length != 0, request.method != .get, request.method != .head {
             outbound.body = .stream(request.body, length: length.map { .known(Int64($0)) } ?? .unknown)
         }
         let response: HTTPClientResponse
@@ -239,8 +255,19 @@ public struct Gateway: Sendable {
         for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
             if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
         }
-        return Response(
-            status: .init(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
-            headers: headers, body: ResponseBody(asyncSequence: response.body))
+        let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
+        // A small answer of known length is read whole and sent in one write; anything else
+        // (streams, downloads) is relayed part by part as it arrives.
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= maxBufferedAnswer {
+            do {
+                let body = try await response.body.collect(upTo: length)
+                return (Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body)), body)
+            } catch {
+                throw DomainError(
+                    .badGateway, code: "upstream_unavailable",
+                    message: "The upstream API's answer was cut off. Try again shortly.")
+            }
+        }
+        return (Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body)), nil)
     }
 }

@@ -72,12 +72,14 @@ public struct KeywardenServices: Sendable {
         self.configuration = configuration
         self.clock = clock
         if let upstream = configuration.upstream, upstream != "echo" {
-            self.upstreamClient = HTTPClient(
-                eventLoopGroupProvider: .singleton,
-                configuration: .init(
-                    timeout: .init(
-                        connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
-                        read: .seconds(Int64(configuration.upstreamReadTimeout)))))
+            var client = HTTPClient.Configuration(
+                timeout: .init(
+                    connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
+                    read: .seconds(Int64(configuration.upstreamReadTimeout))))
+            // The default keeps 8 connections per host, which queues a busy gateway's calls.
+            client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.upstreamMaxConnections
+            client.decompression = .disabled
+            self.upstreamClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         } else {
             self.upstreamClient = nil
         }

@@ -36,6 +36,7 @@ public struct ConfigurationLoader: Sendable {
         ),
         ("upstream_connect_timeout", "seconds to connect to the upstream (default 10)"),
         ("upstream_read_timeout", "seconds the upstream may stay silent, between streamed chunks too (default 120)"),
+        ("upstream_max_connections", "connections kept open to the upstream (default 256)"),
         (
             "rate_limit_tiers",
             "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...' (default \(RateLimitTiers.standardText))"
@@ -145,6 +146,9 @@ public struct ConfigurationLoader: Sendable {
         }
         if let seconds = try integer(value("upstream_read_timeout"), key: "upstream_read_timeout", in: 1...3600) {
             configuration.upstreamReadTimeout = seconds
+        }
+        if let count = try integer(value("upstream_max_connections"), key: "upstream_max_connections", in: 1...10000) {
+            configuration.upstreamMaxConnections = count
         }
         try loadRateLimits(into: &configuration, value: value)
         return configuration

@@ -67,6 +67,8 @@ public struct KeywardenConfiguration: Sendable {
     public var upstreamReadTimeout = 120
     /// The rate-limit tiers and the default one.
     public var rateLimitTiers = RateLimitTiers.standard
+    /// Connections kept open to the upstream.
+    public var upstreamMaxConnections = 256
     /// The operator endpoint the `webhook` provider posts to, and its signing secret.
     public var smsWebhookURL: String?
     public var smsWebhookSecret: String?
