@@ -22,6 +22,8 @@ public struct Gateway: Sendable {
     let upstream: Upstream
     let upstreamAuthorization: String?
     let client: HTTPClient
+    /// The lean client for plain-HTTP upstreams, used for calls whose body is in memory.
+    let lean: UpstreamHTTP1Client?
     let limits: RateLimitPolicy
     let meter: UsageMeter
     let clock: Clock
@@ -37,15 +39,18 @@ public struct Gateway: Sendable {
     /// - Parameters:
     ///   - upstreamAuthorization: replaces the caller's key on the way out (`Bearer ...`).
     ///   - client: an HTTP client whose connect and read timeouts bound every forwarded call.
+    ///   - lean: the lean client for a plain-HTTP upstream: calls whose body is in memory go
+    ///     through it; streamed uploads and TLS upstreams through `client`.
     ///   - limits: the tiers, project overrides and buckets every call is held to.
     ///   - meter: where finished calls are counted.
     public init(
-        upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, limits: RateLimitPolicy,
-        meter: UsageMeter, clock: Clock
+        upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, lean: UpstreamHTTP1Client? = nil,
+        limits: RateLimitPolicy, meter: UsageMeter, clock: Clock
     ) {
         self.upstream = upstream
         self.upstreamAuthorization = upstreamAuthorization
         self.client = client
+        self.lean = lean
         self.limits = limits
         self.meter = meter
         self.clock = clock
@@ -214,9 +219,8 @@ public struct Gateway: Sendable {
     func proxy(
         _ request: Request, collectedBody: ByteBuffer?, to base: String, requestID: String, clientAddress: String?
     ) async throws -> (Response, whole: ByteBuffer?) {
-        let target = base.hasSuffix("/") ? String(base.dropLast()) : base
-        var outbound = HTTPClientRequest(url: target + request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""))
-        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        let pathAndQuery = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        var headers = HTTPHeaders()
         let connectionTokens = Set(
             (request.headers[.connection] ?? "").split(separator: ",").map { $0.trimmingWhitespace().lowercased() })
         for field in request.headers {
@@ -226,15 +230,44 @@ public struct Gateway: Sendable {
             {
                 continue
             }
-            outbound.headers.add(name: field.name.rawName, value: field.value)
+            headers.add(name: field.name.rawName, value: field.value)
         }
-        if let upstreamAuthorization { outbound.headers.add(name: "Authorization", value: upstreamAuthorization) }
-        outbound.headers.add(name: "x-request-id", value: requestID)
-        outbound.headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
+        if let upstreamAuthorization { headers.add(name: "Authorization", value: upstreamAuthorization) }
+        headers.add(name: "x-request-id", value: requestID)
+        headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
         let length = request.headers[.contentLength].flatMap(Int.init)
+        let hasNoBody = length == 0 || (length == nil && request.headers[.transferEncoding] == nil)
+        if let lean, collectedBody != nil || hasNoBody {
+            headers.remove(name: "content-length")
+            headers.remove(name: "expect")
+            let head = HTTPRequestHead(
+                version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
+                uri: lean.basePath + pathAndQuery, headers: headers)
+            let answer: UpstreamHTTP1Client.Answer
+            do {
+                answer = try await lean.execute(head, body: collectedBody)
+            } catch UpstreamFailure.timedOut {
+                throw Self.upstreamTimeout
+            } catch {
+                throw Self.upstreamUnavailable
+            }
+            let status = HTTPResponse.Status(
+                code: Int(answer.head.status.code), reasonPhrase: answer.head.status.reasonPhrase)
+            let fields = Self.responseFields(answer.head.headers)
+            switch answer.body {
+            case .whole(let body):
+                return (Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)), body)
+            case .stream(let parts):
+                return (Response(status: status, headers: fields, body: ResponseBody(asyncSequence: parts)), nil)
+            }
+        }
+        let target = base.hasSuffix("/") ? String(base.dropLast()) : base
+        var outbound = HTTPClientRequest(url: target + pathAndQuery)
+        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        outbound.headers = headers
         if let collectedBody {
             outbound.body = .bytes(collectedBody)
-        } else if length != 0, request.method != .get, request.method != .head {
+        } else if !hasNoBody, request.method != .get, request.method != .head {
             outbound.body = .stream(request.body, length: length.map { .known(Int64($0)) } ?? .unknown)
         }
         let response: HTTPClientResponse
@@ -243,31 +276,40 @@ public struct Gateway: Sendable {
         } catch let error as HTTPClientError
             where error == .readTimeout || error == .deadlineExceeded || error == .connectTimeout
         {
-            throw DomainError(
-                .gatewayTimeout, code: "upstream_timeout",
-                message: "The upstream API did not answer in time. Try again.")
+            throw Self.upstreamTimeout
         } catch {
-            throw DomainError(
-                .badGateway, code: "upstream_unavailable",
-                message: "The upstream API could not be reached. Try again shortly.")
+            throw Self.upstreamUnavailable
         }
-        var headers = HTTPFields()
-        for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
-            if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
-        }
+        let fields = Self.responseFields(response.headers)
         let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
         // A small answer of known length is read whole and sent in one write; anything else
         // (streams, downloads) is relayed part by part as it arrives.
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= maxBufferedAnswer {
             do {
                 let body = try await response.body.collect(upTo: length)
-                return (Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body)), body)
+                return (Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)), body)
             } catch {
-                throw DomainError(
-                    .badGateway, code: "upstream_unavailable",
-                    message: "The upstream API's answer was cut off. Try again shortly.")
+                throw Self.upstreamUnavailable
             }
         }
-        return (Response(status: status, headers: headers, body: ResponseBody(asyncSequence: response.body)), nil)
+        return (Response(status: status, headers: fields, body: ResponseBody(asyncSequence: response.body)), nil)
     }
+
+    /// The upstream's answer headers, without hop-by-hop ones and those its `Connection` names.
+    static func responseFields(_ headers: HTTPHeaders) -> HTTPFields {
+        let connectionTokens = Set(
+            headers[canonicalForm: "connection"].map { $0.lowercased() })
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            let lowered = name.lowercased()
+            if hopByHop.contains(lowered) || connectionTokens.contains(lowered) { continue }
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return fields
+    }
+
+    static let upstreamTimeout = DomainError(
+        .gatewayTimeout, code: "upstream_timeout", message: "The upstream API did not answer in time. Try again.")
+    static let upstreamUnavailable = DomainError(
+        .badGateway, code: "upstream_unavailable", message: "The upstream API could not be reached. Try again shortly.")
 }

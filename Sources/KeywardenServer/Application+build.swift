@@ -32,6 +32,8 @@ public struct KeywardenServices: Sendable {
     public let clock: Clock
     /// The HTTP client of the gateway, when it forwards to a URL; closed by ``shutdown()``.
     public let upstreamClient: HTTPClient?
+    /// The gateway's lean client, when the upstream is a plain-HTTP URL and it is not turned off.
+    public let upstreamLean: UpstreamHTTP1Client?
     /// Tiers, project overrides and the gateway's buckets.
     public let rateLimits: RateLimitPolicy
     /// Gateway calls counted in memory, drained to ``usage`` by the usage flusher.
@@ -80,8 +82,16 @@ public struct KeywardenServices: Sendable {
             client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.upstreamMaxConnections
             client.decompression = .disabled
             self.upstreamClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+            self.upstreamLean =
+                configuration.upstreamLeanClient
+                ? UpstreamHTTP1Client(
+                    baseURL: upstream, connectTimeout: .seconds(Int64(configuration.upstreamConnectTimeout)),
+                    readTimeout: .seconds(Int64(configuration.upstreamReadTimeout)),
+                    maxIdle: configuration.upstreamMaxConnections)
+                : nil
         } else {
             self.upstreamClient = nil
+            self.upstreamLean = nil
         }
         self.rateLimits = RateLimitPolicy(
             tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database))
@@ -142,6 +152,7 @@ public struct KeywardenServices: Sendable {
 
     /// Closes the upstream client and the database.
     public func shutdown() async throws {
+        upstreamLean?.shutdown()
         try await upstreamClient?.shutdown()
         try await database.shutdown()
     }
@@ -200,7 +211,7 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         Gateway(
             upstream: upstream == "echo" ? .echo : .url(upstream),
             upstreamAuthorization: configuration.upstreamAuthorization,
-            client: services.upstreamClient ?? .shared,
+            client: services.upstreamClient ?? .shared, lean: services.upstreamLean,
             limits: services.rateLimits, meter: services.usageMeter, clock: services.clock
         ).addRoutes(to: router)
     }

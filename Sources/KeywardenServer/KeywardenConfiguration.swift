@@ -69,6 +69,9 @@ public struct KeywardenConfiguration: Sendable {
     public var rateLimitTiers = RateLimitTiers.standard
     /// Connections kept open to the upstream.
     public var upstreamMaxConnections = 256
+    /// Whether calls to a plain-HTTP upstream whose body is in memory use the gateway's lean
+    /// HTTP/1.1 client (else AsyncHTTPClient carries every call). Not a setting; tests run both.
+    public var upstreamLeanClient = true
     /// The operator endpoint the `webhook` provider posts to, and its signing secret.
     public var smsWebhookURL: String?
     public var smsWebhookSecret: String?

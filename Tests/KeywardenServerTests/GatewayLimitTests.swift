@@ -250,7 +250,8 @@ struct GatewayLimitTests {
         }
     }
 
-    @Test func proxiedAnswersAreMeteredFromTheirUsageAndLargeUploadsStreamUncharged() async throws {
+    @Test(arguments: [true, false])
+    func proxiedAnswersAreMeteredFromTheirUsageAndLargeUploadsStreamUncharged(lean: Bool) async throws {
         let outbox = TestOutbox()
         let time = ManualClock()
         let stub = StubServer { request in
@@ -266,6 +267,7 @@ struct GatewayLimitTests {
                 configure: {
                     configure(&$0)
                     $0.upstream = base
+                    $0.upstreamLeanClient = lean
                 }
             ) { api, _ in
                 let (token, _, key, _) = try await keyed(api, outbox: outbox)

@@ -105,7 +105,8 @@ struct GatewayTests {
         }
     }
 
-    @Test func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer() async throws {
+    @Test(arguments: [true, false])
+    func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer(lean: Bool) async throws {
         let outbox = TestOutbox()
         let stub = StubServer { _ in (.created, #"{"upstream":"yes"}"#) }
         try await stub.run { base in
@@ -113,6 +114,7 @@ struct GatewayTests {
                 outbox: outbox,
                 configure: {
                     $0.upstream = base
+                    $0.upstreamLeanClient = lean
                     $0.upstreamAuthorization = "Bearer upstream-secret"
                 }
             ) { api, _ in
@@ -145,7 +147,8 @@ struct GatewayTests {
         #expect(Gateway.forwarded(nil) == "proto=http")
     }
 
-    @Test func aSilentUpstreamIsAGatewayTimeout() async throws {
+    @Test(arguments: [true, false])
+    func aSilentUpstreamIsAGatewayTimeout(lean: Bool) async throws {
         let outbox = TestOutbox()
         let stub = StubServer { _ in
             Thread.sleep(forTimeInterval: 2)
@@ -156,6 +159,7 @@ struct GatewayTests {
                 outbox: outbox,
                 configure: {
                     $0.upstream = base
+                    $0.upstreamLeanClient = lean
                     $0.upstreamReadTimeout = 1
                 }
             ) { api, _ in
@@ -167,12 +171,14 @@ struct GatewayTests {
         }
     }
 
-    @Test func anUnreachableUpstreamIsABadGateway() async throws {
+    @Test(arguments: [true, false])
+    func anUnreachableUpstreamIsABadGateway(lean: Bool) async throws {
         let outbox = TestOutbox()
         try await withApp(
             outbox: outbox,
             configure: {
                 $0.upstream = "http://127.0.0.1:9"
+                $0.upstreamLeanClient = lean
                 $0.upstreamConnectTimeout = 2
             }
         ) { api, _ in
@@ -181,5 +187,38 @@ struct GatewayTests {
             #expect(response.status == .badGateway)
             #expect(response.string("error.code") == "upstream_unavailable")
         }
+    }
+
+    @Test(arguments: [true, false])
+    func largeAndRepeatedAnswersArriveWhole(lean: Bool) async throws {
+        let outbox = TestOutbox()
+        let large = "[" + Array(repeating: "\"0123456789abcdef\"", count: 40_000).joined(separator: ",") + "]"
+        let stub = StubServer { request in
+            request.path == "/v1/large" ? (.ok, large) : (.ok, #"{"path":"\#(request.path)","q":"\#(request.query)"}"#)
+        }
+        try await stub.run { base in
+            try await withApp(
+                outbox: outbox,
+                configure: {
+                    $0.upstream = base + "/"
+                    $0.upstreamLeanClient = lean
+                }
+            ) { api, _ in
+                let (_, _, key, _) = try await keyed(api, outbox: outbox)
+                let response = try await api.request(.get, "/v1/large", token: key)
+                #expect(response.status == .ok)
+                #expect(response.body.count == large.utf8.count)
+                #expect(String(decoding: response.body, as: UTF8.self) == large)
+                for index in 0..<20 {
+                    let small = try await api.request(.get, "/v1/items/\(index)?page=\(index)", token: key)
+                    #expect(small.string("path") == "/v1/items/\(index)")
+                    #expect(small.string("q") == "page=\(index)")
+                }
+                let deleted = try await api.request(.delete, "/v1/items/1", token: key)
+                #expect(deleted.status == .ok)
+            }
+        }
+        #expect(stub.requests.count == 22)
+        #expect(stub.requests.last?.method == .delete)
     }
 }

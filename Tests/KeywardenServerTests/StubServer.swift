@@ -29,7 +29,7 @@ final class StubServer: Sendable {
     /// Runs the stub on a free loopback port for the duration of `body`.
     func run(_ body: @Sendable (_ baseURL: String) async throws -> Void) async throws {
         let router = Router()
-        for method in [HTTPRequest.Method.get, .post] {
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
             router.on("**", method: method) { request, _ -> Response in
                 let buffer = try await request.body.collect(upTo: 16 << 20)
                 let recorded = RecordedRequest(
