@@ -53,7 +53,8 @@ struct Serve: AsyncParsableCommand {
         let (configuration, logger) = try options.load(extraFlags: flags)
         do {
             let app = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.runService()
+            // Request handlers run on the event loop that read the request.
+            try await withEventLoopExecutor { try await app.runService() }
         } catch let error as StartupError {
             logger.critical("not starting: \(error.description)")
             throw ExitCode(1)
