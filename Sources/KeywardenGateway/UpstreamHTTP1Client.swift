@@ -204,15 +204,20 @@ final class UpstreamConnection: Sendable {
 /// Demand from the answer's reader, passed to the connection's handler.
 struct StreamDemand: NIOAsyncSequenceProducerDelegate {
     let handler: NIOLoopBound<UpstreamHandler>
+    /// Which exchange on the connection the stream belongs to: a late signal from an earlier
+    /// answer's reader must not touch the next exchange.
+    let exchange: Int
 
     func produceMore() {
         let handler = handler
-        handler.eventLoop.execute { handler.value.demand() }
+        let exchange = exchange
+        handler.eventLoop.execute { handler.value.demand(exchange: exchange) }
     }
 
     func didTerminate() {
         let handler = handler
-        handler.eventLoop.execute { handler.value.readerGone() }
+        let exchange = exchange
+        handler.eventLoop.execute { handler.value.readerGone(exchange: exchange) }
     }
 }
 
@@ -233,6 +238,8 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     let readTimeout: TimeAmount
     var state = State.idle
+    /// Counts exchanges on this connection.
+    var exchange = 0
     var bufferLimit = 0
     var keepAlive = true
     var wantsData = false
@@ -260,6 +267,7 @@ final class UpstreamHandler: ChannelInboundHandler {
             return
         }
         self.state = .awaitingHead(answer)
+        self.exchange += 1
         self.bufferLimit = bufferLimit
         self.connection = connection
         self.keepAlive = true
@@ -271,6 +279,9 @@ final class UpstreamHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         armTimeout()
         switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .awaitingHead) where head.status.code / 100 == 1 && head.status != .switchingProtocols:
+            // An interim answer (such as 103 Early Hints): the real one follows.
+            break
         case (.head(let head), .awaitingHead(let promise)):
             keepAlive = head.isKeepAlive
             let length = head.headers.first(name: "content-length").flatMap(Int.init)
@@ -281,7 +292,8 @@ final class UpstreamHandler: ChannelInboundHandler {
                     elementType: ByteBuffer.self, failureType: (any Error).self,
                     backPressureStrategy: UpstreamHTTP1Client.Backpressure(lowWatermark: 2, highWatermark: 8),
                     finishOnDeinit: true,
-                    delegate: StreamDemand(handler: NIOLoopBound(self, eventLoop: context.eventLoop)))
+                    delegate: StreamDemand(
+                        handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
                 state = .streaming(produced.source)
                 promise.succeed(.init(head: head, body: .stream(produced.sequence)))
             }
@@ -321,16 +333,16 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 
     /// The reader wants more of a streamed body.
-    func demand() {
-        guard case .streaming = state, let context else { return }
+    func demand(exchange: Int) {
+        guard exchange == self.exchange, case .streaming = state, let context else { return }
         wantsData = true
         armTimeout()
         context.read()
     }
 
     /// The reader stopped before the end: the rest of the answer is not wanted.
-    func readerGone() {
-        guard case .streaming = state, let context else { return }
+    func readerGone(exchange: Int) {
+        guard exchange == self.exchange, case .streaming = state, let context else { return }
         fail(UpstreamFailure.closed, context: context)
     }
 
