@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Streams 1 GiB down and 1 GiB up (sized, then chunked) through Keywarden's gateway and reports
-# its resident memory before and at its peak during each transfer.
+# Streams 1 GiB down (as fast as possible, then to a slow reader) and 1 GiB up (sized, then
+# chunked) through Keywarden's gateway and reports its resident memory before and at its peak
+# during each transfer; fails if a transfer is incomplete or memory grows by more than 64 MiB.
 # Usage: Benchmarks/gateway/streaming.sh [path/to/release/keywarden]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,12 +47,17 @@ truncate -s "$size" "$work/upload.bin"
 auth="Authorization: Bearer $key"
 base=$(rss)
 printf '%-30s %12s %12s %10s %s\n' transfer "RSS before" "RSS peak" seconds result
-for case in download upload-sized upload-chunked; do
+for case in download download-slow-reader upload-sized upload-chunked; do
   before=$(rss)
   start=$(date +%s%N)
   case $case in
     download)
       peak=$(watch_rss curl -s -o /dev/null -w '%{size_download}' -H "$auth" http://127.0.0.1:18190/v1/files/big/content) ;;
+    download-slow-reader)
+      # The reader takes 100 MB/s, far slower than the upstream sends: back-pressure must hold
+      # the rest upstream instead of in Keywarden's memory.
+      peak=$(watch_rss curl -s --limit-rate 100M -o /dev/null -w '%{size_download}' -H "$auth" \
+        http://127.0.0.1:18190/v1/files/big/content) ;;
     upload-sized)
       peak=$(watch_rss curl -s -H "$auth" -H 'Content-Type: application/octet-stream' -T "$work/upload.bin" \
         http://127.0.0.1:18190/v1/uploads) ;;
@@ -62,7 +68,7 @@ for case in download upload-sized upload-chunked; do
   result=$(cat "$work/out")
   printf '%-30s %9d KiB %9d KiB %10.1f %s\n' "$case" "$before" "$peak" "$seconds" "$result"
   case $case in
-    download) [ "$result" = "$size" ] || { echo "download incomplete" >&2; exit 1; } ;;
+    download*) [ "$result" = "$size" ] || { echo "download incomplete" >&2; exit 1; } ;;
     *) [ "$result" = "{\"bytes\": $size}" ] || { echo "upload incomplete" >&2; exit 1; } ;;
   esac
   growth=$((peak - base))

@@ -121,7 +121,6 @@ public final class UpstreamHTTP1Client: Sendable {
             return try await ClientBootstrap(group: loop ?? group.next())
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.autoRead, value: false)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
@@ -242,7 +241,10 @@ final class UpstreamHandler: ChannelInboundHandler {
     var exchange = 0
     var bufferLimit = 0
     var keepAlive = true
-    var wantsData = false
+    /// Whether reading is paused because the reader of a streamed answer has enough.
+    var paused = false
+    /// The last time anything arrived during an exchange.
+    var lastRead = NIODeadline.now()
     var timeout: Scheduled<Void>?
     var context: ChannelHandlerContext?
     var connection: UpstreamConnection?
@@ -271,13 +273,12 @@ final class UpstreamHandler: ChannelInboundHandler {
         self.bufferLimit = bufferLimit
         self.connection = connection
         self.keepAlive = true
-        wantsData = true
-        armTimeout()
-        context.read()
+        lastRead = .now()
+        armTimeout(at: lastRead + readTimeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        armTimeout()
+        lastRead = .now()
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .awaitingHead) where head.status.code / 100 == 1 && head.status != .switchingProtocols:
             // An interim answer (such as 103 Early Hints): the real one follows.
@@ -303,10 +304,10 @@ final class UpstreamHandler: ChannelInboundHandler {
             state = .buffering(head, buffer, promise)
         case (.body(let part), .streaming(let source)):
             if source.yield(part) == .stopProducing {
-                // Waiting for the reader is not the upstream's silence.
-                wantsData = false
-                timeout?.cancel()
-                timeout = nil
+                // Stop reading until the reader asks for more; waiting for it is not the
+                // upstream's silence.
+                paused = true
+                context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
             }
         case (.end, .buffering(let head, let buffer, let promise)):
             finishExchange()
@@ -317,10 +318,6 @@ final class UpstreamHandler: ChannelInboundHandler {
         default:
             fail(UpstreamFailure.closed, context: context)
         }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if wantsData { context.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -334,10 +331,10 @@ final class UpstreamHandler: ChannelInboundHandler {
 
     /// The reader wants more of a streamed body.
     func demand(exchange: Int) {
-        guard exchange == self.exchange, case .streaming = state, let context else { return }
-        wantsData = true
-        armTimeout()
-        context.read()
+        guard exchange == self.exchange, case .streaming = state, paused, let context else { return }
+        paused = false
+        lastRead = .now()
+        context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
     }
 
     /// The reader stopped before the end: the rest of the answer is not wanted.
@@ -349,7 +346,10 @@ final class UpstreamHandler: ChannelInboundHandler {
     private func finishExchange() {
         timeout?.cancel()
         timeout = nil
-        wantsData = false
+        if paused {
+            paused = false
+            context?.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        }
         state = .idle
         let connection = connection
         self.connection = nil
@@ -363,7 +363,6 @@ final class UpstreamHandler: ChannelInboundHandler {
     private func fail(_ failure: UpstreamFailure, context: ChannelHandlerContext) {
         timeout?.cancel()
         timeout = nil
-        wantsData = false
         let previous = state
         state = .closed
         connection = nil
@@ -378,13 +377,24 @@ final class UpstreamHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func armTimeout() {
-        timeout?.cancel()
+    /// One timer per exchange: when it fires, the exchange fails if nothing arrived for the read
+    /// timeout (and reading was not paused for the reader); otherwise it is set again.
+    private func armTimeout(at deadline: NIODeadline) {
         guard let context else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timeout = context.eventLoop.scheduleTask(in: readTimeout) {
+        timeout = context.eventLoop.scheduleTask(deadline: deadline) {
             let handler = loopBound.value
-            if let context = handler.context { handler.fail(.timedOut, context: context) }
+            guard let context = handler.context else { return }
+            switch handler.state {
+            case .awaitingHead, .buffering, .streaming: break
+            case .idle, .closed: return
+            }
+            let due = handler.lastRead + handler.readTimeout
+            if handler.paused || due > .now() {
+                handler.armTimeout(at: handler.paused ? .now() + handler.readTimeout : due)
+            } else {
+                handler.fail(.timedOut, context: context)
+            }
         }
     }
 }
