@@ -290,7 +290,7 @@ public func buildApplication(
         CounterSweeper(counters: services.counters, logger: logger),
         VerificationSweeper(verifications: services.verifications, logger: logger),
         KeyUsageFlusher(keys: services.keys, logger: logger),
-        KeyIndexRefresher(keys: services.keys, logger: logger),
+        KeyIndexRefresher(keys: services.keys, database: services.database, logger: logger),
         UsageFlusher(
             meter: services.usageMeter, usage: services.usage, limiter: services.rateLimits.limiter,
             clock: services.clock, logger: logger))

@@ -57,12 +57,45 @@ struct KeyUsageFlusher: Service {
 }
 
 /// Keeps this instance's key index current with keys created or revoked elsewhere (another
-/// instance, the command line), polling every two seconds for rows changed since the last look.
+/// instance, the command line). On PostgreSQL each change is announced with `NOTIFY` and
+/// reloaded as it arrives; on every backend rows changed since the last look are also polled
+/// every two seconds, which catches anything a dropped listening connection missed.
 struct KeyIndexRefresher: Service {
     let keys: APIKeyService
+    let database: DatabaseClient
     let logger: Logger
 
     func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            if database.backend == .postgres {
+                group.addTask { await listen() }
+            }
+            group.addTask { await poll() }
+        }
+    }
+
+    func listen() async {
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await database.listen(on: SQLAPIKeyRepository.changeChannel) { payload in
+                        guard let id = APIKeyID(payload) else { return }
+                        do {
+                            try await keys.refreshKey(id)
+                        } catch {
+                            logger.warning(
+                                "could not reload a changed key", metadata: ["error.type": "\(type(of: error))"])
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("key change listener stopped", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    func poll() async {
         var since = Date()
         while !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }

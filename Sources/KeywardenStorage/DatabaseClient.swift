@@ -107,6 +107,22 @@ public final class DatabaseClient: Sendable {
         }
     }
 
+    /// Calls `onNotification` with the payload of every `NOTIFY` on `channel` until the task is
+    /// cancelled or the connection fails, holding one pooled connection meanwhile. PostgreSQL
+    /// only: on SQLite (one process) it returns at once.
+    public func listen(
+        on channel: String, _ onNotification: @escaping @Sendable (String) async -> Void
+    ) async throws {
+        guard case .postgres(let pool) = pool else { return }
+        let connection = try await pool.requestConnection(logger: logger).get()
+        defer { pool.releaseConnection(connection, logger: logger) }
+        try await connection.listen(on: channel) { notifications in
+            for try await notification in notifications {
+                await onNotification(notification.payload)
+            }
+        }
+    }
+
     /// Runs `body` in a transaction on one connection: committed if it returns, rolled back
     /// if it throws, so no caller ever leaves a partial write.
     public func withTransaction<T: Sendable>(

@@ -32,7 +32,22 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
     }
 
     public func create(_ key: APIKey) async throws {
-        try await database.withConnection { db in try await Self.insert(key, idempotencyKey: nil, db: db) }
+        try await database.withConnection { db in
+            try await Self.insert(key, idempotencyKey: nil, db: db)
+            try await announce([key.id], db: db)
+        }
+    }
+
+    /// The channel on which PostgreSQL tells every instance which keys changed (the payload is
+    /// a key id), so revocations reach their indexes in milliseconds.
+    public static let changeChannel = "keywarden_api_keys"
+
+    /// Announces changed keys; inside a transaction the notice goes out when it commits.
+    func announce(_ ids: [APIKeyID], db: any SQLDatabase) async throws {
+        guard database.backend == .postgres else { return }
+        for id in ids {
+            try await db.raw("SELECT pg_notify(\(bind: Self.changeChannel), \(bind: id.rawValue))").run()
+        }
     }
 
     public func key(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey? {
@@ -87,6 +102,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                 WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue) AND revoked_at IS NULL
                 """
             ).run()
+            try await announce([id], db: db)
             return try await db.raw(
                 """
                 SELECT \(unsafeRaw: Self.columns) FROM api_keys
@@ -121,6 +137,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                 WHERE id = \(bind: old.rawValue) AND (expires_at IS NULL OR expires_at > \(bind: oldExpiresAt.unixMilliseconds))
                 """
             ).run()
+            try await announce([replacement.id, old], db: db)
         }
     }
 
@@ -168,6 +185,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                 """
             ).run()
             try await Self.insert(key, idempotencyKey: nil, db: db)
+            try await announce([key.id], db: db)
         }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import KeywardenCore
 import KeywardenStorage
+import SQLKit
+import Synchronization
 import Testing
 
 @Suite("APIKeyRepository contract")
@@ -96,4 +98,59 @@ struct APIKeyRepositoryTests {
                 try await repository.key(botKey.id, in: account.organization.id)?.owner == .serviceAccount(account2.id))
         }
     }
+
+    @Test(arguments: Backend.available)
+    func changedKeysAreAnnouncedToListenersOnPostgreSQL(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try makeAccount()
+            try await SQLAccountRepository(database: database).createAccount(account)
+            let repository = SQLAPIKeyRepository(database: database)
+            let heard = Heard()
+            let listener = Task {
+                try await database.listen(on: SQLAPIKeyRepository.changeChannel) { payload in
+                    heard.items.withLock { $0.append(payload) }
+                }
+            }
+            guard backend == .postgres else {
+                // One process, nothing to tell: listening ends at once.
+                try await listener.value
+                return
+            }
+            func waitFor(_ payloads: [String], probing: Bool = false) async throws {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !Set(payloads).isSubset(of: heard.items.withLock { Set($0) }) {
+                    #expect(ContinuousClock.now < deadline, "announcements \(payloads) never arrived")
+                    if ContinuousClock.now > deadline { return }
+                    if probing {
+                        try await database.withConnection { db in
+                            try await db.raw(
+                                "SELECT pg_notify(\(bind: SQLAPIKeyRepository.changeChannel), \(bind: payloads[0]))"
+                            ).run()
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            // Channels are database-wide: other tests' keys may be heard too, so only this
+            // test's ids are looked for.
+            try await waitFor(["probe-" + SecureRandom.base62(length: 8)], probing: true)
+            let key = makeKey(account)
+            try await repository.create(key)
+            try await waitFor([key.id.rawValue])
+            heard.items.withLock { $0.removeAll() }
+            _ = try await repository.revoke(key.id, in: account.organization.id, at: epoch)
+            try await waitFor([key.id.rawValue])
+            heard.items.withLock { $0.removeAll() }
+            let replacement = makeKey(account)
+            try await repository.rotate(key.id, to: replacement, idempotencyKey: nil, oldExpiresAt: epoch)
+            try await waitFor([key.id.rawValue, replacement.id.rawValue])
+            listener.cancel()
+            _ = await listener.result
+        }
+    }
+}
+
+/// Payloads a listener heard.
+final class Heard: Sendable {
+    let items = Mutex<[String]>([])
 }

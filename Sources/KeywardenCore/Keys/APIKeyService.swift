@@ -51,6 +51,11 @@ public struct APIKeyService: Sendable {
         return changed.count
     }
 
+    /// Reloads one key into the index (when another instance announces it changed).
+    public func refreshKey(_ id: APIKeyID) async throws {
+        if let key = try await keys.key(id) { index.put(key) }
+    }
+
     /// Writes the noted key uses to storage (called every few seconds, never per request).
     public func flushUses() async throws {
         let uses = index.drainUses()
