@@ -73,7 +73,7 @@ public struct Gateway: Sendable {
         var request = request
         let (estimate, collected) = try await estimateTokens(&request)
         let status: RateLimiter.Status
-        switch limits.limiter.acquire(scopes, tokens: estimate, now: started.timeIntervalSince1970) {
+        switch try await limits.acquire(scopes, tokens: estimate, now: started) {
         case .admitted(let admitted):
             status = admitted
         case .refused(let refused, let retryAfter, let exhausted, let tokens):
@@ -94,7 +94,7 @@ public struct Gateway: Sendable {
             }
         } catch {
             // Nothing reached the model: give the estimate back.
-            limits.limiter.adjustTokens(scopeIDs, by: -estimate, now: clock.now().timeIntervalSince1970)
+            limits.adjustTokens(scopeIDs, by: -estimate, now: clock.now())
             record(key, failed: true, prompt: 0, completion: 0)
             throw error
         }
@@ -140,7 +140,7 @@ public struct Gateway: Sendable {
     func settle(_ key: APIKey, scopeIDs: [String], estimate: Int, failed: Bool, tap: UsageTap) {
         let usage = failed ? (prompt: 0, completion: 0) : tap.usage
         let used = usage.map { $0.prompt + $0.completion } ?? estimate
-        limits.limiter.adjustTokens(scopeIDs, by: used - estimate, now: clock.now().timeIntervalSince1970)
+        limits.adjustTokens(scopeIDs, by: used - estimate, now: clock.now())
         record(key, failed: failed, prompt: usage?.prompt ?? 0, completion: usage?.completion ?? 0)
     }
 

@@ -93,8 +93,15 @@ public struct KeywardenServices: Sendable {
             self.upstreamClient = nil
             self.upstreamLean = nil
         }
+        let sharesBuckets =
+            switch configuration.rateLimitStore {
+            case .memory: false
+            case .database: true
+            case nil: database.backend == .postgres
+            }
         self.rateLimits = RateLimitPolicy(
-            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database))
+            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
+            shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil)
         self.usage = SQLUsageRepository(database: database)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
@@ -292,7 +299,7 @@ public func buildApplication(
         KeyUsageFlusher(keys: services.keys, logger: logger),
         KeyIndexRefresher(keys: services.keys, database: services.database, logger: logger),
         UsageFlusher(
-            meter: services.usageMeter, usage: services.usage, limiter: services.rateLimits.limiter,
+            meter: services.usageMeter, usage: services.usage, limits: services.rateLimits,
             clock: services.clock, logger: logger))
     return app
 }

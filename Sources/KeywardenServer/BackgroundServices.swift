@@ -122,11 +122,12 @@ struct DatabaseCloser: Service {
 }
 
 /// Writes the gateway's per-minute usage every five seconds, in one transaction, and once more
-/// at shutdown; also forgets rate-limit buckets that have filled up again.
+/// at shutdown; also forgets rate-limit buckets that have filled up again, or gives back leases
+/// of shared buckets that aged out.
 struct UsageFlusher: Service {
     let meter: UsageMeter
     let usage: any UsageRepository
-    let limiter: RateLimiter
+    let limits: RateLimitPolicy
     let clock: Clock
     let logger: Logger
 
@@ -138,7 +139,11 @@ struct UsageFlusher: Service {
             } catch {
                 logger.warning("could not record usage", metadata: ["error.type": "\(type(of: error))"])
             }
-            limiter.sweep(now: clock.now().timeIntervalSince1970)
+            do {
+                try await limits.maintain(now: clock.now())
+            } catch {
+                logger.warning("could not return rate-limit leases", metadata: ["error.type": "\(type(of: error))"])
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ public struct ConfigurationLoader: Sendable {
             "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...' (default \(RateLimitTiers.standardText))"
         ),
         ("rate_limit_default_tier", "tier of organizations without one (default free)"),
+        (
+            "rate_limit_store",
+            "memory (each instance counts alone) or database (instances share limits; default on PostgreSQL)"
+        ),
         ("sms_provider", "log (development), twilio, twilio-verify or webhook (default log)"),
         ("line_type_lookup", "offline or twilio-lookup (default offline)"),
         ("public_url", "the server's public base URL, for Twilio delivery reports"),
@@ -155,6 +159,12 @@ public struct ConfigurationLoader: Sendable {
     }
 
     private func loadRateLimits(into configuration: inout KeywardenConfiguration, value: (String) -> String?) throws {
+        if let raw = value("rate_limit_store") {
+            guard let store = RateLimitStore(rawValue: raw) else {
+                throw ConfigurationError(key: "rate_limit_store", message: "expected memory or database")
+            }
+            configuration.rateLimitStore = store
+        }
         let tierText = value("rate_limit_tiers")
         let defaultTier = value("rate_limit_default_tier")
         guard tierText != nil || defaultTier != nil else { return }

@@ -67,6 +67,9 @@ public struct KeywardenConfiguration: Sendable {
     public var upstreamReadTimeout = 120
     /// The rate-limit tiers and the default one.
     public var rateLimitTiers = RateLimitTiers.standard
+    /// Where the gateway's buckets live: `nil` picks the database on PostgreSQL (instances share
+    /// limits) and memory on SQLite (one process).
+    public var rateLimitStore: RateLimitStore?
     /// Connections kept open to the upstream.
     public var upstreamMaxConnections = 256
     /// Whether calls to a plain-HTTP upstream whose body is in memory use the gateway's lean
@@ -88,6 +91,14 @@ public struct KeywardenConfiguration: Sendable {
             return try DatabaseLocation(url: url)
         }
     }
+}
+
+/// Where the gateway's rate-limit buckets live.
+public enum RateLimitStore: String, Sendable, CaseIterable {
+    /// In this process: exact and free, but each instance counts on its own.
+    case memory
+    /// In the database, leased in slices: one limit across every instance.
+    case database
 }
 
 /// The SMS providers.

@@ -206,6 +206,19 @@ extension Migration {
                 """,
                 "CREATE INDEX usage_minutes_by_organization ON usage_minutes (organization_id, minute_start)",
             ]),
+        Migration(
+            version: 5, name: "shared rate-limit buckets",
+            statements: [
+                """
+                CREATE TABLE rate_limit_buckets (
+                    scope TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    available DOUBLE PRECISION NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (scope, resource)
+                )
+                """
+            ]),
     ]
 }
 

@@ -132,3 +132,58 @@ public struct SQLRateLimitSettingsRepository: RateLimitSettingsRepository {
         }
     }
 }
+
+/// Shared rate-limit buckets: one row per scope and resource, changed under a row lock.
+public struct SQLRateLimitLeaseRepository: RateLimitLeaseRepository {
+    let database: DatabaseClient
+
+    /// Creates the repository over a database.
+    public init(database: DatabaseClient) {
+        self.database = database
+    }
+
+    public func lease(
+        scope: String, requests: BucketLease, tokens: BucketLease, now: Date
+    ) async throws
+        -> (requests: LeaseGrant, tokens: LeaseGrant)
+    {
+        let lock = database.backend == .postgres ? " FOR UPDATE" : ""
+        return try await database.withTransaction { db in
+            func take(_ resource: String, _ lease: BucketLease) async throws -> LeaseGrant {
+                // A new bucket starts full. Inserting first gives concurrent leases a row to lock.
+                try await db.raw(
+                    """
+                    INSERT INTO rate_limit_buckets (scope, resource, available, updated_at)
+                    VALUES (\(bind: scope), \(bind: resource), \(bind: lease.capacity), \(bind: now.unixMilliseconds))
+                    ON CONFLICT (scope, resource) DO NOTHING
+                    """
+                ).run()
+                guard
+                    let row = try await db.raw(
+                        """
+                        SELECT available, updated_at FROM rate_limit_buckets
+                        WHERE scope = \(bind: scope) AND resource = \(bind: resource)\(unsafeRaw: lock)
+                        """
+                    ).first()
+                else { throw StorageError.corruptRow("rate-limit bucket vanished") }
+                let stored = try row.decode(column: "available", as: Double.self)
+                let updated = try row.decode(column: "updated_at", as: Int64.self)
+                let elapsed = max(0, Double(now.unixMilliseconds - updated) / 1000)
+                var available = min(lease.capacity, stored + elapsed * lease.capacity / 60)
+                available = min(lease.capacity, available + lease.giveBack)
+                let granted = max(0, min(lease.want, available))
+                available -= granted
+                try await db.raw(
+                    """
+                    UPDATE rate_limit_buckets SET available = \(bind: available), updated_at = \(bind: max(updated, now.unixMilliseconds))
+                    WHERE scope = \(bind: scope) AND resource = \(bind: resource)
+                    """
+                ).run()
+                return LeaseGrant(granted: granted, available: available)
+            }
+            let requestGrant = try await take("requests", requests)
+            let tokenGrant = try await take("tokens", tokens)
+            return (requestGrant, tokenGrant)
+        }
+    }
+}

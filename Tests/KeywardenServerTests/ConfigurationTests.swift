@@ -24,7 +24,13 @@ struct ConfigurationTests {
         #expect(
             try ConfigurationLoader(environment: ["KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "tier-1"]).load()
                 .rateLimitTiers.defaultTier == "tier-1")
-        for (key, value) in [("rate_limit_tiers", "a: rpm=1"), ("rate_limit_default_tier", "platinum")] {
+        #expect(try ConfigurationLoader(environment: [:]).load().rateLimitStore == nil)
+        #expect(
+            try ConfigurationLoader(environment: ["KEYWARDEN_RATE_LIMIT_STORE": "database"]).load().rateLimitStore
+                == .database)
+        for (key, value) in [
+            ("rate_limit_tiers", "a: rpm=1"), ("rate_limit_default_tier", "platinum"), ("rate_limit_store", "redis"),
+        ] {
             let error = #expect(throws: ConfigurationError.self) {
                 try ConfigurationLoader(flags: [key: value], environment: [:]).load()
             }

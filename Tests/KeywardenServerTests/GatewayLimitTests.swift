@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KeywardenCore
 import KeywardenServer
+import KeywardenStorage
 import Testing
 
 @Suite("Gateway rate limits and metering")
@@ -22,19 +23,22 @@ struct GatewayLimitTests {
         response.headers[HTTPField.Name(name)!]
     }
 
-    func tiers(_ text: String) throws -> (inout KeywardenConfiguration) -> Void {
+    func tiers(_ text: String, store: RateLimitStore = .memory) throws -> (inout KeywardenConfiguration) -> Void {
         let tiers = try #require(RateLimitTiers(tiers: try RateLimitTiers.parseTiers(text), defaultTier: "test"))
         return { configuration in
             configuration.upstream = "echo"
             configuration.rateLimitTiers = tiers
+            configuration.rateLimitStore = store
         }
     }
 
-    @Test func rateLimitHeadersDecreaseAndResetAsTheWindowMoves() async throws {
+    @Test(arguments: RateLimitStore.allCases)
+    func rateLimitHeadersDecreaseAndResetAsTheWindowMoves(store: RateLimitStore) async throws {
         let outbox = TestOutbox()
         let time = ManualClock()
-        try await withApp(clock: time.clock, outbox: outbox, configure: try tiers("test: rpm=100 tpm=100000 key_rpm=3"))
-        {
+        try await withApp(
+            clock: time.clock, outbox: outbox, configure: try tiers("test: rpm=100 tpm=100000 key_rpm=3", store: store)
+        ) {
             api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
             var remaining: [String?] = []
@@ -66,10 +70,13 @@ struct GatewayLimitTests {
         }
     }
 
-    @Test func tokensAreEstimatedFromMaxTokensAndCorrectedByTheRealUsage() async throws {
+    @Test(arguments: RateLimitStore.allCases)
+    func tokensAreEstimatedFromMaxTokensAndCorrectedByTheRealUsage(store: RateLimitStore) async throws {
         let outbox = TestOutbox()
         let time = ManualClock()
-        try await withApp(clock: time.clock, outbox: outbox, configure: try tiers("test: rpm=100 tpm=6000")) { api, _ in
+        try await withApp(
+            clock: time.clock, outbox: outbox, configure: try tiers("test: rpm=100 tpm=6000", store: store)
+        ) { api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
             let body =
                 #"{"model":"echo-1","max_tokens":1000,"messages":[{"role":"user","content":"hello gateway world"}]}"#
@@ -196,9 +203,10 @@ struct GatewayLimitTests {
         }
     }
 
-    @Test func aProjectsOwnLimitsApplyAtOnceAndOnlyOwnersMaySetThem() async throws {
+    @Test(arguments: RateLimitStore.allCases)
+    func aProjectsOwnLimitsApplyAtOnceAndOnlyOwnersMaySetThem(store: RateLimitStore) async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: try tiers("test: rpm=100 tpm=100000")) { api, _ in
+        try await withApp(outbox: outbox, configure: try tiers("test: rpm=100 tpm=100000", store: store)) { api, _ in
             let (token, project, key, _) = try await keyed(api, outbox: outbox)
             let shown = try await api.request(.get, "/v1/organization/projects/\(project)/rate_limits", token: token)
             #expect(shown.string("object") == "project.rate_limits")
@@ -261,7 +269,7 @@ struct GatewayLimitTests {
             return (.ok, #"{"id":"x","usage":{"prompt_tokens": 1200, "completion_tokens": 34, "total_tokens": 1234}}"#)
         }
         try await stub.run { base in
-            let configure = try tiers("test: rpm=100 tpm=5000")
+            let configure = try tiers("test: rpm=100 tpm=5000", store: lean ? .database : .memory)
             try await withApp(
                 clock: time.clock, outbox: outbox,
                 configure: {
@@ -300,6 +308,31 @@ struct GatewayLimitTests {
                 #expect(result.first?["input_tokens"] as? Int == 1200)
                 #expect(result.first?["output_tokens"] as? Int == 34)
             }
+        }
+    }
+
+    @Test func instancesSharingBucketsHoldOneLimitBetweenThem() async throws {
+        try await withServices { services in
+            let store = SQLRateLimitLeaseRepository(database: services.database)
+            let instances = [SharedRateLimiter(store: store), SharedRateLimiter(store: store)]
+            let scope = RateLimiter.Scope(id: "proj_shared", limits: MinuteLimits(requests: 40, tokens: 1_000_000))
+            var admitted = [0, 0]
+            for round in 0..<100 {
+                let which = round % 2
+                if case .admitted = try await instances[which].acquire([scope], tokens: 10, now: 1000) {
+                    admitted[which] += 1
+                }
+            }
+            #expect(admitted[0] + admitted[1] == 40)
+            #expect(admitted[0] > 0 && admitted[1] > 0)
+            // What one instance leased but did not use goes back once its lease ages out.
+            for instance in instances { try await instance.returnStale(now: 1010) }
+            let later = try await instances[0].acquire([scope], tokens: 10, now: 1010)
+            guard case .admitted(let status) = later else {
+                Issue.record("ten seconds later a sixth of the minute has come back")
+                return
+            }
+            #expect(status.remainingRequests >= 5)
         }
     }
 }

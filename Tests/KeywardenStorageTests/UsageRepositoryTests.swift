@@ -90,3 +90,51 @@ struct UsageRepositoryTests {
         }
     }
 }
+
+@Suite("RateLimitLeaseRepository contract")
+struct RateLimitLeaseRepositoryTests {
+    func lease(
+        _ store: SQLRateLimitLeaseRepository, want: Double, giveBack: Double = 0, at seconds: Double = 0
+    ) async throws -> LeaseGrant {
+        try await store.lease(
+            scope: "proj_a", requests: BucketLease(capacity: 60, giveBack: giveBack, want: want),
+            tokens: BucketLease(capacity: 1000, giveBack: 0, want: 0),
+            now: epoch.addingTimeInterval(seconds)
+        ).requests
+    }
+
+    @Test(arguments: Backend.available)
+    func leasesTakeWhatIsThereRefillOverTimeAndTakeBackWhatIsReturned(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let store = SQLRateLimitLeaseRepository(database: database)
+            let grant1 = try await lease(store, want: 50)
+            #expect(grant1 == LeaseGrant(granted: 50, available: 10))
+            let grant2 = try await lease(store, want: 50)
+            #expect(grant2 == LeaseGrant(granted: 10, available: 0))
+            let grant3 = try await lease(store, want: 5)
+            #expect(grant3 == LeaseGrant(granted: 0, available: 0))
+            // One a second comes back.
+            let grant4 = try await lease(store, want: 5, at: 3)
+            #expect(grant4 == LeaseGrant(granted: 3, available: 0))
+            let grant5 = try await lease(store, want: 0, giveBack: 20, at: 3)
+            #expect(grant5 == LeaseGrant(granted: 0, available: 20))
+            // Never more than the capacity.
+            let grant6 = try await lease(store, want: 0, at: 3600)
+            #expect(grant6 == LeaseGrant(granted: 0, available: 60))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func concurrentLeasesNeverGrantMoreThanTheBucketHolds(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let store = SQLRateLimitLeaseRepository(database: database)
+            let granted = try await withThrowingTaskGroup(of: Double.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await lease(store, want: 7).granted }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(granted == 60)
+        }
+    }
+}

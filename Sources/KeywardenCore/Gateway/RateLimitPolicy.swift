@@ -21,22 +21,53 @@ public protocol RateLimitSettingsRepository: Sendable {
 public final class RateLimitPolicy: Sendable {
     /// The configured tiers.
     public let tiers: RateLimitTiers
-    /// The buckets.
+    /// The buckets, when each instance keeps its own.
     public let limiter: RateLimiter
+    /// The buckets, when instances share them through the database.
+    public let shared: SharedRateLimiter?
     let settings: any RateLimitSettingsRepository
     let cacheLifetime: TimeInterval
     private let tierCache = Mutex<[OrganizationID: (tier: String?, expires: Date)]>([:])
     private let projectCache = Mutex<[ProjectID: (limits: ProjectRateLimits, expires: Date)]>([:])
 
     /// Creates the policy.
+    ///
+    /// - Parameter shared: buckets shared by every instance; without it, this process keeps its own.
     public init(
         tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, limiter: RateLimiter = RateLimiter(),
-        cacheLifetime: TimeInterval = 10
+        shared: SharedRateLimiter? = nil, cacheLifetime: TimeInterval = 10
     ) {
         self.tiers = tiers
         self.settings = settings
         self.limiter = limiter
+        self.shared = shared
         self.cacheLifetime = cacheLifetime
+    }
+
+    /// Asks for one request and `tokens` estimated tokens in every scope.
+    public func acquire(_ scopes: [RateLimiter.Scope], tokens: Int, now: Date) async throws -> RateLimiter.Decision {
+        if let shared {
+            return try await shared.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+        }
+        return limiter.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+    }
+
+    /// Corrects an admitted call's token charge by `delta` (real minus estimated).
+    public func adjustTokens(_ scopeIDs: [String], by delta: Int, now: Date) {
+        if let shared {
+            shared.adjustTokens(scopeIDs, by: delta)
+        } else {
+            limiter.adjustTokens(scopeIDs, by: delta, now: now.timeIntervalSince1970)
+        }
+    }
+
+    /// Periodic upkeep: forgets full local buckets, or gives back stale leases.
+    public func maintain(now: Date) async throws {
+        if let shared {
+            try await shared.returnStale(now: now.timeIntervalSince1970)
+        } else {
+            limiter.sweep(now: now.timeIntervalSince1970)
+        }
     }
 
     /// The scopes a call with `key` counts against, organization first.
