@@ -53,8 +53,7 @@ struct Serve: AsyncParsableCommand {
         let (configuration, logger) = try options.load(extraFlags: flags)
         do {
             let app = try await buildApplication(configuration: configuration, logger: logger)
-            // Request handlers run on the event loop that read the request.
-            try await withEventLoopExecutor { try await app.runService() }
+            try await app.runService()
         } catch let error as StartupError {
             logger.critical("not starting: \(error.description)")
             throw ExitCode(1)
