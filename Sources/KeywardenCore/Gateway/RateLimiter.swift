@@ -90,8 +90,7 @@ public final class RateLimiter: Sendable {
         entries.withLock { entries in
             var current: [Entry] = []
             current.reserveCapacity(scopes.count)
-            var retryAfter = 0.0
-            var exhausted: (String, Bool)?
+            var wait = LongestWait()
             for scope in scopes {
                 var entry =
                     entries[scope.id]
@@ -104,22 +103,15 @@ public final class RateLimiter: Sendable {
                 entry.requests.refill(elapsed: elapsed, limit: scope.limits.requests)
                 entry.tokens.refill(elapsed: elapsed, limit: scope.limits.tokens)
                 entry.updated = max(entry.updated, now)
-                let requestWait = entry.requests.wait(for: 1)
-                let tokenWait = entry.tokens.wait(for: min(Double(tokens), entry.tokens.capacity))
-                if requestWait > retryAfter {
-                    retryAfter = requestWait
-                    exhausted = (scope.id, false)
-                }
-                if tokenWait > retryAfter {
-                    retryAfter = tokenWait
-                    exhausted = (scope.id, true)
-                }
+                wait.consider(
+                    scope.id, requests: entry.requests.wait(for: 1),
+                    tokens: entry.tokens.wait(for: min(Double(tokens), entry.tokens.capacity)))
                 current.append(entry)
             }
-            if let exhausted {
+            if let exhausted = wait.scope {
                 for (scope, entry) in zip(scopes, current) { entries[scope.id] = entry }
                 return .refused(
-                    Self.status(current), retryAfter: retryAfter, exhausted: exhausted.0, tokens: exhausted.1)
+                    Self.status(current), retryAfter: wait.seconds, exhausted: exhausted.id, tokens: exhausted.tokens)
             }
             for index in current.indices {
                 current[index].requests.available -= 1
@@ -172,6 +164,24 @@ public final class RateLimiter: Sendable {
             limitTokens: Int(tokens?.capacity ?? 0),
             remainingTokens: max(0, Int((tokens?.available ?? 0).rounded(.down))),
             resetTokens: tokens?.untilFull ?? 0)
+    }
+}
+
+/// The longest wait among the scopes a call counts against, and which scope and resource
+/// (requests or tokens) it is for.
+struct LongestWait {
+    var seconds = 0.0
+    var scope: (id: String, tokens: Bool)?
+
+    mutating func consider(_ scopeID: String, requests: Double, tokens: Double) {
+        if requests > seconds {
+            seconds = requests
+            scope = (scopeID, false)
+        }
+        if tokens > seconds {
+            seconds = tokens
+            scope = (scopeID, true)
+        }
     }
 }
 

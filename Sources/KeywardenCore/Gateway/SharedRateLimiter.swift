@@ -146,26 +146,20 @@ public final class SharedRateLimiter: Sendable {
 
     private func refusal(_ scopes: [RateLimiter.Scope], tokens: Int, now: Double) -> RateLimiter.Decision {
         held.withLock { held in
-            var retryAfter = 0.0
-            var exhausted = (scopes.first?.id ?? "", false)
+            var wait = LongestWait()
             var entries: [Held] = []
             for scope in scopes {
                 let entry = held[scope.id] ?? Held(limits: scope.limits)
                 entries.append(entry)
                 let need = min(Double(tokens), Double(scope.limits.tokens))
-                let requestWait = max(0, 1 - entry.requests) * 60 / Double(scope.limits.requests)
-                let tokenWait = max(0, need - entry.tokens) * 60 / Double(scope.limits.tokens)
-                if requestWait > retryAfter {
-                    retryAfter = requestWait
-                    exhausted = (scope.id, false)
-                }
-                if tokenWait > retryAfter {
-                    retryAfter = tokenWait
-                    exhausted = (scope.id, true)
-                }
+                wait.consider(
+                    scope.id, requests: max(0, 1 - entry.requests) * 60 / Double(scope.limits.requests),
+                    tokens: max(0, need - entry.tokens) * 60 / Double(scope.limits.tokens))
             }
+            let exhausted = wait.scope ?? (scopes.first?.id ?? "", false)
             return .refused(
-                Self.status(entries, now: now), retryAfter: retryAfter, exhausted: exhausted.0, tokens: exhausted.1)
+                Self.status(entries, now: now), retryAfter: wait.seconds, exhausted: exhausted.id,
+                tokens: exhausted.tokens)
         }
     }
 
