@@ -162,7 +162,7 @@ public struct UsageController: Sendable {
         let body = try await request.decodeBody(LimitsBody.self, context: context)
         let project = try await projects.project(try context.parameters.require("project_id"), in: context.membership)
         let now = clock.now()
-        var own = try await limits.projectLimits(of: project.id, now: now)
+        var own = try await limits.storedProjectLimits(of: project.id)
         if let requests = body.requests { own.maxRequestsPerMinute = requests }
         if let tokens = body.tokens { own.maxTokensPerMinute = tokens }
         try await limits.setProjectLimits(own, of: project.id, in: project.organizationID, now: now)
@@ -180,8 +180,8 @@ public struct UsageController: Sendable {
 
     func object(for project: Project) async throws -> ProjectRateLimitsObject {
         let now = clock.now()
-        let tier = try await limits.tier(of: project.organizationID, now: now)
-        let own = try await limits.projectLimits(of: project.id, now: now)
+        let tier = await limits.tier(of: project.organizationID, now: now)
+        let own = await limits.projectLimits(of: project.id, now: now)
         return ProjectRateLimitsObject(projectID: project.id.rawValue, tier: tier, own: own)
     }
 }

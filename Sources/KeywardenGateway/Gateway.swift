@@ -69,11 +69,11 @@ public struct Gateway: Sendable {
         let path = request.uri.path
         try Self.authorize(key, method: request.method, path: path)
         let started = clock.now()
-        let scopes = try await limits.scopes(for: key, now: started)
+        let scopes = await limits.scopes(for: key, now: started)
         var request = request
         let (estimate, collected) = try await estimateTokens(&request)
         let status: RateLimiter.Status
-        switch try await limits.acquire(scopes, tokens: estimate, now: started) {
+        switch await limits.acquire(scopes, tokens: estimate, now: started) {
         case .admitted(let admitted):
             status = admitted
         case .refused(let refused, let retryAfter, let exhausted, let tokens):

@@ -101,7 +101,8 @@ public struct KeywardenServices: Sendable {
             }
         self.rateLimits = RateLimitPolicy(
             tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
-            shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil)
+            shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
+            logger: logger)
         self.usage = SQLUsageRepository(database: database)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(

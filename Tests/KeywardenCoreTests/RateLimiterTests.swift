@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import Synchronization
 import Testing
 
 @Suite("RateLimiter")
@@ -178,5 +179,75 @@ struct UsageMeterTests {
         meter.restore([records[1]])
         let again = meter.drain().sorted { $0.minute < $1.minute }
         #expect(again[1].requests == 2)
+    }
+}
+
+@Suite("RateLimitPolicy under storage trouble")
+struct RateLimitPolicyOutageTests {
+    struct Outage: Error {}
+
+    /// Settings that answer until `failing` is set.
+    final class FlakySettings: RateLimitSettingsRepository {
+        let failing = Mutex(false)
+
+        func tier(of organization: OrganizationID) async throws -> String? {
+            if failing.withLock({ $0 }) { throw Outage() }
+            return "big"
+        }
+        func setTier(_ tier: String?, of organization: OrganizationID, at date: Date) async throws {}
+        func limits(of project: ProjectID) async throws -> ProjectRateLimits {
+            if failing.withLock({ $0 }) { throw Outage() }
+            return ProjectRateLimits(maxRequestsPerMinute: 7)
+        }
+        func setLimits(
+            _ limits: ProjectRateLimits, of project: ProjectID, in organization: OrganizationID, at date: Date
+        ) async throws {}
+    }
+
+    struct DownStore: RateLimitLeaseRepository {
+        func lease(
+            scope: String, requests: BucketLease, tokens: BucketLease, now: Date
+        ) async throws
+            -> (requests: LeaseGrant, tokens: LeaseGrant)
+        { throw Outage() }
+    }
+
+    let tiers = RateLimitTiers(
+        tiers: [
+            RateLimitTier(name: "free", organization: MinuteLimits(requests: 1, tokens: 1)),
+            RateLimitTier(name: "big", organization: MinuteLimits(requests: 100, tokens: 1000)),
+        ], defaultTier: "free")!
+
+    func key() -> APIKey {
+        APIKey(
+            id: .generate(), kind: .project, organizationID: .generate(), projectID: .generate(), name: "k",
+            owner: .user(.generate()), permissions: .all, digest: "d", redactedValue: "r", createdAt: Date())
+    }
+
+    @Test func unreadableSettingsKeepTheLastKnownLimits() async {
+        let settings = FlakySettings()
+        let policy = RateLimitPolicy(tiers: tiers, settings: settings, cacheLifetime: 1)
+        let key = key()
+        let now = Date(timeIntervalSince1970: 1000)
+        let before = await policy.scopes(for: key, now: now)
+        settings.failing.withLock { $0 = true }
+        let during = await policy.scopes(for: key, now: now.addingTimeInterval(5))
+        #expect(during.map(\.limits) == before.map(\.limits))
+        #expect(during[1].limits.requests == 7)
+        // With nothing known, the default tier applies.
+        let stranger = await policy.scopes(for: self.key(), now: now)
+        #expect(stranger[0].limits == MinuteLimits(requests: 1, tokens: 1))
+    }
+
+    @Test func unreachableSharedBucketsFallBackToThisInstancesOwn() async {
+        let policy = RateLimitPolicy(
+            tiers: tiers, settings: FlakySettings(), shared: SharedRateLimiter(store: DownStore()))
+        let scope = RateLimiter.Scope(id: "proj_x", limits: MinuteLimits(requests: 2, tokens: 100))
+        let now = Date(timeIntervalSince1970: 1000)
+        var admitted = 0
+        for _ in 0..<3 {
+            if case .admitted = await policy.acquire([scope], tokens: 1, now: now) { admitted += 1 }
+        }
+        #expect(admitted == 2)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Stored rate-limit settings: an organization's tier and a project's own limits.
@@ -27,6 +28,10 @@ public final class RateLimitPolicy: Sendable {
     public let shared: SharedRateLimiter?
     let settings: any RateLimitSettingsRepository
     let cacheLifetime: TimeInterval
+    let logger: Logger
+    /// When the storage trouble was last logged, so an outage gives a line every ten seconds
+    /// rather than one per call.
+    private let lastWarning = Mutex<Date?>(nil)
     private let tierCache = Mutex<[OrganizationID: (tier: String?, expires: Date)]>([:])
     private let projectCache = Mutex<[ProjectID: (limits: ProjectRateLimits, expires: Date)]>([:])
 
@@ -35,21 +40,39 @@ public final class RateLimitPolicy: Sendable {
     /// - Parameter shared: buckets shared by every instance; without it, this process keeps its own.
     public init(
         tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, limiter: RateLimiter = RateLimiter(),
-        shared: SharedRateLimiter? = nil, cacheLifetime: TimeInterval = 10
+        shared: SharedRateLimiter? = nil, cacheLifetime: TimeInterval = 10,
+        logger: Logger = Logger(label: "keywarden.rate-limits")
     ) {
         self.tiers = tiers
         self.settings = settings
         self.limiter = limiter
         self.shared = shared
         self.cacheLifetime = cacheLifetime
+        self.logger = logger
     }
 
     /// Asks for one request and `tokens` estimated tokens in every scope.
-    public func acquire(_ scopes: [RateLimiter.Scope], tokens: Int, now: Date) async throws -> RateLimiter.Decision {
+    ///
+    /// When the shared buckets cannot be reached, this instance's own buckets decide, so a
+    /// database outage degrades limits to per instance instead of refusing every call.
+    public func acquire(_ scopes: [RateLimiter.Scope], tokens: Int, now: Date) async -> RateLimiter.Decision {
         if let shared {
-            return try await shared.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+            do {
+                return try await shared.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+            } catch {
+                warn("shared rate-limit buckets unreachable; limiting per instance", error: error, now: now)
+            }
         }
         return limiter.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+    }
+
+    func warn(_ message: Logger.Message, error: any Error, now: Date) {
+        let due = lastWarning.withLock { last in
+            guard last.map({ now.timeIntervalSince($0) >= 10 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due { logger.warning(message, metadata: ["error.type": "\(type(of: error))"]) }
     }
 
     /// Corrects an admitted call's token charge by `delta` (real minus estimated).
@@ -71,11 +94,11 @@ public final class RateLimitPolicy: Sendable {
     }
 
     /// The scopes a call with `key` counts against, organization first.
-    public func scopes(for key: APIKey, now: Date) async throws -> [RateLimiter.Scope] {
-        let tier = tiers.tier(named: try await tierName(of: key.organizationID, now: now))
+    public func scopes(for key: APIKey, now: Date) async -> [RateLimiter.Scope] {
+        let tier = tiers.tier(named: await tierName(of: key.organizationID, now: now))
         var scopes = [RateLimiter.Scope(id: key.organizationID.rawValue, limits: tier.organization)]
         if let project = key.projectID {
-            let own = try await projectLimits(of: project, now: now)
+            let own = await projectLimits(of: project, now: now)
             scopes.append(RateLimiter.Scope(id: project.rawValue, limits: own.applied(to: tier)))
         }
         scopes.append(RateLimiter.Scope(id: key.id.rawValue, limits: tier.key))
@@ -83,14 +106,22 @@ public final class RateLimitPolicy: Sendable {
     }
 
     /// The organization's tier as configured now (the default tier's name when it has none).
-    public func tier(of organization: OrganizationID, now: Date) async throws -> RateLimitTier {
-        tiers.tier(named: try await tierName(of: organization, now: now))
+    public func tier(of organization: OrganizationID, now: Date) async -> RateLimitTier {
+        tiers.tier(named: await tierName(of: organization, now: now))
     }
 
-    /// The project's own limits.
-    public func projectLimits(of project: ProjectID, now: Date) async throws -> ProjectRateLimits {
-        if let cached = projectCache.withLock({ $0[project] }), cached.expires > now { return cached.limits }
-        let limits = try await settings.limits(of: project)
+    /// The project's own limits. If storage fails, the last known ones (or none) serve until
+    /// it answers again.
+    public func projectLimits(of project: ProjectID, now: Date) async -> ProjectRateLimits {
+        let cached = projectCache.withLock { $0[project] }
+        if let cached, cached.expires > now { return cached.limits }
+        let limits: ProjectRateLimits
+        do {
+            limits = try await settings.limits(of: project)
+        } catch {
+            warn("rate-limit settings unreadable; using the last known", error: error, now: now)
+            limits = cached?.limits ?? ProjectRateLimits()
+        }
         projectCache.withLock { $0[project] = (limits, now.addingTimeInterval(cacheLifetime)) }
         return limits
     }
@@ -108,6 +139,11 @@ public final class RateLimitPolicy: Sendable {
         tierCache.withLock { $0[organization] = nil }
     }
 
+    /// The project's own limits as stored now (for changing them: no cache, no fallback).
+    public func storedProjectLimits(of project: ProjectID) async throws -> ProjectRateLimits {
+        try await settings.limits(of: project)
+    }
+
     /// Replaces a project's own limits.
     public func setProjectLimits(
         _ limits: ProjectRateLimits, of project: ProjectID, in organization: OrganizationID, now: Date
@@ -116,9 +152,16 @@ public final class RateLimitPolicy: Sendable {
         projectCache.withLock { $0[project] = nil }
     }
 
-    func tierName(of organization: OrganizationID, now: Date) async throws -> String? {
-        if let cached = tierCache.withLock({ $0[organization] }), cached.expires > now { return cached.tier }
-        let tier = try await settings.tier(of: organization)
+    func tierName(of organization: OrganizationID, now: Date) async -> String? {
+        let cached = tierCache.withLock { $0[organization] }
+        if let cached, cached.expires > now { return cached.tier }
+        let tier: String?
+        do {
+            tier = try await settings.tier(of: organization)
+        } catch {
+            warn("rate-limit settings unreadable; using the last known", error: error, now: now)
+            tier = cached?.tier
+        }
         tierCache.withLock { $0[organization] = (tier, now.addingTimeInterval(cacheLifetime)) }
         return tier
     }
