@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import KeywardenCore
 import KeywardenServer
+import NIOCore
 import Testing
 
 @testable import KeywardenGateway
@@ -220,5 +222,50 @@ struct GatewayTests {
         }
         #expect(stub.requests.count == 22)
         #expect(stub.requests.last?.method == .delete)
+    }
+
+    @Test(arguments: [true, false])
+    func serverSentEventsFromTheUpstreamArriveUnchangedAndTheirUsageIsMetered(lean: Bool) async throws {
+        let outbox = TestOutbox()
+        let events = [
+            #"data: {"choices":[{"delta":{"content":"Hel"}}],"usage":null}"#,
+            #"data: {"choices":[{"delta":{"content":"lo"}}],"usage":null}"#,
+            #"data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":13}}"#,
+            "data: [DONE]",
+        ].map { $0 + "\n\n" }
+        let stub = StubServer(answer: { _ in
+            // No length: the answer is chunked, one event per chunk.
+            Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    for event in events { try await writer.write(ByteBuffer(string: event)) }
+                    try await writer.finish(nil)
+                })
+        })
+        try await stub.run { base in
+            try await withApp(
+                outbox: outbox,
+                configure: {
+                    $0.upstream = base
+                    $0.upstreamLeanClient = lean
+                }
+            ) { api, services in
+                let (token, _, key, _) = try await keyed(api, outbox: outbox)
+                let response = try await api.request(
+                    .post, "/v1/chat/completions", token: key,
+                    json: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/event-stream")
+                #expect(String(decoding: response.body, as: UTF8.self) == events.joined())
+                let usage = try await api.request(
+                    .get, "/v1/organization/usage/completions?start_time=\(Int(Date().timeIntervalSince1970) - 60)",
+                    token: token)
+                let result = try #require(
+                    (usage.value("data") as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+                #expect(result.first?["input_tokens"] as? Int == 11)
+                #expect(result.first?["output_tokens"] as? Int == 2)
+                _ = services
+            }
+        }
     }
 }

@@ -18,10 +18,21 @@ struct RecordedRequest: Sendable {
 /// Records requests and answers them from a closure, standing in for Twilio or a webhook.
 final class StubServer: Sendable {
     private let recorded = Mutex<[RecordedRequest]>([])
-    let respond: @Sendable (RecordedRequest) -> (HTTPResponse.Status, String)
+    let respond: @Sendable (RecordedRequest) -> Response
 
+    /// Answers with JSON.
     init(respond: @escaping @Sendable (RecordedRequest) -> (HTTPResponse.Status, String)) {
-        self.respond = respond
+        self.respond = { request in
+            let (status, json) = respond(request)
+            return Response(
+                status: status, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: json)))
+        }
+    }
+
+    /// Answers with whatever response the closure builds (streams, other content types).
+    init(answer: @escaping @Sendable (RecordedRequest) -> Response) {
+        self.respond = answer
     }
 
     var requests: [RecordedRequest] { recorded.withLock { $0 } }
@@ -36,10 +47,7 @@ final class StubServer: Sendable {
                     method: request.method, path: request.uri.path, query: request.uri.query ?? "",
                     headers: request.headers, body: String(buffer: buffer))
                 self.recorded.withLock { $0.append(recorded) }
-                let (status, json) = self.respond(recorded)
-                return Response(
-                    status: status, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: json)))
+                return self.respond(recorded)
             }
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
