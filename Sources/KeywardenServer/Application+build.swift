@@ -30,16 +30,8 @@ public struct KeywardenServices: Sendable {
     public let configuration: KeywardenConfiguration
     /// The time every service reads.
     public let clock: Clock
-    /// The HTTP client of the gateway, when it forwards to a URL; closed by ``shutdown()``.
-    public let upstreamClient: HTTPClient?
-    /// The gateway's lean client, when the upstream is a plain-HTTP URL and it is not turned off.
-    public let upstreamLean: UpstreamHTTP1Client?
-    /// Tiers, project overrides and the gateway's buckets.
-    public let rateLimits: RateLimitPolicy
-    /// Gateway calls counted in memory, drained to ``usage`` by the usage flusher.
-    public let usageMeter = UsageMeter()
-    /// Stored per-minute usage.
-    public let usage: any UsageRepository
+    /// The gateway's clients, rate limits and metering.
+    public let gateway: GatewayServices
 
     /// Wires the services over a database.
     ///
@@ -52,12 +44,6 @@ public struct KeywardenServices: Sendable {
         clock: Clock = .live, hasher: PasswordHasher? = nil, delivery: CodeDelivery? = nil,
         lineTypes: LineTypeLookup? = nil
     ) {
-        var settings = AccountSettings()
-        settings.sessionIdleTimeout = TimeInterval(configuration.sessionIdleTimeout)
-        settings.sessionLifetime = TimeInterval(configuration.sessionLifetime)
-        settings.loginLimitPerAccount = FixedWindowLimit(limit: configuration.loginAttemptsPerAccount, window: 900)
-        settings.loginLimitPerClientAddress = FixedWindowLimit(
-            limit: configuration.loginAttemptsPerAddress, window: 900)
         let counters = SQLRateCounterRepository(database: database)
         let audit = SQLAuditLogRepository(database: database)
         self.database = database
@@ -69,41 +55,11 @@ public struct KeywardenServices: Sendable {
             counters: counters, audit: audit,
             hasher: hasher ?? .bcrypt(cost: configuration.bcryptCost),
             clock: clock,
-            settings: settings)
+            settings: Self.accountSettings(configuration))
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
         self.clock = clock
-        if let upstream = configuration.upstream, upstream != "echo" {
-            var client = HTTPClient.Configuration(
-                timeout: .init(
-                    connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
-                    read: .seconds(Int64(configuration.upstreamReadTimeout))))
-            // The default keeps 8 connections per host, which queues a busy gateway's calls.
-            client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.upstreamMaxConnections
-            client.decompression = .disabled
-            self.upstreamClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
-            self.upstreamLean =
-                configuration.upstreamLeanClient
-                ? UpstreamHTTP1Client(
-                    baseURL: upstream, connectTimeout: .seconds(Int64(configuration.upstreamConnectTimeout)),
-                    readTimeout: .seconds(Int64(configuration.upstreamReadTimeout)),
-                    maxIdle: configuration.upstreamMaxConnections)
-                : nil
-        } else {
-            self.upstreamClient = nil
-            self.upstreamLean = nil
-        }
-        let sharesBuckets =
-            switch configuration.rateLimitStore {
-            case .memory: false
-            case .database: true
-            case nil: database.backend == .postgres
-            }
-        self.rateLimits = RateLimitPolicy(
-            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
-            shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
-            logger: logger)
-        self.usage = SQLUsageRepository(database: database)
+        self.gateway = GatewayServices(configuration: configuration, database: database, logger: logger)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
@@ -118,6 +74,16 @@ public struct KeywardenServices: Sendable {
             delivery: delivery ?? Self.delivery(for: configuration, logger: logger),
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration),
             policy: configuration.verification, clock: clock, logger: logger)
+    }
+
+    static func accountSettings(_ configuration: KeywardenConfiguration) -> AccountSettings {
+        var settings = AccountSettings()
+        settings.sessionIdleTimeout = TimeInterval(configuration.sessionIdleTimeout)
+        settings.sessionLifetime = TimeInterval(configuration.sessionLifetime)
+        settings.loginLimitPerAccount = FixedWindowLimit(limit: configuration.loginAttemptsPerAccount, window: 900)
+        settings.loginLimitPerClientAddress = FixedWindowLimit(
+            limit: configuration.loginAttemptsPerAddress, window: 900)
+        return settings
     }
 
     /// The Twilio client, when Twilio is configured.
@@ -160,8 +126,7 @@ public struct KeywardenServices: Sendable {
 
     /// Closes the upstream client and the database.
     public func shutdown() async throws {
-        upstreamLean?.shutdown()
-        try await upstreamClient?.shutdown()
+        try await gateway.shutdown()
         try await database.shutdown()
     }
 
@@ -200,7 +165,8 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
     AuditLogController(audit: services.audit).addRoutes(to: router)
     APIKeyController(keys: services.keys).addRoutes(to: router)
     UsageController(
-        usage: services.usage, meter: services.usageMeter, limits: services.rateLimits, projects: services.projects,
+        usage: services.gateway.usage, meter: services.gateway.meter, limits: services.gateway.rateLimits,
+        projects: services.projects,
         audit: services.audit, clock: services.clock
     ).addRoutes(to: router)
     KeyVerificationController(
@@ -219,8 +185,8 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         Gateway(
             upstream: upstream == "echo" ? .echo : .url(upstream),
             upstreamAuthorization: configuration.upstreamAuthorization,
-            client: services.upstreamClient ?? .shared, lean: services.upstreamLean,
-            limits: services.rateLimits, meter: services.usageMeter, clock: services.clock
+            client: services.gateway.client ?? .shared, lean: services.gateway.lean,
+            limits: services.gateway.rateLimits, meter: services.gateway.meter, clock: services.clock
         ).addRoutes(to: router)
     }
     TwilioStatusController(
@@ -300,7 +266,7 @@ public func buildApplication(
         KeyUsageFlusher(keys: services.keys, logger: logger),
         KeyIndexRefresher(keys: services.keys, database: services.database, logger: logger),
         UsageFlusher(
-            meter: services.usageMeter, usage: services.usage, limits: services.rateLimits,
+            meter: services.gateway.meter, usage: services.gateway.usage, limits: services.gateway.rateLimits,
             clock: services.clock, logger: logger))
     return app
 }

@@ -31,7 +31,7 @@ struct AdministrationTests {
                 throw error
             }
             try await admin.close()
-            let tier = await services.rateLimits.tier(
+            let tier = await services.gateway.rateLimits.tier(
                 of: OrganizationID(unchecked: organization), now: Date().addingTimeInterval(60))
             #expect(tier.name == "large")
             let audit = try await api.request(

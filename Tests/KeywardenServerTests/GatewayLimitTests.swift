@@ -247,12 +247,12 @@ struct GatewayLimitTests {
             let organization = try #require(try await api.request(.get, "/v1/organization", token: token).string("id"))
             let before = try await api.request(.get, "/v1/models", token: key)
             #expect(header(before, "x-ratelimit-limit-requests") == "100")
-            try await services.rateLimits.setTier(
+            try await services.gateway.rateLimits.setTier(
                 "big", of: OrganizationID(unchecked: organization), now: services.clock.now())
             let after = try await api.request(.get, "/v1/models", token: key)
             #expect(header(after, "x-ratelimit-limit-requests") == "7")
             await #expect(throws: DomainError.self) {
-                try await services.rateLimits.setTier(
+                try await services.gateway.rateLimits.setTier(
                     "nonexistent", of: OrganizationID(unchecked: organization), now: services.clock.now())
             }
         }

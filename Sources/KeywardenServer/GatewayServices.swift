@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import KeywardenCore
+import KeywardenGateway
+import KeywardenStorage
+import Logging
+
+/// What the gateway runs on: its upstream clients, its rate limits and its metering.
+public struct GatewayServices: Sendable {
+    /// AsyncHTTPClient, when the upstream is a URL: TLS upstreams and streamed uploads.
+    public let client: HTTPClient?
+    /// The lean client, when the upstream is a plain-HTTP URL (and it is not turned off).
+    public let lean: UpstreamHTTP1Client?
+    /// Tiers, project overrides and the buckets.
+    public let rateLimits: RateLimitPolicy
+    /// Calls counted in memory, drained to ``usage`` by the usage flusher.
+    public let meter = UsageMeter()
+    /// Stored per-minute usage.
+    public let usage: any UsageRepository
+
+    /// Builds the gateway's parts from the configuration.
+    init(configuration: KeywardenConfiguration, database: DatabaseClient, logger: Logger) {
+        if let upstream = configuration.upstream, upstream != "echo" {
+            var settings = HTTPClient.Configuration(
+                timeout: .init(
+                    connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
+                    read: .seconds(Int64(configuration.upstreamReadTimeout))))
+            // The default keeps 8 connections per host, which queues a busy gateway's calls.
+            settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.upstreamMaxConnections
+            settings.decompression = .disabled
+            client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+            lean =
+                configuration.upstreamLeanClient
+                ? UpstreamHTTP1Client(
+                    baseURL: upstream, connectTimeout: .seconds(Int64(configuration.upstreamConnectTimeout)),
+                    readTimeout: .seconds(Int64(configuration.upstreamReadTimeout)),
+                    maxIdle: configuration.upstreamMaxConnections)
+                : nil
+        } else {
+            client = nil
+            lean = nil
+        }
+        let sharesBuckets =
+            switch configuration.rateLimitStore {
+            case .memory: false
+            case .database: true
+            case nil: database.backend == .postgres
+            }
+        rateLimits = RateLimitPolicy(
+            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
+            shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
+            logger: logger)
+        usage = SQLUsageRepository(database: database)
+    }
+
+    /// Closes the upstream connections.
+    func shutdown() async throws {
+        lean?.shutdown()
+        try await client?.shutdown()
+    }
+}
