@@ -40,6 +40,48 @@ struct AccountServiceTests {
         }
     }
 
+    @Test func simultaneousWrongPasswordsAreCheckedNoMoreTimesThanTheLimit() async throws {
+        try await withServices(configure: { $0.loginAttemptsPerAccount = 3 }) { services in
+            _ = try await services.accounts.signUp(
+                email: "ada@example.com", password: "correct horse battery", name: nil)
+            let codes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        do {
+                            _ = try await services.accounts.logIn(
+                                email: "ada@example.com", password: "wrong password", clientAddress: nil)
+                            return "signed in"
+                        } catch let error as DomainError {
+                            return error.code
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            // Only three guesses were weighed; the other nine were turned away unchecked.
+            #expect(codes.filter { $0 == "invalid_credentials" }.count == 3)
+            #expect(codes.filter { $0 == "too_many_login_attempts" }.count == 9)
+        }
+    }
+
+    @Test func aSuccessfulSignInDoesNotUseUpTheBudget() async throws {
+        try await withServices(configure: { $0.loginAttemptsPerAccount = 2 }) { services in
+            _ = try await services.accounts.signUp(
+                email: "ada@example.com", password: "correct horse battery", name: nil)
+            for _ in 0..<5 {
+                _ = try await services.accounts.logIn(
+                    email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
+            }
+            await #expect(throws: DomainError.self) {
+                try await services.accounts.logIn(
+                    email: "ada@example.com", password: "wrong password", clientAddress: nil)
+            }
+            let (user, _) = try await services.accounts.logIn(
+                email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
+            #expect(user.email.value == "ada@example.com")
+        }
+    }
+
     @Test func throttleLiftsWhenItsWindowEnds() async throws {
         let time = ManualClock()
         try await withServices(clock: time.clock, configure: { $0.loginAttemptsPerAccount = 1 }) { services in

@@ -108,22 +108,21 @@ public struct AccountService: Sendable {
         let now = clock.now()
         // A malformed email cannot have an account; it gets the same refusal as a wrong password.
         guard let email = try? EmailAddress(normalizing: rawEmail) else { throw Self.invalidCredentials }
-        try await throttle.check(email: email, clientAddress: clientAddress, now: now)
+        let attempt = try await throttle.reserve(email: email, clientAddress: clientAddress, now: now)
         guard password.count <= settings.maximumPasswordLength,
             let credentials = try await accounts.credentials(email: email)
         else {
             // Spend the same hashing work as a real check, so timing does not reveal accounts.
             _ = try await hasher.hash(String(password.prefix(settings.maximumPasswordLength)))
-            try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
             throw Self.invalidCredentials
         }
         guard try await hasher.verify(password, credentials.passwordHash) else {
-            try await throttle.recordFailure(email: email, clientAddress: clientAddress, now: now)
             try await record(
                 "login.failed", user: credentials.user, clientAddress: clientAddress, now: now,
                 details: ["error_code": "invalid_credentials"])
             throw Self.invalidCredentials
         }
+        try await throttle.release(attempt)
         let token = try await startSession(for: credentials.user.id, at: wholeMilliseconds(now))
         try await record("login.succeeded", user: credentials.user, clientAddress: clientAddress, now: now)
         return (credentials.user, token)

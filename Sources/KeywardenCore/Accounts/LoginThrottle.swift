@@ -21,11 +21,24 @@ public struct LoginThrottle: Sendable {
         self.counters = counters
     }
 
-    /// Throws `too_many_login_attempts` when either budget is spent.
-    public func check(email: EmailAddress, clientAddress: String?, now: Date) async throws {
+    /// One sign-in attempt counted in advance against each budget.
+    public struct Reservation: Sendable {
+        let slots: [(bucket: String, windowStart: Date, expiresAt: Date)]
+    }
+
+    /// Counts the attempt against both budgets before the password is weighed, so a burst of
+    /// simultaneous attempts cannot get more guesses than the limit; throws
+    /// `too_many_login_attempts` (taking nothing) when either budget is spent. A failed attempt
+    /// keeps its reservation; a successful one gives it back with ``release(_:)``.
+    public func reserve(email: EmailAddress, clientAddress: String?, now: Date) async throws -> Reservation {
+        var taken: [(bucket: String, windowStart: Date, expiresAt: Date)] = []
         for (bucket, limit) in buckets(email: email, clientAddress: clientAddress) {
-            let used = try await counters.count(bucket: bucket, windowStart: limit.windowStart(for: now))
-            if used >= limit.limit {
+            let start = limit.windowStart(for: now)
+            let expires = start.addingTimeInterval(TimeInterval(limit.window))
+            let used = try await counters.add(1, bucket: bucket, windowStart: start, expiresAt: expires)
+            taken.append((bucket, start, expires))
+            if used > limit.limit {
+                try await release(Reservation(slots: taken))
                 let wait = limit.secondsUntilReset(from: now)
                 throw DomainError(
                     .rateLimited, code: "too_many_login_attempts",
@@ -33,15 +46,14 @@ public struct LoginThrottle: Sendable {
                     retryAfterSeconds: wait)
             }
         }
+        return Reservation(slots: taken)
     }
 
-    /// Counts one failed sign-in against both budgets.
-    public func recordFailure(email: EmailAddress, clientAddress: String?, now: Date) async throws {
-        for (bucket, limit) in buckets(email: email, clientAddress: clientAddress) {
-            let start = limit.windowStart(for: now)
+    /// Gives back a reservation: the attempt does not count against the budgets.
+    public func release(_ reservation: Reservation) async throws {
+        for slot in reservation.slots {
             _ = try await counters.add(
-                1, bucket: bucket, windowStart: start,
-                expiresAt: start.addingTimeInterval(TimeInterval(limit.window)))
+                -1, bucket: slot.bucket, windowStart: slot.windowStart, expiresAt: slot.expiresAt)
         }
     }
 
