@@ -67,16 +67,8 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         -> Page<APIKey>
     {
         try await database.withConnection { db in
-            var cursorTime = Int64.min
-            var cursorID = ""
-            if let after,
-                let row = try await db.raw(
-                    "SELECT created_at, id FROM api_keys WHERE id = \(bind: after.rawValue)"
-                ).first()
-            {
-                cursorTime = try row.decode(column: "created_at", as: Int64.self)
-                cursorID = try row.string("id")
-            }
+            let keyset = try await Keyset.after(
+                after?.rawValue, in: "api_keys", organization: organization, timeColumn: "created_at", db: db)
             // Admin keys when no project is given, else the project's keys.
             let admin = project == nil ? 1 : 0
             let rows = try await db.raw(
@@ -84,13 +76,11 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                 SELECT \(unsafeRaw: Self.columns) FROM api_keys
                 WHERE organization_id = \(bind: organization.rawValue)
                   AND ((\(bind: admin) = 1 AND kind = 'admin') OR (\(bind: admin) = 0 AND project_id = \(bind: project?.rawValue ?? "")))
-                  AND (created_at > \(bind: cursorTime) OR (created_at = \(bind: cursorTime) AND id > \(bind: cursorID)))
-                ORDER BY created_at, id
-                LIMIT \(literal: limit + 1)
+                  AND \(keyset.condition)
+                \(keyset.orderAndLimit(limit))
                 """
             ).all()
-            let keys = try rows.map { try $0.apiKey() }
-            return Page(items: Array(keys.prefix(limit)), hasMore: keys.count > limit)
+            return Keyset.page(try rows.map { try $0.apiKey() }, limit: limit)
         }
     }
 

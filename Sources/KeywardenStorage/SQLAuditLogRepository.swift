@@ -34,29 +34,17 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     {
         try await database.withConnection { db in
             // Newest first; the cursor is the last event of the previous page.
-            var cursorTime = Int64.max
-            var cursorID = ""
-            if let after,
-                let row = try await db.raw(
-                    """
-                    SELECT effective_at, id FROM audit_logs
-                    WHERE id = \(bind: after.rawValue) AND organization_id = \(bind: organization.rawValue)
-                    """
-                ).first()
-            {
-                cursorTime = try row.decode(column: "effective_at", as: Int64.self)
-                cursorID = try row.string("id")
-            }
+            let keyset = try await Keyset.after(
+                after?.rawValue, in: "audit_logs", organization: organization, timeColumn: "effective_at",
+                descending: true, db: db)
             let typeFilter = types ?? []
             let rows = try await db.raw(
                 """
                 SELECT id, organization_id, type, effective_at, actor, details FROM audit_logs
                 WHERE organization_id = \(bind: organization.rawValue)
                   AND (\(bind: typeFilter.isEmpty ? 1 : 0) = 1 OR type IN (\(binds: typeFilter.isEmpty ? [""] : typeFilter)))
-                  AND (effective_at < \(bind: cursorTime) OR (effective_at = \(bind: cursorTime) AND id < \(bind: cursorID))
-                       OR \(bind: after == nil ? 1 : 0) = 1)
-                ORDER BY effective_at DESC, id DESC
-                LIMIT \(literal: limit + 1)
+                  AND \(keyset.condition)
+                \(keyset.orderAndLimit(limit))
                 """
             ).all()
             let decoder = JSONDecoder()
@@ -69,7 +57,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                     actor: try decoder.decode(AuditActor.self, from: Data(try row.string("actor").utf8)),
                     details: try decoder.decode([String: String].self, from: Data(try row.string("details").utf8)))
             }
-            return Page(items: Array(events.prefix(limit)), hasMore: events.count > limit)
+            return Keyset.page(events, limit: limit)
         }
     }
 }

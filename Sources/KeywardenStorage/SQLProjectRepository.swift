@@ -54,24 +54,19 @@ public struct SQLProjectRepository: ProjectRepository {
         in organization: OrganizationID, after: ProjectID?, limit: Int, includeArchived: Bool
     ) async throws -> Page<Project> {
         try await database.withConnection { db in
-            // One statement for every case: without a cursor it starts before the first
-            // project, and archived projects pass the filter only when asked for.
-            let cursor = try await after.asyncMap { try await Self.find($0, in: organization, db: db) } ?? nil
-            let cursorTime = cursor?.createdAt.unixMilliseconds ?? Int64.min
-            let cursorID = cursor?.id.rawValue ?? ""
+            // Archived projects pass the filter only when asked for.
+            let keyset = try await Keyset.after(
+                after?.rawValue, in: "projects", organization: organization, timeColumn: "created_at", db: db)
             let rows = try await db.raw(
                 """
                 SELECT \(unsafeRaw: Self.columns) FROM projects
                 WHERE organization_id = \(bind: organization.rawValue)
                   AND (\(bind: includeArchived ? 1 : 0) = 1 OR archived_at IS NULL)
-                  AND (created_at > \(bind: cursorTime) OR (created_at = \(bind: cursorTime) AND id > \(bind: cursorID)))
-                ORDER BY created_at, id
-                LIMIT \(literal: limit + 1)
+                  AND \(keyset.condition)
+                \(keyset.orderAndLimit(limit))
                 """
             ).all()
-            // The one extra row tells whether another page follows.
-            let projects = try rows.map { try $0.project() }
-            return Page(items: Array(projects.prefix(limit)), hasMore: projects.count > limit)
+            return Keyset.page(try rows.map { try $0.project() }, limit: limit)
         }
     }
 
