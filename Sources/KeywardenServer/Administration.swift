@@ -10,8 +10,7 @@ public struct Administration: Sendable {
     let accounts: SQLAccountRepository
     let verifications: SQLPhoneVerificationRepository
     let audit: SQLAuditLogRepository
-    let rateLimits: SQLRateLimitSettingsRepository
-    let tiers: RateLimitTiers
+    let rateLimits: RateLimitPolicy
 
     /// Opens the configured database (migrating SQLite as `serve` would).
     public static func open(configuration: KeywardenConfiguration, logger: Logger) async throws -> Administration {
@@ -20,7 +19,8 @@ public struct Administration: Sendable {
             database: database, accounts: SQLAccountRepository(database: database),
             verifications: SQLPhoneVerificationRepository(database: database),
             audit: SQLAuditLogRepository(database: database),
-            rateLimits: SQLRateLimitSettingsRepository(database: database), tiers: configuration.rateLimitTiers)
+            rateLimits: RateLimitPolicy(
+                tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database)))
     }
 
     /// Closes the database.
@@ -33,7 +33,7 @@ public struct Administration: Sendable {
         let organization = try await organization(rawID)
         let members = try await accounts.members(of: organization.id)
         let verification = organization.verification
-        let tier = tiers.tier(named: try await rateLimits.tier(of: organization.id))
+        let tier = try await rateLimits.storedTier(of: organization.id)
         let object: [String: Any] = [
             "id": organization.id.rawValue,
             "rate_limit_tier": tier.name,
@@ -68,16 +68,14 @@ public struct Administration: Sendable {
     /// Sets an organization's rate-limit tier (`nil`: back to the default), recorded in its audit log.
     public func setTier(_ rawID: String, tier: String?) async throws {
         let organization = try await organization(rawID)
-        if let tier, tiers.tiers[tier] == nil {
-            throw StartupError(
-                "no tier '\(tier)'; configured tiers: \(tiers.tiers.keys.sorted().joined(separator: ", "))")
-        }
-        let previous = tiers.tier(named: try await rateLimits.tier(of: organization.id)).name
-        try await rateLimits.setTier(tier, of: organization.id, at: Date())
+        let previous = try await rateLimits.storedTier(of: organization.id).name
+        // Refuses a tier that is not configured (`unknown_tier`).
+        try await rateLimits.setTier(tier, of: organization.id, now: Date())
         try await audit.append(
             AuditEvent(
                 organizationID: organization.id, type: "organization.rate_limit_tier_updated", effectiveAt: Date(),
-                actor: .operator, details: ["previous_tier": previous, "tier": tier ?? tiers.defaultTier]))
+                actor: .operator,
+                details: ["previous_tier": previous, "tier": tier ?? rateLimits.tiers.defaultTier]))
     }
 
     private func organization(_ rawID: String) async throws -> Organization {

@@ -139,6 +139,11 @@ public final class RateLimitPolicy: Sendable {
         tierCache.withLock { $0[organization] = nil }
     }
 
+    /// The organization's tier as stored now (no cache, no fallback).
+    public func storedTier(of organization: OrganizationID) async throws -> RateLimitTier {
+        tiers.tier(named: try await settings.tier(of: organization))
+    }
+
     /// The project's own limits as stored now (for changing them: no cache, no fallback).
     public func storedProjectLimits(of project: ProjectID) async throws -> ProjectRateLimits {
         try await settings.limits(of: project)
