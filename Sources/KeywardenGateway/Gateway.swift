@@ -129,7 +129,9 @@ public struct Gateway: Sendable {
             return (0, nil)
         }
         let length = request.headers[.contentLength].flatMap(Int.init)
-        guard let length, length <= maxEstimatedBody else { return (length.map { ($0 + 3) / 4 } ?? 0, nil) }
+        guard let length, length <= maxEstimatedBody else {
+            return (length.map(TokenEstimate.tokens(forBytes:)) ?? 0, nil)
+        }
         let body = try await request.body.collect(upTo: length)
         request.body = RequestBody(buffer: body)
         return (TokenEstimate.tokens(in: body), body)

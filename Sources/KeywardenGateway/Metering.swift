@@ -57,12 +57,17 @@ enum JSONNumberScan {
 enum TokenEstimate {
     static func tokens(in body: ByteBuffer) -> Int {
         body.withUnsafeReadableBytes { bytes in
-            let input = (bytes.count + 3) / 4
+            let input = tokens(forBytes: bytes.count)
             let output =
                 ["max_tokens", "max_completion_tokens", "max_output_tokens"]
                 .flatMap { JSONNumberScan.values(of: $0, in: bytes) }.max() ?? 0
             return input + min(output, 100_000_000)
         }
+    }
+
+    /// About one token per four bytes of input.
+    static func tokens(forBytes count: Int) -> Int {
+        (count + 3) / 4
     }
 }
 

@@ -12,6 +12,13 @@ public struct MinuteLimits: Equatable, Sendable {
         self.requests = requests
         self.tokens = tokens
     }
+
+    /// The tokens a call with this estimate is charged: the estimate, but never more than a
+    /// whole minute's, so a call bigger than a minute waits for a full bucket instead of being
+    /// refused for ever.
+    public func tokenCharge(_ estimate: Int) -> Double {
+        min(Double(estimate), Double(tokens))
+    }
 }
 
 /// The limits an organization's tier gives it: for the whole organization, for each of its

@@ -81,9 +81,8 @@ public final class RateLimiter: Sendable {
 
     /// Asks for one request and `tokens` estimated tokens in every scope at once.
     ///
-    /// A call is admitted only if every scope has room; then all are charged. An estimate
-    /// larger than a scope's whole minute is treated as a full minute, so a big call waits for
-    /// a full bucket instead of being refused for ever.
+    /// A call is admitted only if every scope has room; then all are charged
+    /// (``MinuteLimits/tokenCharge(_:)``).
     ///
     /// - Parameter now: seconds on any steady scale (Unix time in practice).
     public func acquire(_ scopes: [Scope], tokens: Int, now: Double) -> Decision {
@@ -105,7 +104,7 @@ public final class RateLimiter: Sendable {
                 entry.updated = max(entry.updated, now)
                 wait.consider(
                     scope.id, requests: entry.requests.wait(for: 1),
-                    tokens: entry.tokens.wait(for: min(Double(tokens), entry.tokens.capacity)))
+                    tokens: entry.tokens.wait(for: scope.limits.tokenCharge(tokens)))
                 current.append(entry)
             }
             if let exhausted = wait.scope {
@@ -115,7 +114,7 @@ public final class RateLimiter: Sendable {
             }
             for index in current.indices {
                 current[index].requests.available -= 1
-                current[index].tokens.available -= min(Double(tokens), current[index].tokens.capacity)
+                current[index].tokens.available -= scopes[index].limits.tokenCharge(tokens)
                 entries[scopes[index].id] = current[index]
             }
             return .admitted(Self.status(current))

@@ -109,7 +109,7 @@ public final class SharedRateLimiter: Sendable {
             var short: [RateLimiter.Scope] = []
             for scope in scopes {
                 let entry = held[scope.id] ?? Held(limits: scope.limits)
-                let need = min(Double(tokens), Double(scope.limits.tokens))
+                let need = scope.limits.tokenCharge(tokens)
                 let fresh = now - entry.leasedAt < leaseLifetime && entry.limits == scope.limits
                 if !fresh || entry.requests < 1 || entry.tokens < need { short.append(scope) }
             }
@@ -118,7 +118,7 @@ public final class SharedRateLimiter: Sendable {
                 for scope in scopes {
                     var entry = held[scope.id] ?? Held(limits: scope.limits)
                     entry.requests -= 1
-                    entry.tokens -= min(Double(tokens), Double(scope.limits.tokens))
+                    entry.tokens -= scope.limits.tokenCharge(tokens)
                     held[scope.id] = entry
                     entries.append(entry)
                 }
@@ -127,7 +127,7 @@ public final class SharedRateLimiter: Sendable {
             if final { return nil }
             for scope in short {
                 var entry = held[scope.id] ?? Held(limits: scope.limits)
-                let need = min(Double(tokens), Double(scope.limits.tokens))
+                let need = scope.limits.tokenCharge(tokens)
                 // Positive remainders go back; a debt (negative tokens) is paid by wanting more.
                 let giveBack = (max(0, entry.requests), max(0, entry.tokens))
                 let owed = (min(0, entry.requests), min(0, entry.tokens))
@@ -151,7 +151,7 @@ public final class SharedRateLimiter: Sendable {
             for scope in scopes {
                 let entry = held[scope.id] ?? Held(limits: scope.limits)
                 entries.append(entry)
-                let need = min(Double(tokens), Double(scope.limits.tokens))
+                let need = scope.limits.tokenCharge(tokens)
                 wait.consider(
                     scope.id, requests: max(0, 1 - entry.requests) * 60 / Double(scope.limits.requests),
                     tokens: max(0, need - entry.tokens) * 60 / Double(scope.limits.tokens))
