@@ -101,24 +101,17 @@ public final class UpstreamHTTP1Client: Sendable {
 
     private func checkOut() async throws -> (UpstreamConnection, reused: Bool) {
         let now = NIODeadline.now()
-        let here = MultiThreadedEventLoopGroup.currentEventLoop
-        // Prefer a connection on the caller's own event loop: no hand-off between threads.
-        while let (connection, since) = idle.withLock({ idle -> (UpstreamConnection, NIODeadline)? in
-            if let here, let index = idle.lastIndex(where: { $0.connection.channel.eventLoop === here }) {
-                return idle.remove(at: index)
-            }
-            return idle.popLast()
-        }) {
+        while let (connection, since) = idle.withLock({ $0.popLast() }) {
             if connection.isReusable, now - since < idleLifetime { return (connection, true) }
             connection.close()
         }
-        return (try await connect(on: here), false)
+        return (try await connect(), false)
     }
 
-    private func connect(on loop: (any EventLoop)?) async throws -> UpstreamConnection {
+    private func connect() async throws -> UpstreamConnection {
         let readTimeout = readTimeout
         do {
-            return try await ClientBootstrap(group: loop ?? group.next())
+            return try await ClientBootstrap(group: group)
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
@@ -182,7 +175,7 @@ final class UpstreamConnection: Sendable {
     {
         let promise = channel.eventLoop.makePromise(of: UpstreamHTTP1Client.Answer.self)
         let handler = handler
-        let start = { [self] in
+        channel.eventLoop.execute { [self] in
             handler.value.begin(answer: promise, bufferLimit: bufferLimit, connection: self)
             let channel = self.channel
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -190,11 +183,6 @@ final class UpstreamConnection: Sendable {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenComplete { result in
                 if case .failure = result { channel.close(promise: nil) }
             }
-        }
-        if channel.eventLoop.inEventLoop {
-            start()
-        } else {
-            channel.eventLoop.execute(start)
         }
         return try await promise.futureResult.get()
     }
