@@ -71,76 +71,79 @@ public final class SharedRateLimiter: Sendable {
     /// Asks for one request and `tokens` estimated tokens in every scope at once, leasing from
     /// the shared buckets where this instance holds too little.
     public func acquire(_ scopes: [RateLimiter.Scope], tokens: Int, now: Double) async throws -> RateLimiter.Decision {
-        // Scopes short of units give their stale or insufficient remainder back and lease anew.
-        var refills: [(scope: RateLimiter.Scope, giveBack: (Double, Double), want: (Double, Double))] = []
-        if let decision = tryAdmit(scopes, tokens: tokens, now: now, refills: &refills) { return decision }
-        for refill in refills {
-            let limits = refill.scope.limits
+        if let admitted = admit(scopes, tokens: tokens, now: now) { return admitted }
+        for lease in takeRemainders(scopes, tokens: tokens, now: now) {
             let grant = try await store.lease(
-                scope: refill.scope.id,
-                requests: BucketLease(
-                    capacity: Double(limits.requests), giveBack: refill.giveBack.0, want: refill.want.0),
-                tokens: BucketLease(capacity: Double(limits.tokens), giveBack: refill.giveBack.1, want: refill.want.1),
+                scope: lease.scope.id, requests: lease.requests, tokens: lease.tokens,
                 now: Date(timeIntervalSince1970: now))
             held.withLock { held in
-                var entry = held[refill.scope.id] ?? Held(limits: limits)
+                var entry = held[lease.scope.id] ?? Held(limits: lease.scope.limits)
                 entry.requests += grant.requests.granted
                 entry.tokens += grant.tokens.granted
                 entry.leasedAt = now
                 entry.sharedRequests = grant.requests.available
                 entry.sharedTokens = grant.tokens.available
-                entry.limits = limits
-                held[refill.scope.id] = entry
+                entry.limits = lease.scope.limits
+                held[lease.scope.id] = entry
             }
         }
-        var unused: [(scope: RateLimiter.Scope, giveBack: (Double, Double), want: (Double, Double))] = []
-        if let decision = tryAdmit(scopes, tokens: tokens, now: now, refills: &unused, final: true) { return decision }
-        return refusal(scopes, tokens: tokens, now: now)
+        return admit(scopes, tokens: tokens, now: now) ?? refusal(scopes, tokens: tokens, now: now)
     }
 
-    /// Admits the call from units held, or lists the scopes that must lease first (taking their
-    /// remainders out, to be given back with the lease). With `final`, nothing is taken out.
-    private func tryAdmit(
-        _ scopes: [RateLimiter.Scope], tokens: Int, now: Double,
-        refills: inout [(scope: RateLimiter.Scope, giveBack: (Double, Double), want: (Double, Double))],
-        final: Bool = false
-    ) -> RateLimiter.Decision? {
+    /// Whether this instance holds too little for the call in `scope` (or holds it under an
+    /// old lease or old limits).
+    private func isShort(_ entry: Held, in scope: RateLimiter.Scope, tokens: Int, now: Double) -> Bool {
+        now - entry.leasedAt >= leaseLifetime || entry.limits != scope.limits || entry.requests < 1
+            || entry.tokens < scope.limits.tokenCharge(tokens)
+    }
+
+    /// Charges the call to the units held, if every scope holds enough.
+    private func admit(_ scopes: [RateLimiter.Scope], tokens: Int, now: Double) -> RateLimiter.Decision? {
         held.withLock { held in
-            var short: [RateLimiter.Scope] = []
+            let entries = scopes.map { held[$0.id] ?? Held(limits: $0.limits) }
+            guard !zip(scopes, entries).contains(where: { isShort($1, in: $0, tokens: tokens, now: now) }) else {
+                return nil
+            }
+            var charged: [Held] = []
+            for (scope, var entry) in zip(scopes, entries) {
+                entry.requests -= 1
+                entry.tokens -= scope.limits.tokenCharge(tokens)
+                held[scope.id] = entry
+                charged.append(entry)
+            }
+            return .admitted(Self.status(charged, now: now))
+        }
+    }
+
+    /// For each scope short of units, the lease to ask for: its positive remainders go back, and
+    /// it wants a slice (a twentieth of the limit, or the call's need) plus any debt. The
+    /// remainders are taken out here so that two calls cannot give back the same units.
+    private func takeRemainders(
+        _ scopes: [RateLimiter.Scope], tokens: Int, now: Double
+    ) -> [(scope: RateLimiter.Scope, requests: BucketLease, tokens: BucketLease)] {
+        held.withLock { held in
+            var leases: [(scope: RateLimiter.Scope, requests: BucketLease, tokens: BucketLease)] = []
             for scope in scopes {
-                let entry = held[scope.id] ?? Held(limits: scope.limits)
-                let need = scope.limits.tokenCharge(tokens)
-                let fresh = now - entry.leasedAt < leaseLifetime && entry.limits == scope.limits
-                if !fresh || entry.requests < 1 || entry.tokens < need { short.append(scope) }
-            }
-            if short.isEmpty {
-                var entries: [Held] = []
-                for scope in scopes {
-                    var entry = held[scope.id] ?? Held(limits: scope.limits)
-                    entry.requests -= 1
-                    entry.tokens -= scope.limits.tokenCharge(tokens)
-                    held[scope.id] = entry
-                    entries.append(entry)
-                }
-                return .admitted(Self.status(entries, now: now))
-            }
-            if final { return nil }
-            for scope in short {
                 var entry = held[scope.id] ?? Held(limits: scope.limits)
-                let need = scope.limits.tokenCharge(tokens)
-                // Positive remainders go back; a debt (negative tokens) is paid by wanting more.
-                let giveBack = (max(0, entry.requests), max(0, entry.tokens))
-                let owed = (min(0, entry.requests), min(0, entry.tokens))
-                let slice = (
-                    max(1, Double(scope.limits.requests) / 20), max(need, Double(scope.limits.tokens) / 20)
-                )
-                refills.append((scope, giveBack, (slice.0 - owed.0, slice.1 - owed.1)))
+                guard isShort(entry, in: scope, tokens: tokens, now: now) else { continue }
+                let requestSlice = max(1, Double(scope.limits.requests) / 20)
+                let tokenSlice = max(scope.limits.tokenCharge(tokens), Double(scope.limits.tokens) / 20)
+                leases.append(
+                    (
+                        scope,
+                        BucketLease(
+                            capacity: Double(scope.limits.requests), giveBack: max(0, entry.requests),
+                            want: requestSlice - min(0, entry.requests)),
+                        BucketLease(
+                            capacity: Double(scope.limits.tokens), giveBack: max(0, entry.tokens),
+                            want: tokenSlice - min(0, entry.tokens))
+                    ))
                 // Debts stay on the books: the extra units leased pay them off.
-                entry.requests = owed.0
-                entry.tokens = owed.1
+                entry.requests = min(0, entry.requests)
+                entry.tokens = min(0, entry.tokens)
                 held[scope.id] = entry
             }
-            return nil
+            return leases
         }
     }
 
