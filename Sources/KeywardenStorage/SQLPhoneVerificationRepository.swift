@@ -92,18 +92,30 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
         }
     }
 
-    public func recordCheck(_ id: PhoneVerificationID, maxChecks: Int) async throws -> Int? {
+    public func recordCheck(_ id: PhoneVerificationID, maxChecks: Int) async throws -> CheckRecording {
         try await database.withConnection { db in
             // Counted in its own statement, before any comparison: once the budget is spent,
             // no further check reaches the code.
-            let row = try await db.raw(
+            if let row = try await db.raw(
                 """
                 UPDATE phone_verifications SET attempts = attempts + 1
                 WHERE id = \(bind: id.rawValue) AND status = 'pending' AND attempts < \(bind: Int64(maxChecks))
                 RETURNING attempts
                 """
+            ).first() {
+                return .counted(attempts: Int(try row.decode(column: "attempts", as: Int64.self)))
+            }
+            // Not counted: say why. The status only ever leaves `pending`, so reading it after the
+            // update cannot call an ended verification pending.
+            let current = try await db.raw(
+                "SELECT status FROM phone_verifications WHERE id = \(bind: id.rawValue)"
             ).first()
-            return try row.map { Int(try $0.decode(column: "attempts", as: Int64.self)) }
+            guard let current else { return .notPending(.canceled) }
+            let status = try current.string("status")
+            guard let parsed = PhoneVerification.Status(rawValue: status) else {
+                throw StorageError.corruptRow("unknown verification status '\(status)'")
+            }
+            return parsed == .pending ? .outOfChecks : .notPending(parsed)
         }
     }
 

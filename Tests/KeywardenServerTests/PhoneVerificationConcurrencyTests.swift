@@ -1,6 +1,7 @@
 import Foundation
 import KeywardenCore
 import KeywardenServer
+import KeywardenStorage
 import SQLKit
 import Synchronization
 import Testing
@@ -53,31 +54,83 @@ struct PhoneVerificationConcurrencyTests {
         }
     }
 
-    @Test func twoSimultaneousCorrectChecksApproveOnce() async throws {
+    /// Phone verification over `repository` and the services' other parts, sending to `outbox`.
+    func verifications(
+        over repository: any PhoneVerificationRepository, _ services: KeywardenServices, outbox: TestOutbox
+    ) -> PhoneVerificationService {
+        PhoneVerificationService(
+            verifications: repository, audit: services.audit, counters: services.counters,
+            secrets: VerificationSecrets(serverSecret: testSecret), delivery: .local(outbox.sender),
+            lineTypes: .offline, policy: services.configuration.verification, clock: .live, logger: quietLogger)
+    }
+
+    /// Two owners' tabs send the right code at once; `order` arranges the repository's gates so
+    /// the race runs one way every time. One approves; the other is told it is already approved.
+    func raceTwoCorrectChecks(
+        order: @Sendable (inout GatedVerificationRepository) -> Void
+    ) async throws {
         let outbox = TestOutbox()
         try await withServices(outbox: outbox) { services in
+            var gated = GatedVerificationRepository(base: SQLPhoneVerificationRepository(database: services.database))
+            order(&gated)
+            let engine = verifications(over: gated, services, outbox: outbox)
             let requester = try await owner("ada@example.com", in: services)
-            let verification = try await services.verifications.start(
+            let verification = try await engine.start(
                 phoneNumber: Numbers.us, country: "US", channel: nil, by: requester)
             let code = try #require(outbox.code(for: verification.id.rawValue))
             let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
                         do {
-                            return try await services.verifications.check(
+                            return try await engine.check(
                                 id: verification.id.rawValue, code: code, by: requester
                             ).status.rawValue
                         } catch let error as DomainError {
-                            return error.code
+                            return error.code + ": " + error.message
                         }
                     }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
-            #expect(outcomes.sorted() == ["approved", "verification_not_pending"])
+            #expect(
+                outcomes.sorted() == ["approved", "verification_not_pending: This verification is already approved."])
             let approvals = try await services.audit.events(
                 in: requester.membership.organization.id, types: ["phone_verification.approved"], after: nil, limit: 10)
             #expect(approvals.items.count == 1)
+        }
+    }
+
+    @Test func aCorrectCheckCountedAfterAnotherApprovedIsToldItIsAlreadyApproved() async throws {
+        let bothRead = Latch()
+        let approved = Latch()
+        try await raceTwoCorrectChecks { gated in
+            // Both checks have read the verification as pending; the second is counted only
+            // once the first has approved it.
+            gated.beforeRecordCheck = { arrival in
+                if arrival == 0 {
+                    await bothRead.wait()
+                } else {
+                    bothRead.open()
+                    await approved.wait()
+                }
+            }
+            gated.afterApprove = { _ in approved.open() }
+        }
+    }
+
+    @Test func twoCorrectChecksCountedBeforeEitherApprovesApproveOnce() async throws {
+        let bothCounted = Latch()
+        let counted = Mutex(0)
+        try await raceTwoCorrectChecks { gated in
+            gated.afterRecordCheck = { _ in
+                if counted.withLock({ count in
+                    count += 1
+                    return count
+                }) == 2 {
+                    bothCounted.open()
+                }
+            }
+            gated.beforeApprove = { _ in await bothCounted.wait() }
         }
     }
 

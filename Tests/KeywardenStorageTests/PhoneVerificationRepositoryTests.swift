@@ -47,9 +47,28 @@ struct PhoneVerificationRepositoryTests {
             let repository = SQLPhoneVerificationRepository(database: database)
             let verification = makeVerification(account)
             try await repository.create(verification)
-            var counts: [Int?] = []
+            var counts: [CheckRecording] = []
             for _ in 0..<4 { counts.append(try await repository.recordCheck(verification.id, maxChecks: 3)) }
-            #expect(counts == [1, 2, 3, nil])
+            #expect(counts == [.counted(attempts: 1), .counted(attempts: 2), .counted(attempts: 3), .outOfChecks])
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func aCheckOfAnApprovedVerificationSaysItIsApprovedNotOutOfChecks(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            let verification = makeVerification(account)
+            try await repository.create(verification)
+            #expect(try await repository.recordCheck(verification.id, maxChecks: 5) == .counted(attempts: 1))
+            #expect(
+                try await repository.approve(verification, at: epoch, maxOrganizationsPerPhone: 2)
+                    == .approved(replaced: false))
+            #expect(try await repository.recordCheck(verification.id, maxChecks: 5) == .notPending(.approved))
+            let other = makeVerification(account)
+            try await repository.create(other)
+            #expect(try await repository.finish(other.id, as: .expired, at: epoch))
+            #expect(try await repository.recordCheck(other.id, maxChecks: 5) == .notPending(.expired))
         }
     }
 

@@ -10,6 +10,16 @@ public enum ApprovalOutcome: Equatable, Sendable {
     case phoneLimitReached
 }
 
+/// How counting a check ended.
+public enum CheckRecording: Equatable, Sendable {
+    /// Counted; this is the verification's `attempts`-th check.
+    case counted(attempts: Int)
+    /// The verification is no longer pending: another check approved it, or it ended.
+    case notPending(PhoneVerification.Status)
+    /// Pending, but every check it allows has been made.
+    case outOfChecks
+}
+
 /// Stores phone verifications and the verification state of organizations.
 public protocol PhoneVerificationRepository: Sendable {
     /// Stores a new pending verification.
@@ -31,8 +41,8 @@ public protocol PhoneVerificationRepository: Sendable {
     func cancelPending(in organization: OrganizationID, except id: PhoneVerificationID?, at now: Date) async throws
 
     /// Raises the attempt counter of a pending verification below `maxChecks`, in its own
-    /// statement, and returns the new count; `nil` when it is not pending or has no checks left.
-    func recordCheck(_ id: PhoneVerificationID, maxChecks: Int) async throws -> Int?
+    /// statement, and says whether it counted, or why not.
+    func recordCheck(_ id: PhoneVerificationID, maxChecks: Int) async throws -> CheckRecording
 
     /// Records a sent message.
     func recordSend(

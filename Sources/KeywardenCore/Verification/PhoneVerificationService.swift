@@ -185,8 +185,12 @@ public struct PhoneVerificationService: Sendable {
                 "code", "The code is the \(policy.codeLength) digits from the text message.")
         }
         let now = clock.now()
-        guard let attempts = try await verifications.recordCheck(verification.id, maxChecks: policy.maxChecks) else {
-            throw Self.maxAttemptsReached
+        let attempts: Int
+        switch try await verifications.recordCheck(verification.id, maxChecks: policy.maxChecks) {
+        case .counted(let count): attempts = count
+        case .outOfChecks: throw Self.maxAttemptsReached
+        case .notPending(let status) where status == .maxAttemptsReached: throw Self.maxAttemptsReached
+        case .notPending(let status): throw Self.notPending(status)
         }
         let matches: Bool
         switch delivery {
@@ -275,7 +279,8 @@ public struct PhoneVerificationService: Sendable {
             try await throttle.release(reservation)
             throw providerFailure(error)
         }
-        let cooldown = policy.resendCooldown * pow(2, Double(verification.sends))
+        // The exponent is capped so the doubling stays finite whatever the send caps allow.
+        let cooldown = policy.resendCooldown * pow(2, Double(min(verification.sends, 20)))
         try await verifications.recordSend(
             verification.id, at: now, nextResendAt: now.addingTimeInterval(cooldown),
             providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
