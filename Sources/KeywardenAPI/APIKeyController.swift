@@ -60,7 +60,7 @@ public struct APIKeyController: Sendable {
     @Sendable func list(_ request: Request, context: OrganizationContext) async throws -> ListObject<APIKeyObject> {
         let page = try await keys.projectKeys(
             project: try context.parameters.require("project_id"), membership: context.membership,
-            after: request.textQuery("after"), limit: try request.integerQuery("limit"))
+            after: request.textQuery("after"), limit: try request.pageLimit())
         return ListObject(page.items.map { APIKeyObject($0) }, id: \.id, hasMore: page.hasMore)
     }
 
@@ -88,11 +88,7 @@ public struct APIKeyController: Sendable {
     }
 
     @Sendable func rotate(_ request: Request, context: OrganizationContext) async throws -> Created<APIKeyObject> {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let body =
-            buffer.readableBytes == 0
-            ? RotateBody(gracePeriodSeconds: nil)
-            : try BodyDecoder.decode(RotateBody.self, from: Data(buffer.readableBytesView))
+        let body = try await request.decodeBody(RotateBody.self, context: context)
         let issued = try await keys.rotate(
             project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
             gracePeriod: body.gracePeriodSeconds, idempotencyKey: request.headers[.init("Idempotency-Key")!],
@@ -153,7 +149,7 @@ public struct APIKeyController: Sendable {
         -> ListObject<APIKeyObject>
     {
         let page = try await keys.adminKeys(
-            membership: context.membership, after: request.textQuery("after"), limit: try request.integerQuery("limit"))
+            membership: context.membership, after: request.textQuery("after"), limit: try request.pageLimit())
         return ListObject(page.items.map { APIKeyObject($0) }, id: \.id, hasMore: page.hasMore)
     }
 

@@ -18,7 +18,7 @@ public struct AuditLogController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: OrganizationContext) async throws -> ListObject<AuditLogObject> {
-        let limit = try PageLimit.validate(try request.integerQuery("limit"))
+        let limit = try request.pageLimit()
         var after: AuditEventID?
         if let raw = request.textQuery("after") {
             guard let id = AuditEventID(raw) else {

@@ -150,7 +150,12 @@ struct ListObject<Element: Encodable & Sendable>: ResponseEncodable {
 }
 
 extension Date {
-    var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+    /// Saturates instead of trapping, like the stored milliseconds it is read from.
+    var unixSeconds: Int64 {
+        let seconds = timeIntervalSince1970.rounded(.down)
+        if let exact = Int64(exactly: seconds) { return exact }
+        return seconds > 0 ? .max : .min
+    }
 }
 
 /// Encodes a value with a status other than 200.

@@ -34,7 +34,7 @@ public struct OrganizationController: Sendable {
     ) async throws
         -> ListObject<OrganizationUserObject>
     {
-        let limit = try PageLimit.validate(try request.integerQuery("limit"))
+        let limit = try request.pageLimit()
         var members = try await accounts.members(of: context.membership)
         if let after = request.textQuery("after") {
             guard let index = members.firstIndex(where: { $0.user.id.rawValue == after }) else {
@@ -52,7 +52,7 @@ public struct OrganizationController: Sendable {
         -> ListObject<ProjectObject>
     {
         let page = try await projects.list(
-            in: context.membership, after: request.textQuery("after"), limit: try request.integerQuery("limit"),
+            in: context.membership, after: request.textQuery("after"), limit: try request.pageLimit(),
             includeArchived: try request.booleanQuery("include_archived") ?? false)
         return ListObject(page.items.map(ProjectObject.init), id: \.id, hasMore: page.hasMore)
     }

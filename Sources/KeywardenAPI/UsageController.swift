@@ -42,25 +42,23 @@ public struct UsageController: Sendable {
     ]
 
     @Sendable func completions(_ request: Request, context: OrganizationContext) async throws -> UsagePage {
-        guard let start = try request.integerQuery("start_time") else {
+        guard let start = try request.unixTimeQuery("start_time") else {
             throw DomainError.invalidField("start_time", "'start_time' (Unix seconds, inclusive) is required.")
         }
         let widthName = request.textQuery("bucket_width") ?? "1d"
         guard let width = Self.widths[widthName] else {
             throw DomainError.invalidField("bucket_width", "'bucket_width' must be 1m, 1h or 1d.")
         }
-        let end = try request.integerQuery("end_time")
-        guard start >= 0, end.map({ $0 > start }) ?? true else {
+        // Both ends are bounded to year 9999, so the bucket arithmetic below stays far from overflow.
+        let end = try request.unixTimeQuery("end_time")
+        if let end, end <= start {
             throw DomainError.invalidField("end_time", "'end_time' must be after 'start_time'.")
         }
-        let limit = try request.integerQuery("limit") ?? width.defaultLimit
-        guard (1...width.maxLimit).contains(limit) else {
-            throw DomainError.invalidField(
-                "limit", "'limit' must be from 1 to \(width.maxLimit) for bucket_width \(widthName).")
-        }
+        let limit = try request.integerQuery("limit", in: 1...width.maxLimit) ?? width.defaultLimit
         var first = start
         if let page = request.textQuery("page") {
-            guard let decoded = Self.decodePage(page), decoded >= start else {
+            guard let decoded = Self.decodePage(page), decoded >= start, decoded < (end ?? UnixTime.range.upperBound)
+            else {
                 throw DomainError.invalidField("page", "'page' must be a next_page value from an earlier answer.")
             }
             first = decoded
@@ -115,8 +113,10 @@ public struct UsageController: Sendable {
     static func decodePage(_ page: String) -> Int? {
         guard page.hasPrefix("page_"), let data = Data(base64Encoded: String(page.dropFirst(5))) else { return nil }
         let text = String(decoding: data, as: UTF8.self)
-        guard text.hasPrefix("usage:") else { return nil }
-        return Int(text.dropFirst(6))
+        guard text.hasPrefix("usage:"), let start = Int(text.dropFirst(6)), UnixTime.range.contains(start) else {
+            return nil
+        }
+        return start
     }
 
     // MARK: Project rate limits
@@ -129,6 +129,7 @@ public struct UsageController: Sendable {
 
     struct LimitsBody: JSONRequestBody {
         static let fields: Set<String> = ["max_requests_per_1_minute", "max_tokens_per_1_minute"]
+        static let nullableFields = fields
         /// Absent: unchanged; `null`: back to the tier's; a number: the project's own.
         let requests: Int??
         let tokens: Int??

@@ -27,6 +27,8 @@ public struct Gateway: Sendable {
     let limits: RateLimitPolicy
     let meter: UsageMeter
     let clock: Clock
+    /// The largest request body a call may carry, declared or streamed.
+    let maxRequestBody: Int
     let maxEchoBody = 1 << 20
     /// JSON request bodies up to this size are read before forwarding, to estimate their
     /// tokens; larger ones stream through, charged by their declared length.
@@ -43,10 +45,12 @@ public struct Gateway: Sendable {
     ///     through it; streamed uploads and TLS upstreams through `client`.
     ///   - limits: the tiers, project overrides and buckets every call is held to.
     ///   - meter: where finished calls are counted.
+    ///   - maxRequestBody: the largest request body a call may carry, in bytes.
     public init(
         upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, lean: UpstreamHTTP1Client? = nil,
-        limits: RateLimitPolicy, meter: UsageMeter, clock: Clock
+        limits: RateLimitPolicy, meter: UsageMeter, clock: Clock, maxRequestBody: Int = 1 << 30
     ) {
+        self.maxRequestBody = maxRequestBody
         self.upstream = upstream
         self.upstreamAuthorization = upstreamAuthorization
         self.client = client
@@ -67,11 +71,13 @@ public struct Gateway: Sendable {
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
         let key = context.apiKey
         let path = request.uri.path
-        try Self.authorize(key, method: request.method, path: path)
+        let segments = try GatewayPath.segments(of: path)
+        try Self.authorize(key, method: request.method, segments: segments, path: path)
+        let declaredLength = try declaredBodyLength(request)
         let started = clock.now()
         let scopes = await limits.scopes(for: key, now: started)
         var request = request
-        let (estimate, collected) = try await estimateTokens(&request)
+        let (estimate, collected) = try await estimateTokens(&request, declaredLength: declaredLength)
         let status: RateLimiter.Status
         switch await limits.acquire(scopes, tokens: estimate, now: started) {
         case .admitted(let admitted):
@@ -86,11 +92,15 @@ public struct Gateway: Sendable {
         do {
             switch upstream {
             case .echo:
-                response = try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
+                do {
+                    response = try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
+                } catch is NIOTooManyBytesError {
+                    throw DomainError.requestTooLarge(limit: maxEchoBody, what: "Calls to the echo upstream")
+                }
             case .url(let base):
                 (response, whole) = try await proxy(
-                    request, collectedBody: collected, to: base, requestID: context.requestID,
-                    clientAddress: context.clientAddress)
+                    request, collectedBody: collected, declaredLength: declaredLength, to: base,
+                    requestID: context.requestID, clientAddress: context.clientAddress)
             }
         } catch {
             // Nothing reached the model: give the estimate back.
@@ -120,15 +130,28 @@ public struct Gateway: Sendable {
         return response
     }
 
+    /// The body length the call declares, refused with 413 above ``maxRequestBody`` (a length
+    /// too large for `Int` included) before anything is read or charged.
+    func declaredBodyLength(_ request: Request) throws -> Int? {
+        guard let raw = request.headers[.contentLength] else { return nil }
+        guard let length = Int(raw), length <= maxRequestBody else { throw bodyTooLarge }
+        return length
+    }
+
+    var bodyTooLarge: DomainError {
+        DomainError.requestTooLarge(limit: maxRequestBody, what: "Gateway calls")
+    }
+
     /// Reads a JSON body small enough to estimate (keeping it for forwarding). A larger JSON body
     /// is charged a quarter token per declared byte and streams; other bodies (files, audio)
     /// stream uncharged until the answer reports its usage.
-    func estimateTokens(_ request: inout Request) async throws -> (tokens: Int, body: ByteBuffer?) {
+    func estimateTokens(
+        _ request: inout Request, declaredLength length: Int?
+    ) async throws -> (tokens: Int, body: ByteBuffer?) {
         guard request.method == .post || request.method == .put || request.method == .patch else { return (0, nil) }
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false else {
             return (0, nil)
         }
-        let length = request.headers[.contentLength].flatMap(Int.init)
         guard let length, length <= maxEstimatedBody else {
             return (length.map(TokenEstimate.tokens(forBytes:)) ?? 0, nil)
         }
@@ -157,6 +180,9 @@ public struct Gateway: Sendable {
     static func refusal(
         _ status: RateLimiter.Status, retryAfter: Double, exhausted: String, tokens: Bool, asked: Int
     ) -> Response {
+        // Per-minute buckets never ask for more than a couple of minutes; the bound keeps the
+        // conversions below finite whatever a bucket holds.
+        let retryAfter = retryAfter.isFinite ? min(max(retryAfter, 0), 3600) : 3600
         let scope =
             exhausted.hasPrefix("org_")
             ? "organization \(exhausted)" : exhausted.hasPrefix("proj_") ? "project \(exhausted)" : "key \(exhausted)"
@@ -175,9 +201,16 @@ public struct Gateway: Sendable {
         return error.response(extraHeaders: headers)
     }
 
+    /// The first path segment after `/v1` of calls that reach a model.
+    static let modelResources: Set<String> = [
+        "chat", "completions", "embeddings", "responses", "audio", "images", "moderations",
+    ]
+
     /// `read_only` keys may only read; `restricted` keys need `model.request` for model calls
-    /// and `api.<resource>.read`/`.write` for the rest.
-    static func authorize(_ key: APIKey, method: HTTPRequest.Method, path: String) throws {
+    /// (no `api.*` scope stands in for it) and `api.<resource>.read`/`.write` for the rest.
+    ///
+    /// - Parameter segments: the decoded segments of a path ``GatewayPath`` accepted.
+    static func authorize(_ key: APIKey, method: HTTPRequest.Method, segments: [String], path: String) throws {
         let reads = method == .get || method == .head
         switch key.permissions {
         case .all:
@@ -189,15 +222,17 @@ public struct Gateway: Sendable {
                     message: "This key is read-only: it can make GET requests only.")
             }
         case .restricted(let scopes):
-            let resource = path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
-            let modelResources: Set<String> = [
-                "chat", "completions", "embeddings", "responses", "audio", "images", "moderations",
-            ]
-            let needed =
-                modelResources.contains(resource) && !reads
-                ? "model.request" : "api.\(resource).\(reads ? "read" : "write")"
-            let wildcard = "api.*.\(reads ? "read" : "write")"
-            guard scopes.contains(needed) || scopes.contains(wildcard) else {
+            let resource = segments.dropFirst().first ?? ""
+            let granted: Bool
+            let needed: String
+            if modelResources.contains(resource) && !reads {
+                needed = "model.request"
+                granted = scopes.contains(needed)
+            } else {
+                needed = "api.\(resource).\(reads ? "read" : "write")"
+                granted = scopes.contains(needed) || scopes.contains("api.*.\(reads ? "read" : "write")")
+            }
+            guard granted else {
                 throw DomainError(
                     .forbidden, code: "insufficient_permissions",
                     message: "This key lacks the scope '\(needed)' that \(method.rawValue) \(path) needs.")
@@ -219,7 +254,8 @@ public struct Gateway: Sendable {
     }
 
     func proxy(
-        _ request: Request, collectedBody: ByteBuffer?, to base: String, requestID: String, clientAddress: String?
+        _ request: Request, collectedBody: ByteBuffer?, declaredLength length: Int?, to base: String,
+        requestID: String, clientAddress: String?
     ) async throws -> (Response, whole: ByteBuffer?) {
         let pathAndQuery = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
         var headers = HTTPHeaders()
@@ -237,7 +273,6 @@ public struct Gateway: Sendable {
         if let upstreamAuthorization { headers.add(name: "Authorization", value: upstreamAuthorization) }
         headers.add(name: "x-request-id", value: requestID)
         headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
-        let length = request.headers[.contentLength].flatMap(Int.init)
         let hasNoBody = length == 0 || (length == nil && request.headers[.transferEncoding] == nil)
         if let lean, collectedBody != nil || hasNoBody {
             headers.remove(name: "content-length")
@@ -270,11 +305,16 @@ public struct Gateway: Sendable {
         if let collectedBody {
             outbound.body = .bytes(collectedBody)
         } else if !hasNoBody, request.method != .get, request.method != .head {
-            outbound.body = .stream(request.body, length: length.map { .known(Int64($0)) } ?? .unknown)
+            // A body without a declared length is counted as it streams and cut off past the limit.
+            outbound.body = .stream(
+                BoundedBody(base: request.body, limit: maxRequestBody),
+                length: length.map { .known(Int64($0)) } ?? .unknown)
         }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(outbound, timeout: .hours(1))
+        } catch is BoundedBody<RequestBody>.TooLarge {
+            throw bodyTooLarge
         } catch let error as HTTPClientError
             where error == .readTimeout || error == .deadlineExceeded || error == .connectTimeout
         {

@@ -10,7 +10,10 @@ import NIOCore
 /// A key in quotes followed by a colon can only be an object key in valid JSON (inside a
 /// string its quotes would be escaped), so the scan cannot be fooled by message text.
 enum JSONNumberScan {
-    /// Every non-negative integer given to `key` anywhere in `bytes`.
+    /// The largest value reported: twelve nines.
+    static let maximum = 999_999_999_999
+
+    /// Every non-negative integer given to `key` anywhere in `bytes`, at most ``maximum``.
     static func values(of key: String, in bytes: UnsafeRawBufferPointer) -> [Int] {
         let needle = Array("\"\(key)\"".utf8)
         guard bytes.count >= needle.count else { return [] }
@@ -37,10 +40,11 @@ enum JSONNumberScan {
                 {
                     cursor += 1
                 }
+                // Longer numbers saturate at twelve nines rather than being cut to their first digits.
                 var value = 0
                 var digits = 0
-                while cursor < bytes.count, bytes[cursor] >= 0x30, bytes[cursor] <= 0x39, digits < 12 {
-                    value = value * 10 + Int(bytes[cursor] - 0x30)
+                while cursor < bytes.count, bytes[cursor] >= 0x30, bytes[cursor] <= 0x39 {
+                    value = digits < 12 ? value * 10 + Int(bytes[cursor] - 0x30) : maximum
                     digits += 1
                     cursor += 1
                 }
@@ -65,9 +69,9 @@ enum TokenEstimate {
         }
     }
 
-    /// About one token per four bytes of input.
+    /// About one token per four bytes of input, rounded up (written so that no count overflows).
     static func tokens(forBytes count: Int) -> Int {
-        (count + 3) / 4
+        count / 4 + (count % 4 == 0 ? 0 : 1)
     }
 }
 

@@ -252,7 +252,7 @@ final class UpstreamHandler: ChannelInboundHandler {
     func begin(
         answer: EventLoopPromise<UpstreamHTTP1Client.Answer>, bufferLimit: Int, connection: UpstreamConnection
     ) {
-        guard case .idle = state, let context else {
+        guard case .idle = state, context != nil else {
             answer.fail(UpstreamFailure.closed)
             return
         }

@@ -29,6 +29,7 @@ extension DomainError {
         case .conflict: .conflict
         case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .badGateway: .badGateway
         case .gatewayTimeout: .gatewayTimeout
@@ -40,7 +41,7 @@ extension DomainError {
     /// The envelope's `type`, following OpenAI's names.
     public var errorType: String {
         switch kind {
-        case .invalidRequest, .notFound, .methodNotAllowed, .conflict, .gone, .payloadTooLarge:
+        case .invalidRequest, .notFound, .methodNotAllowed, .conflict, .gone, .payloadTooLarge, .unsupportedMediaType:
             "invalid_request_error"
         case .unauthenticated: "authentication_error"
         case .forbidden: "permission_error"

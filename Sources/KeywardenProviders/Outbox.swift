@@ -46,7 +46,8 @@ public actor Outbox {
         var line = try encoder.encode(entry)
         line.append(UInt8(ascii: "\n"))
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(
+                atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }

@@ -130,13 +130,18 @@ public enum KeyImportFile {
             guard let rawDate = field(dateColumn), let date = parseDate(rawDate) else {
                 throw ImportError("line \(offset + 2): created_at must be ISO 8601 or Unix seconds")
             }
+            guard UnixTime.contains(date), date <= Date() else {
+                throw ImportError("line \(offset + 2): created_at must lie between 1970 and now")
+            }
             return APIKeyService.ImportedKey(
                 name: field(nameColumn) ?? "", value: field(keyColumn), sha256: field(digestColumn), createdAt: date)
         }
     }
 
     static func parseDate(_ text: String) -> Date? {
-        if let seconds = Int(text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
+        if let seconds = Int(text) {
+            return UnixTime.range.contains(seconds) ? Date(timeIntervalSince1970: TimeInterval(seconds)) : nil
+        }
         return ISO8601DateFormatter().date(from: text)
     }
 

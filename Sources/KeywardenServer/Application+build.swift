@@ -186,7 +186,8 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
             upstream: upstream == "echo" ? .echo : .url(upstream),
             upstreamAuthorization: configuration.upstreamAuthorization,
             client: services.gateway.client ?? .shared, lean: services.gateway.lean,
-            limits: services.gateway.rateLimits, meter: services.gateway.meter, clock: services.clock
+            limits: services.gateway.rateLimits, meter: services.gateway.meter, clock: services.clock,
+            maxRequestBody: configuration.gatewayMaxRequestBytes
         ).addRoutes(to: router)
     }
     TwilioStatusController(

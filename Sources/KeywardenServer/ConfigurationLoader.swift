@@ -37,6 +37,7 @@ public struct ConfigurationLoader: Sendable {
         ("upstream_connect_timeout", "seconds to connect to the upstream (default 10)"),
         ("upstream_read_timeout", "seconds the upstream may stay silent, between streamed chunks too (default 120)"),
         ("upstream_max_connections", "connections kept open to the upstream (default 256)"),
+        ("gateway_max_request_bytes", "largest request body of a gateway call, in bytes (default 1073741824, 1 GiB)"),
         (
             "rate_limit_tiers",
             "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...' (default \(RateLimitTiers.standardText))"
@@ -153,6 +154,11 @@ public struct ConfigurationLoader: Sendable {
         }
         if let count = try integer(value("upstream_max_connections"), key: "upstream_max_connections", in: 1...10000) {
             configuration.upstreamMaxConnections = count
+        }
+        if let bytes = try integer(
+            value("gateway_max_request_bytes"), key: "gateway_max_request_bytes", in: 1024...(1 << 36))
+        {
+            configuration.gatewayMaxRequestBytes = bytes
         }
         try loadRateLimits(into: &configuration, value: value)
         return configuration

@@ -72,6 +72,8 @@ public struct KeywardenConfiguration: Sendable {
     public var rateLimitStore: RateLimitStore?
     /// Connections kept open to the upstream.
     public var upstreamMaxConnections = 256
+    /// The largest request body a gateway call may carry, in bytes.
+    public var gatewayMaxRequestBytes = 1 << 30
     /// Whether calls to a plain-HTTP upstream whose body is in memory use the gateway's lean
     /// HTTP/1.1 client (else AsyncHTTPClient carries every call). Not a setting; tests run both.
     public var upstreamLeanClient = true

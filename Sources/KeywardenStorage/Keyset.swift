@@ -7,10 +7,11 @@ import SQLKit
 struct Keyset {
     let timeColumn: String
     let descending: Bool
-    /// The cursor row's position; `nil` before the first page (or for an unknown cursor).
+    /// The cursor row's position; `nil` before the first page.
     let position: (time: Int64, id: String)?
 
-    /// Finds the row `id` of `table` in `organization`, to page after it.
+    /// Finds the row `id` of `table` in `organization`, to page after it; a cursor that names no
+    /// such row is refused, since starting over would send a client's paging loop round forever.
     static func after(
         _ id: String?, in table: String, organization: OrganizationID, timeColumn: String, descending: Bool = false,
         db: any SQLDatabase
@@ -25,6 +26,9 @@ struct Keyset {
             ).first()
         {
             position = (try row.decode(column: timeColumn, as: Int64.self), try row.string("id"))
+        } else if id != nil {
+            throw DomainError.invalidField(
+                "after", "'after' names nothing in this list. Pass the last_id of the page before.")
         }
         return Keyset(timeColumn: timeColumn, descending: descending, position: position)
     }

@@ -6,7 +6,13 @@ import SQLKit
 /// Milliseconds, not seconds, so that lists ordered by time keep the order in which
 /// things were made even when several are made within one second.
 extension Date {
-    var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Saturates instead of trapping: a date outside `Int64` milliseconds (about 292 million
+    /// years either side of 1970) is stored as the nearest representable one.
+    var unixMilliseconds: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        if let exact = Int64(exactly: milliseconds) { return exact }
+        return milliseconds > 0 ? .max : .min
+    }
 
     init(unixMilliseconds: Int64) {
         self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)

@@ -90,7 +90,13 @@ struct OutboxCommand: AsyncParsableCommand {
         abstract: "Print the latest text messages of the development (log) SMS provider.")
 
     @OptionGroup var options: ConfigurationOptions
-    @Option(help: "How many messages.") var count = 10
+    @Option(help: "How many messages, 1 to 1000.") var count = 10
+
+    func validate() throws {
+        guard (1...1000).contains(count) else {
+            throw ValidationError("--count must be from 1 to 1000.")
+        }
+    }
 
     func run() async throws {
         let (configuration, _) = try options.load()

@@ -107,6 +107,43 @@ struct GatewayTests {
         }
     }
 
+    static let dotPaths = [
+        "/v1/files/../chat/completions", "/v1/files/%2e%2e/chat/completions", "/v1/files/%2E%2e/chat/completions",
+        "/v1/files/./../chat/completions", "/v1/./chat/completions", "/v1//chat/completions",
+        "/v1/files%2f..%2fchat/completions", "/v1/files%2F..%2Fchat/completions", "/v1/files/..%5cchat/completions",
+        "/v1/files/%zz",
+    ]
+
+    @Test(arguments: dotPaths)
+    func pathsWithDotOrEmptySegmentsAreRefusedBeforeAuthorizingOrForwarding(_ path: String) async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (_, _, key, _) = try await keyed(
+                api, outbox: outbox, json: #"{"permissions":"restricted","scopes":["api.files.write"]}"#)
+            let response = try await api.request(.post, path, token: key, json: Self.chat)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.code") == "invalid_path")
+        }
+    }
+
+    @Test func modelCallsNeedModelRequestWhateverApiScopesAKeyHas() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let (_, _, key, _) = try await keyed(
+                api, outbox: outbox,
+                json: #"{"permissions":"restricted","scopes":["api.*.write","api.*.read","api.chat.write"]}"#)
+            for path in ["/v1/chat/completions", "/v1/embeddings", "/v1/%63hat/completions", "/v1/responses"] {
+                let refused = try await api.request(.post, path, token: key, json: Self.chat)
+                #expect(refused.status == .forbidden, "\(path)")
+                #expect(refused.string("error.message")?.contains("model.request") == true, "\(path)")
+            }
+            // The wildcard still covers everything that is not a model call.
+            #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
+            let files = try await api.request(.post, "/v1/files", token: key, json: "{}")
+            #expect(files.status != .forbidden)
+        }
+    }
+
     @Test(arguments: [true, false])
     func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer(lean: Bool) async throws {
         let outbox = TestOutbox()

@@ -215,9 +215,9 @@ struct AccountAuditTests {
             _ = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
             let other = try await api.request(
                 .post, "/v1/auth/login", json: #"{"email":"ada@example.com","password":"correct horse battery"}"#)
+            let otherToken: String = try #require(other.string("session_token"))
             _ = try await api.request(.post, "/v1/auth/logout", token: token)
-            let audit = try await api.request(
-                .get, "/v1/organization/audit_logs", token: try #require(other.string("session_token")))
+            let audit = try await api.request(.get, "/v1/organization/audit_logs", token: otherToken)
             let events = try #require(audit.value("data") as? [[String: Any]])
             #expect(
                 events.compactMap { $0["type"] as? String } == [

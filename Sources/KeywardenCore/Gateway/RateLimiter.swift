@@ -53,7 +53,8 @@ public final class RateLimiter: Sendable {
             if limit != capacity {
                 // A changed limit moves the level by the same amount, so a raised limit is
                 // usable at once and a lowered one takes effect at once.
-                available += limit - capacity
+                // The debt is bounded like a correction's, so a sharp cut waits at most two minutes.
+                available = max(-limit, available + limit - capacity)
                 capacity = limit
             }
             available = min(capacity, available + elapsed * capacity / 60)

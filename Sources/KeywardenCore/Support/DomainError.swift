@@ -14,6 +14,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case conflict
         case gone
         case payloadTooLarge
+        case unsupportedMediaType
         case rateLimited
         case badGateway
         case gatewayTimeout
@@ -87,10 +88,15 @@ extension DomainError {
         message: "No organization with that id is available to you. Check the Keywarden-Organization header.",
         param: "Keywarden-Organization")
 
-    /// The request body is larger than the endpoint accepts.
-    public static let payloadTooLarge = DomainError(
-        .payloadTooLarge, code: "request_too_large",
-        message: "The request body is too large. Management API requests are limited to 64 KiB.")
+    /// The request body is larger than the management API accepts.
+    public static let payloadTooLarge = requestTooLarge(limit: 64 * 1024, what: "Management API requests")
+
+    /// The request body is larger than `limit` bytes, the most `what` may carry.
+    public static func requestTooLarge(limit: Int, what: String) -> DomainError {
+        DomainError(
+            .payloadTooLarge, code: "request_too_large",
+            message: "The request body is too large. \(what) are limited to \(ByteCount.describe(limit)).")
+    }
 
     /// A project id that does not exist in the caller's organization.
     public static func projectNotFound(_ id: String) -> DomainError {

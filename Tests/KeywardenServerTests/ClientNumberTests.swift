@@ -1,0 +1,253 @@
+import Foundation
+import HTTPTypes
+import KeywardenCore
+import KeywardenServer
+import NIOCore
+import Testing
+
+@testable import KeywardenGateway
+
+/// Every number a client sends is bounded where it is read: out of range is a 400 naming the
+/// parameter, never a trap, and the server answers the next request.
+@Suite("Numbers from clients")
+struct ClientNumberTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let query: String
+        let param: String
+        var testDescription: String { query }
+    }
+
+    static let usageQueries: [Case] = [
+        .init(query: "start_time=9223372036854775000", param: "start_time"),
+        .init(query: "start_time=10000000000000000", param: "start_time"),
+        .init(query: "start_time=253402300800", param: "start_time"),
+        .init(query: "start_time=-1", param: "start_time"),
+        .init(query: "start_time=99999999999999999999999", param: "start_time"),
+        .init(query: "start_time=1.5", param: "start_time"),
+        .init(query: "start_time=0&end_time=9223372036854775807", param: "end_time"),
+        .init(query: "start_time=0&end_time=-5", param: "end_time"),
+        .init(query: "start_time=100&end_time=100", param: "end_time"),
+        .init(
+            query: "start_time=9223372036854775000&end_time=9223372036854775807&bucket_width=1m", param: "start_time"),
+        .init(query: "start_time=0&limit=0", param: "limit"),
+        .init(query: "start_time=0&limit=32", param: "limit"),
+        .init(query: "start_time=0&bucket_width=1m&limit=1441", param: "limit"),
+        .init(query: "start_time=0&limit=9223372036854775807", param: "limit"),
+        .init(query: "start_time=0&bucket_width=2d", param: "bucket_width"),
+        // `usage:9223372036854775807`, `usage:-5`, and a page before the start.
+        .init(query: "start_time=0&page=page_dXNhZ2U6OTIyMzM3MjAzNjg1NDc3NTgwNw==", param: "page"),
+        .init(query: "start_time=0&page=page_dXNhZ2U6LTU=", param: "page"),
+        .init(query: "start_time=1000&page=page_dXNhZ2U6NTAw", param: "page"),
+        .init(query: "start_time=0&end_time=100&page=page_dXNhZ2U6MjAw", param: "page"),
+        .init(query: "start_time=0&page=garbage", param: "page"),
+    ]
+
+    @Test(arguments: usageQueries)
+    func outOfRangeUsageParametersAreRefusedNamingThem(_ bad: Case) async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let response = try await api.request(
+                .get, "/v1/organization/usage/completions?\(bad.query)", token: token)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.code") == "invalid_value")
+            #expect(response.string("error.param") == bad.param)
+            #expect(try await api.request(.get, "/healthz").status == .ok)
+        }
+    }
+
+    @Test func theLatestStartTimeIsAnsweredWithoutOverflow() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let latest = UnixTime.range.upperBound
+            for width in ["1m", "1h", "1d"] {
+                let response = try await api.request(
+                    .get, "/v1/organization/usage/completions?start_time=\(latest)&bucket_width=\(width)", token: token)
+                #expect(response.status == .ok)
+                #expect((response.value("data") as? [Any])?.count == 1)
+            }
+            let whole = try await api.request(
+                .get, "/v1/organization/usage/completions?start_time=0&end_time=\(latest)&bucket_width=1m&limit=1440",
+                token: token)
+            #expect(whole.status == .ok)
+            #expect(whole.value("has_more") as? Bool == true)
+        }
+    }
+
+    static let listQueries = [
+        "limit=0", "limit=-1", "limit=101", "limit=9223372036854775807", "limit=99999999999999999999", "limit=1e3",
+    ]
+
+    @Test(arguments: listQueries)
+    func outOfRangeListLimitsAreRefusedOnEveryList(_ query: String) async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            for path in [
+                "/v1/organization/projects", "/v1/organization/projects/\(project)/api_keys",
+                "/v1/organization/admin_api_keys", "/v1/organization/audit_logs", "/v1/organization/users",
+            ] {
+                let response = try await api.request(.get, "\(path)?\(query)", token: token)
+                #expect(response.status == .badRequest, "\(path)")
+                #expect(response.string("error.param") == "limit", "\(path)")
+            }
+        }
+    }
+
+    @Test func anEmptyAfterIsTheFirstPageAndAnUnknownOneIsRefused() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let lists = [
+                ("/v1/organization/projects", "proj_unknown"),
+                ("/v1/organization/projects/\(project)/api_keys", "key_unknown"),
+                ("/v1/organization/admin_api_keys", "key_unknown"),
+                ("/v1/organization/audit_logs", "audit_unknown"),
+                ("/v1/organization/users", "user_unknown"),
+            ]
+            for (path, unknown) in lists {
+                #expect(try await api.request(.get, "\(path)?after=", token: token).status == .ok, "\(path)")
+                let refused = try await api.request(.get, "\(path)?after=\(unknown)", token: token)
+                #expect(refused.status == .badRequest, "\(path)")
+                #expect(refused.string("error.param") == "after", "\(path)")
+            }
+        }
+    }
+
+    @Test func anAfterOfAWellFormedIdThatIsNotInTheListIsRefused() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("id"))
+            _ = try await api.request(.delete, "/v1/organization/projects/\(project)/api_keys/\(key)", token: token)
+            // Deleted keys still list (revoked); a key id of another organization does not.
+            let other = try await api.verifiedOrganization("bob@example.com", number: Numbers.usE164, outbox: outbox)
+            let otherProject = try await api.defaultProject(other)
+            let theirs = try #require(try await api.createKey(other, project: otherProject).string("id"))
+            let refused = try await api.request(
+                .get, "/v1/organization/projects/\(project)/api_keys?after=\(theirs)", token: token)
+            #expect(refused.status == .badRequest)
+            #expect(refused.string("error.param") == "after")
+        }
+    }
+
+    struct BodyCase: Sendable, CustomTestStringConvertible {
+        let json: String
+        let param: String
+        var testDescription: String { json }
+    }
+
+    static let keyBodies: [BodyCase] = [
+        .init(json: #"{"expires_in_seconds":1e30}"#, param: "expires_in_seconds"),
+        .init(json: #"{"expires_in_seconds":9223372036854775808}"#, param: "expires_in_seconds"),
+        .init(json: #"{"expires_in_seconds":-1}"#, param: "expires_in_seconds"),
+        .init(json: #"{"expires_in_seconds":0}"#, param: "expires_in_seconds"),
+        .init(json: #"{"expires_in_seconds":1.5}"#, param: "expires_in_seconds"),
+        .init(json: #"{"expires_in_seconds":null}"#, param: "expires_in_seconds"),
+        .init(json: #"{"name":null}"#, param: "name"),
+    ]
+
+    @Test(arguments: keyBodies)
+    func outOfRangeKeyFieldsAreRefusedNamingThem(_ bad: BodyCase) async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let response = try await api.createKey(token, project: project, json: bad.json)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.param") == bad.param)
+            let keys = try await api.request(.get, "/v1/organization/projects/\(project)/api_keys", token: token)
+            #expect((keys.value("data") as? [Any])?.isEmpty == true)
+        }
+    }
+
+    static let graceBodies: [BodyCase] = [
+        .init(json: #"{"grace_period_seconds":-1}"#, param: "grace_period_seconds"),
+        .init(json: #"{"grace_period_seconds":2592001}"#, param: "grace_period_seconds"),
+        .init(json: #"{"grace_period_seconds":9223372036854775807}"#, param: "grace_period_seconds"),
+        .init(json: #"{"grace_period_seconds":1e300}"#, param: "grace_period_seconds"),
+        .init(json: #"{"grace_period_seconds":null}"#, param: "grace_period_seconds"),
+    ]
+
+    @Test(arguments: graceBodies)
+    func outOfRangeGracePeriodsAreRefusedAndTheKeyIsNotRotated(_ bad: BodyCase) async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("id"))
+            let response = try await api.request(
+                .post, "/v1/organization/projects/\(project)/api_keys/\(key)/rotate", token: token, json: bad.json)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.param") == bad.param)
+            let keys = try await api.request(.get, "/v1/organization/projects/\(project)/api_keys", token: token)
+            #expect((keys.value("data") as? [Any])?.count == 1)
+        }
+    }
+
+    static let limitBodies: [BodyCase] = [
+        .init(json: #"{"max_requests_per_1_minute":0}"#, param: "max_requests_per_1_minute"),
+        .init(json: #"{"max_requests_per_1_minute":-3}"#, param: "max_requests_per_1_minute"),
+        .init(json: #"{"max_requests_per_1_minute":1000000000001}"#, param: "max_requests_per_1_minute"),
+        .init(json: #"{"max_tokens_per_1_minute":9223372036854775808}"#, param: "max_tokens_per_1_minute"),
+        .init(json: #"{"max_tokens_per_1_minute":2.5}"#, param: "max_tokens_per_1_minute"),
+    ]
+
+    @Test(arguments: limitBodies)
+    func outOfRangeProjectLimitsAreRefusedNamingThem(_ bad: BodyCase) async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            let project = try await api.defaultProject(token)
+            let response = try await api.request(
+                .post, "/v1/organization/projects/\(project)/rate_limits", token: token, json: bad.json)
+            #expect(response.status == .badRequest)
+            #expect(response.string("error.param") == bad.param)
+            let shown = try await api.request(.get, "/v1/organization/projects/\(project)/rate_limits", token: token)
+            #expect(shown.value("project_override.max_requests_per_1_minute") is NSNull)
+        }
+    }
+
+    @Test(arguments: ["9223372036854775807", "9223372036854775808", "18446744073709551615", "1073741825"])
+    func aGatewayCallDeclaringAnOversizedBodyIsRefusedBeforeAnythingIsRead(_ length: String) async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("value"))
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.contentLength] = length
+            let response = try await api.request(.post, "/v1/chat/completions", token: key, headers: headers)
+            #expect(response.status == .contentTooLarge)
+            #expect(response.string("error.code") == "request_too_large")
+            #expect(response.string("error.message")?.contains("1 GiB") == true)
+            #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
+        }
+    }
+
+    @Test func aBodyOverTheEchoUpstreamsLimitNamesThatLimitNotTheManagementOne() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("value"))
+            let big =
+                #"{"model":"echo-1","messages":[{"role":"user","content":""#
+                + String(repeating: "a", count: 2 << 20) + #""}]}"#
+            let response = try await api.request(.post, "/v1/chat/completions", token: key, json: big)
+            #expect(response.status == .contentTooLarge)
+            #expect(response.string("error.message")?.contains("64 KiB") == false)
+            #expect(response.string("error.message")?.contains("echo upstream") == true)
+        }
+    }
+
+    @Test func hugeMaxTokensAreChargedTheCapNotCutToTheirFirstDigits() {
+        let body = ByteBuffer(string: #"{"max_tokens":123456789012345678901234567890}"#)
+        let scanned = body.withUnsafeReadableBytes { JSONNumberScan.values(of: "max_tokens", in: $0) }
+        #expect(scanned == [JSONNumberScan.maximum])
+        #expect(TokenEstimate.tokens(in: body) > 100_000_000)
+        #expect(TokenEstimate.tokens(forBytes: .max) == Int.max / 4 + 1)
+    }
+}
