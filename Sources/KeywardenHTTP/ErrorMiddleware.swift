@@ -4,6 +4,7 @@ import Hummingbird
 import KeywardenCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Turns every error into a response in the error envelope, and tells a wrong method (405)
 /// apart from an unknown path (404) by asking the ``RouteCatalog``.
@@ -31,6 +32,16 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return domain.response()
         case is NIOTooManyBytesError:
             return DomainError.payloadTooLarge.response()
+        case is HTTPParserError, is IOError, is ChannelError:
+            // The client sent a body that does not parse (a broken chunk) or left in the middle of
+            // it: its fault, not the server's, and the connection is finished either way.
+            logger.debug("request body could not be read", metadata: ["error.type": "\(type(of: error))"])
+            var headers = HTTPFields()
+            headers[.connection] = "close"
+            return DomainError(
+                .invalidRequest, code: "bad_request",
+                message: "The request body could not be read: it was malformed or ended early."
+            ).response(extraHeaders: headers)
         case let http as HTTPError where http.status == .notFound:
             return notFound(request)
         case let http as any HTTPResponseError:

@@ -31,15 +31,31 @@ public final class RouteCatalog: Sendable {
         storage.withLockedValue { $0.append(Route(method: method, path: template)) }
     }
 
-    /// The methods registered for templates that match a concrete path.
+    /// The methods a concrete path answers: those of the templates that match it segment for
+    /// segment, or, when none does, those of a catch-all (`.../{path}`) that covers it. HEAD
+    /// comes with GET.
     public func methods(matching path: String) -> Set<HTTPRequest.Method> {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        return Set(
-            routes.filter { route in
-                let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
-                return template.count == segments.count
-                    && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-            }.map(\.method))
+        var exact: Set<HTTPRequest.Method> = []
+        var catchAll: Set<HTTPRequest.Method> = []
+        for route in routes {
+            var template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            if template.last == "{path}" {
+                template.removeLast()
+                if segments.count > template.count,
+                    zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
+                {
+                    catchAll.insert(route.method)
+                }
+            } else if template.count == segments.count,
+                zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
+            {
+                exact.insert(route.method)
+            }
+        }
+        var methods = exact.isEmpty ? catchAll : exact
+        if methods.contains(.get) { methods.insert(.head) }
+        return methods
     }
 }
 

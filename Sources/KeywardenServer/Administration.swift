@@ -12,9 +12,9 @@ public struct Administration: Sendable {
     let audit: SQLAuditLogRepository
     let rateLimits: RateLimitPolicy
 
-    /// Opens the configured database (migrating SQLite as `serve` would).
+    /// Opens the configured database, which must exist already (migrating SQLite as `serve` would).
     public static func open(configuration: KeywardenConfiguration, logger: Logger) async throws -> Administration {
-        let database = try await openDatabase(configuration: configuration, logger: logger)
+        let database = try await openDatabase(configuration: configuration, logger: logger, requireExisting: true)
         return Administration(
             database: database, accounts: SQLAccountRepository(database: database),
             verifications: SQLPhoneVerificationRepository(database: database),
@@ -99,9 +99,18 @@ public enum KeywardenOutbox {
 
 extension KeywardenServices {
     /// The services over the configured database, for command-line tools.
+    ///
+    /// The database must exist already, and so must the secret: a tool run in the wrong
+    /// directory says where it looked instead of creating either.
     public static func open(configuration: KeywardenConfiguration, logger: Logger) async throws -> KeywardenServices {
-        let secret = try ServerSecret.resolve(configuration, logger: logger)
-        let database = try await openDatabase(configuration: configuration, logger: logger)
+        let database = try await openDatabase(configuration: configuration, logger: logger, requireExisting: true)
+        let secret: String
+        do {
+            secret = try ServerSecret.resolve(configuration, logger: logger, generate: false)
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
         return KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
     }
 }

@@ -148,7 +148,8 @@ extension KeywardenConfiguration {
 /// present when they are registered.
 public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequestContext>, RouteCatalog) {
     let catalog = RouteCatalog()
-    let router = CatalogingRouter(Router(context: KeywardenRequestContext.self), catalog: catalog)
+    let router = CatalogingRouter(
+        Router(context: KeywardenRequestContext.self, options: .autoGenerateHeadEndpoints), catalog: catalog)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog))
     router.add(
@@ -202,9 +203,33 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
 /// SQLite is migrated on every start. PostgreSQL is shared by many instances and
 /// upgraded deliberately: with pending migrations the server starts only when
 /// `migrate` is set.
-public func openDatabase(configuration: KeywardenConfiguration, logger: Logger) async throws -> DatabaseClient {
+///
+/// - Parameter requireExisting: refuse, naming the path looked at, when the SQLite file does not
+///   exist yet, instead of creating an empty database (command-line tools run in the wrong
+///   directory).
+public func openDatabase(
+    configuration: KeywardenConfiguration, logger: Logger, requireExisting: Bool = false
+) async throws -> DatabaseClient {
+    let location = try configuration.database
+    if requireExisting, case .sqliteFile(let path) = location, !FileManager.default.fileExists(atPath: path) {
+        throw StartupError(
+            "no Keywarden database at \(URL(fileURLWithPath: path).standardizedFileURL.path); run the command where 'keywarden serve' keeps its data, or name it with --data-dir or --database-url"
+        )
+    }
+    do {
+        return try await openAndMigrate(location, configuration: configuration, logger: logger)
+    } catch let error as StartupError {
+        throw error
+    } catch {
+        throw StartupError("cannot use the database \(location.displayName): \(DatabaseClient.describeFailure(error))")
+    }
+}
+
+func openAndMigrate(
+    _ location: DatabaseLocation, configuration: KeywardenConfiguration, logger: Logger
+) async throws -> DatabaseClient {
     let database: DatabaseClient
-    switch try configuration.database {
+    switch location {
     case .sqliteFile(let path):
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
@@ -234,42 +259,6 @@ public func openDatabase(configuration: KeywardenConfiguration, logger: Logger) 
         throw error
     }
     return database
-}
-
-/// Builds the whole server from its configuration.
-public func buildApplication(
-    configuration: KeywardenConfiguration, logger: Logger
-) async throws
-    -> some ApplicationProtocol
-{
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let secret = try ServerSecret.resolve(configuration, logger: logger)
-    let database = try await openDatabase(configuration: configuration, logger: logger)
-    let services = KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
-    try await services.keys.loadIndex()
-    logger.info("API key index loaded", metadata: ["keys": "\(services.keys.index.count)"])
-    logger.info(
-        "phone verification",
-        metadata: [
-            "sms_provider": .string(configuration.smsProvider.rawValue),
-            "line_type_lookup": .string(configuration.lineTypeLookup.rawValue),
-        ])
-    let (router, _) = buildRouter(services: services)
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keywarden"),
-        logger: logger)
-    // Services shut down in reverse order: the database closes last, after the final flush.
-    app.addServices(
-        DatabaseCloser(services: services),
-        CounterSweeper(counters: services.counters, logger: logger),
-        VerificationSweeper(verifications: services.verifications, logger: logger),
-        KeyUsageFlusher(keys: services.keys, logger: logger),
-        KeyIndexRefresher(keys: services.keys, database: services.database, logger: logger),
-        UsageFlusher(
-            meter: services.gateway.meter, usage: services.gateway.usage, limits: services.gateway.rateLimits,
-            clock: services.clock, logger: logger))
-    return app
 }
 
 /// A reason the server will not start.

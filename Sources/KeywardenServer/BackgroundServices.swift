@@ -3,79 +3,117 @@ import KeywardenCore
 import KeywardenStorage
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// Deletes rate-limit counters whose windows have ended, every ten minutes.
-struct CounterSweeper: Service {
-    let counters: any RateCounterRepository
+/// Work repeated every `interval` for as long as the server runs.
+///
+/// The loop ends on graceful shutdown and on cancellation alike (a server that could not bind
+/// its port cancels every service), so it can never spin: a sleep that is cut short ends the
+/// service instead of starting the next round. What must be written at the very end (usage,
+/// key uses) is flushed once more by ``KeywardenInstance`` after every service has stopped.
+struct PeriodicService: Service, CustomStringConvertible {
+    /// Names the work in log lines.
+    let name: String
+    let interval: Duration
+    /// Whether the work runs once at start, before the first interval has passed.
+    var runsAtStart = false
     let logger: Logger
+    let work: @Sendable () async throws -> Void
 
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
+    var description: String { name }
+
+    func run() async {
+        if runsAtStart { await runOnce() }
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                try await counters.purge(expiredBefore: Date())
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
-                logger.warning("could not purge expired rate counters", metadata: ["error.type": "\(type(of: error))"])
+                return
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
+            await runOnce()
+        }
+    }
+
+    private func runOnce() async {
+        do {
+            try await work()
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("could not \(name)", metadata: ["error.type": "\(type(of: error))"])
         }
     }
 }
 
-/// Ends pending verifications whose codes expired (erasing their numbers), every minute.
-struct VerificationSweeper: Service {
-    let verifications: PhoneVerificationService
-    let logger: Logger
+extension PeriodicService {
+    /// Deletes rate-limit counters whose windows have ended, every ten minutes.
+    static func counterSweeper(_ counters: any RateCounterRepository, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "purge expired rate counters", interval: .seconds(600), runsAtStart: true, logger: logger)
+        {
+            try await counters.purge(expiredBefore: Date())
+        }
+    }
 
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await verifications.expireStale()
-            } catch {
-                logger.warning("could not expire verifications", metadata: ["error.type": "\(type(of: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+    /// Ends pending verifications whose codes expired (erasing their numbers), every minute.
+    static func verificationSweeper(_ verifications: PhoneVerificationService, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "expire verifications", interval: .seconds(60), runsAtStart: true, logger: logger) {
+            try await verifications.expireStale()
+        }
+    }
+
+    /// Writes keys' `last_used_at` every 10 seconds from what the index noted, so authenticating
+    /// a key never waits for a write.
+    static func keyUsageFlusher(_ keys: APIKeyService, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "record key use", interval: .seconds(10), logger: logger) {
+            try await keys.flushUses()
+        }
+    }
+
+    /// Polls for keys changed since the last look, every two seconds: keys created or revoked
+    /// by another instance or the command line, and anything a dropped listener missed.
+    static func keyIndexPoller(_ keys: APIKeyService, logger: Logger) -> PeriodicService {
+        let since = SinceMarker()
+        return PeriodicService(name: "refresh the key index", interval: .seconds(2), logger: logger) {
+            // Look back a little, so a write that committed late within the last poll is not missed.
+            let started = Date()
+            try await keys.refreshIndex(changedSince: since.value.addingTimeInterval(-5))
+            since.value = started
+        }
+    }
+
+    /// Writes the gateway's per-minute usage every `interval` in one transaction, so a crash
+    /// loses at most the calls of the last interval; also forgets rate-limit buckets that have
+    /// filled up again, and gives back leases of shared buckets that aged out.
+    static func usageFlusher(
+        meter: UsageMeter, usage: any UsageRepository, limits: RateLimitPolicy, clock: Clock, interval: Duration,
+        logger: Logger
+    ) -> PeriodicService {
+        PeriodicService(name: "record usage", interval: interval, logger: logger) {
+            try await meter.flush(to: usage)
+            try await limits.maintain(now: clock.now())
         }
     }
 }
 
-/// Writes keys' `last_used_at` every 10 seconds from what the index noted, so authenticating a
-/// key never waits for a write; pending uses are flushed once more at shutdown.
-struct KeyUsageFlusher: Service {
-    let keys: APIKeyService
-    let logger: Logger
+/// The time of the last successful poll, kept between rounds of one poller.
+final class SinceMarker: Sendable {
+    private let stored = Mutex(Date())
 
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
-            do {
-                try await keys.flushUses()
-            } catch {
-                logger.warning("could not record key use", metadata: ["error.type": "\(type(of: error))"])
-            }
-        }
+    var value: Date {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 
-/// Keeps this instance's key index current with keys created or revoked elsewhere (another
-/// instance, the command line). On PostgreSQL each change is announced with `NOTIFY` and
-/// reloaded as it arrives; on every backend rows changed since the last look are also polled
-/// every two seconds, which catches anything a dropped listening connection missed.
-struct KeyIndexRefresher: Service {
+/// Reloads each key another instance announces as changed (PostgreSQL `NOTIFY`), as the notice
+/// arrives; a dropped listening connection is reopened after a second.
+struct KeyChangeListener: Service {
     let keys: APIKeyService
     let database: DatabaseClient
     let logger: Logger
 
-    func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            if database.backend == .postgres {
-                group.addTask { await listen() }
-            }
-            group.addTask { await poll() }
-        }
-    }
-
-    func listen() async {
-        while !Task.isShuttingDownGracefully {
+    func run() async {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown {
                     try await database.listen(on: SQLAPIKeyRepository.changeChannel) { payload in
@@ -88,61 +126,16 @@ struct KeyIndexRefresher: Service {
                         }
                     }
                 }
+            } catch is CancellationError {
+                return
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.warning("key change listener stopped", metadata: ["error.type": "\(type(of: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-        }
-    }
-
-    func poll() async {
-        var since = Date()
-        while !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
-            // Look back a little, so a write that committed late within the last poll is not missed.
-            let started = Date()
             do {
-                try await keys.refreshIndex(changedSince: since.addingTimeInterval(-5))
-                since = started
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             } catch {
-                logger.warning("could not refresh the key index", metadata: ["error.type": "\(type(of: error))"])
-            }
-        }
-    }
-}
-
-/// Closes the upstream client and the database pool once every other service has stopped.
-struct DatabaseCloser: Service {
-    let services: KeywardenServices
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await services.shutdown()
-    }
-}
-
-/// Writes the gateway's per-minute usage every five seconds, in one transaction, and once more
-/// at shutdown; also forgets rate-limit buckets that have filled up again, or gives back leases
-/// of shared buckets that aged out.
-struct UsageFlusher: Service {
-    let meter: UsageMeter
-    let usage: any UsageRepository
-    let limits: RateLimitPolicy
-    let clock: Clock
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
-            do {
-                try await meter.flush(to: usage)
-            } catch {
-                logger.warning("could not record usage", metadata: ["error.type": "\(type(of: error))"])
-            }
-            do {
-                try await limits.maintain(now: clock.now())
-            } catch {
-                logger.warning("could not return rate-limit leases", metadata: ["error.type": "\(type(of: error))"])
+                return
             }
         }
     }

@@ -19,6 +19,14 @@ public struct ConfigurationLoader: Sendable {
         ("database_url", "postgres://..., sqlite:PATH or sqlite::memory: (default: SQLite file in the data dir)"),
         ("secret", "server secret, 32+ characters (environment or config file only)"),
         ("migrate", "apply pending PostgreSQL migrations on start: true/false (default false)"),
+        ("http_header_timeout", "seconds a new connection has to send its first request head (default 10)"),
+        ("http_idle_timeout", "seconds a connection may stay idle before it is closed (default 30)"),
+        ("max_connections", "connections held open at once; more wait to be accepted (default 4096)"),
+        ("shutdown_timeout", "seconds requests in flight get to finish after SIGTERM or SIGINT (default 5)"),
+        (
+            "usage_flush_interval",
+            "seconds between writes of gateway usage; a crash loses at most this much (default 1)"
+        ),
         ("bcrypt_cost", "bcrypt cost for password hashes, 4-31 (default 12)"),
         ("log_level", "trace, debug, info, notice, warning, error, critical (default info)"),
         ("session_idle_timeout", "seconds of inactivity that end a session (default 604800)"),
@@ -110,6 +118,16 @@ public struct ConfigurationLoader: Sendable {
             configuration.secret = secret
         }
         if let migrate = try boolean(value("migrate"), key: "migrate") { configuration.migrateOnStart = migrate }
+        let serverSettings: [(String, ClosedRange<Int>, WritableKeyPath<KeywardenConfiguration, Int>)] = [
+            ("http_header_timeout", 1...300, \.httpHeaderTimeout),
+            ("http_idle_timeout", 1...3600, \.httpIdleTimeout),
+            ("max_connections", 16...1_000_000, \.maxConnections),
+            ("shutdown_timeout", 1...300, \.shutdownTimeout),
+            ("usage_flush_interval", 1...60, \.usageFlushInterval),
+        ]
+        for (key, range, path) in serverSettings {
+            if let number = try integer(value(key), key: key, in: range) { configuration[keyPath: path] = number }
+        }
         if let cost = try integer(value("bcrypt_cost"), key: "bcrypt_cost", in: 4...31) {
             configuration.bcryptCost = cost
         }

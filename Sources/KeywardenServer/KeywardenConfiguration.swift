@@ -20,6 +20,18 @@ public struct KeywardenConfiguration: Sendable {
     public var secret: String?
     /// Whether `serve` applies pending PostgreSQL migrations itself.
     public var migrateOnStart = false
+    /// Seconds a new connection has to send its first request head.
+    public var httpHeaderTimeout = 10
+    /// Seconds a connection may stay idle (between requests, or mid-request without a byte)
+    /// before it is closed.
+    public var httpIdleTimeout = 30
+    /// Connections held open at once; more wait in the listen queue.
+    public var maxConnections = 4096
+    /// Seconds requests in flight may take to finish after SIGTERM or SIGINT before they are
+    /// cancelled and the process ends.
+    public var shutdownTimeout = 5
+    /// Seconds between writes of the gateway's usage: a crash loses at most this much.
+    public var usageFlushInterval = 1
     /// The bcrypt cost for password hashes (4...31).
     public var bcryptCost = 12
     /// The log level: trace, debug, info, notice, warning, error or critical.
@@ -125,6 +137,17 @@ public enum DatabaseLocation: Equatable, Sendable {
     case sqliteMemory
     /// A PostgreSQL server.
     case postgres(String)
+
+    /// Where the data is, for messages: the file, or host, port and database without credentials.
+    public var displayName: String {
+        switch self {
+        case .sqliteFile(let path): return path
+        case .sqliteMemory: return "in memory"
+        case .postgres(let url):
+            guard let parts = URLComponents(string: url) else { return "at the configured URL" }
+            return "postgres://\(parts.host ?? "localhost"):\(parts.port ?? 5432)\(parts.path)"
+        }
+    }
 
     /// Reads a database URL.
     public init(url: String) throws {

@@ -6,7 +6,12 @@ import Logging
 public enum ServerSecret {
     /// The configured secret, or, for a development SQLite deployment, the one stored in
     /// `<data-dir>/secret` (generated there on first run, with a warning).
-    public static func resolve(_ configuration: KeywardenConfiguration, logger: Logger) throws -> String {
+    ///
+    /// - Parameter generate: whether a missing development secret is made; tools that only use
+    ///   an existing deployment pass `false` and get an error naming the file instead.
+    public static func resolve(
+        _ configuration: KeywardenConfiguration, logger: Logger, generate: Bool = true
+    ) throws -> String {
         if let secret = configuration.secret { return secret }
         if case .postgres = try configuration.database {
             throw ConfigurationError(
@@ -21,6 +26,11 @@ public enum ServerSecret {
                 throw ConfigurationError(key: "secret", message: "\(file.path) holds fewer than 32 characters")
             }
             return secret
+        }
+        guard generate else {
+            throw ConfigurationError(
+                key: "secret",
+                message: "no KEYWARDEN_SECRET and no \(file.standardizedFileURL.path); use the server's data directory")
         }
         let secret = SecureRandom.base62(length: 43)
         try Data((secret + "\n").utf8).write(to: file, options: .withoutOverwriting)

@@ -53,6 +53,7 @@ public final class DatabaseClient: Sendable {
     /// SQLite allows one writer at a time, so the pool holds a single connection and
     /// callers queue for it; this also keeps an in-memory database alive.
     public static func sqlite(path: String?, logger: Logger) async throws -> DatabaseClient {
+        if let path { try restrictToOwner(path) }
         let storage: SQLiteConfiguration.Storage = path.map { .file(path: $0) } ?? .memory
         let pool = EventLoopGroupConnectionPool(
             source: SQLiteConnectionSource(configuration: .init(storage: storage, enableForeignKeys: true)),
@@ -69,6 +70,46 @@ public final class DatabaseClient: Sendable {
             try await db.raw("PRAGMA busy_timeout = 5000").run()
         }
         return client
+    }
+
+    /// Creates the database file readable by its owner only, before SQLite opens it (its WAL and
+    /// shared-memory files take the same permissions), and tightens files an earlier run left
+    /// more open: they hold password hashes and, while verifications are pending, sealed numbers.
+    static func restrictToOwner(_ path: String) throws {
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DatabaseOpenFailure(reason: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        for file in [path, path + "-wal", path + "-shm"] {
+            _ = chmod(file, 0o600)
+        }
+    }
+
+    /// Why a database could not be used, in words that hold neither credentials nor data.
+    public static func describeFailure(_ error: any Error) -> String {
+        switch error {
+        case let failure as DatabaseOpenFailure:
+            return failure.reason
+        case let postgres as PSQLError:
+            switch postgres.code {
+            case .server:
+                return postgres.serverInfo?[.message] ?? "the server refused the request"
+            case .connectionError:
+                let underlying = postgres.underlying.map { " (\($0))" } ?? ""
+                return "could not connect\(underlying); is PostgreSQL running there and reachable?"
+            case .sslUnsupported:
+                return "the server does not offer TLS; use sslmode=disable or enable TLS on the server"
+            case .authMechanismRequiresPassword:
+                return "the server wants a password; put it in the URL"
+            default:
+                return "the connection failed (\(postgres.code))"
+            }
+        case let io as IOError:
+            return io.description
+        default:
+            return String(describing: type(of: error))
+        }
     }
 
     /// Connects to PostgreSQL at a `postgres://` URL.
@@ -160,4 +201,9 @@ public final class DatabaseClient: Sendable {
         case .postgres(let pool): try await pool.shutdownAsync()
         }
     }
+}
+
+/// A database file that could not be created or opened.
+struct DatabaseOpenFailure: Error {
+    let reason: String
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KeywardenServer
 
 struct Admin: AsyncParsableCommand {
@@ -102,7 +103,11 @@ struct OutboxCommand: AsyncParsableCommand {
         let (configuration, _) = try options.load()
         let entries = try KeywardenOutbox.latest(in: configuration.dataDirectory, count: count)
         if entries.isEmpty {
-            print("no messages in \(configuration.dataDirectory)/outbox.jsonl")
+            let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("outbox.jsonl")
+                .standardizedFileURL.path
+            print(
+                "no messages in \(path); run this where 'keywarden serve' keeps its data (--data-dir), with the log SMS provider"
+            )
         }
         for entry in entries {
             print("\(entry.sentAt)  \(entry.to)  \(entry.verificationID)  \(entry.body)")

@@ -39,7 +39,9 @@ struct ConfigurationOptions: ParsableArguments {
         do {
             configuration = try ConfigurationLoader(flags: flags.merging(extraFlags) { $1 }).load()
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            // One sentence naming the setting; the usage text would only bury it.
+            FileHandle.standardError.write(Data("keywarden: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

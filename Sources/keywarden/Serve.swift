@@ -52,8 +52,8 @@ struct Serve: AsyncParsableCommand {
         if migrate { flags["migrate"] = "true" }
         let (configuration, logger) = try options.load(extraFlags: flags)
         do {
-            let app = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.runService()
+            let instance = try await KeywardenInstance.build(configuration: configuration, logger: logger)
+            try await instance.run()
         } catch let error as StartupError {
             logger.critical("not starting: \(error.description)")
             throw ExitCode(1)

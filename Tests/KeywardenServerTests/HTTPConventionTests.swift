@@ -19,8 +19,34 @@ struct HTTPConventionTests {
         try await withApp { api, _ in
             let response = try await api.request(.delete, "/v1/organization/projects/proj_abc")
             #expect(response.status == .methodNotAllowed)
-            #expect(response.headers[.allow] == "GET, POST")
+            #expect(response.headers[.allow] == "GET, HEAD, POST")
             #expect(response.string("error.code") == "method_not_allowed")
+        }
+    }
+
+    @Test func aWrongMethodOnAnOwnPathListsThatPathsMethodsNotTheGatewaysCatchAll() async throws {
+        try await withApp(configure: { $0.upstream = "echo" }) { api, _ in
+            let token = try await api.token()
+            for (path, allowed) in [
+                ("/v1/me", "GET, HEAD"), ("/v1/organization", "GET, HEAD"), ("/v1/api-keys", "POST"),
+            ] {
+                let response = try await api.request(.delete, path, token: token)
+                #expect(response.status == .methodNotAllowed, "\(path)")
+                #expect(response.headers[.allow] == allowed, "\(path)")
+            }
+        }
+    }
+
+    @Test func headAnswersGetRoutesWithTheirHeadersAndNoBody() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            for path in ["/healthz", "/v1/me", "/v1/organization/projects", "/openapi.yaml"] {
+                let get = try await api.request(.get, path, token: token)
+                let head = try await api.request(.head, path, token: token)
+                #expect(head.status == get.status, "\(path)")
+                #expect(head.body.isEmpty, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+            }
         }
     }
 

@@ -1,0 +1,178 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import KeywardenCore
+import KeywardenHTTP
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// One running Keywarden: its services, the HTTP server over them, and the background work.
+///
+/// ``run()`` serves until SIGTERM or SIGINT, then lets requests in flight finish (for at most
+/// `shutdown_timeout` seconds), writes what is still buffered (usage, key uses) and closes the
+/// database. A port that cannot be bound ends it at once with a ``StartupError`` that says why.
+public struct KeywardenInstance: Sendable {
+    /// The services the server runs on.
+    public let services: KeywardenServices
+    let application: any Service
+    let configuration: KeywardenConfiguration
+    let logger: Logger
+
+    /// Opens the database, loads the key index and builds the server.
+    ///
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public static func build(
+        configuration: KeywardenConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> KeywardenInstance {
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let secret = try ServerSecret.resolve(configuration, logger: logger)
+        let database = try await openDatabase(configuration: configuration, logger: logger)
+        let services = KeywardenServices(
+            database: database, configuration: configuration, secret: secret, logger: logger)
+        do {
+            try await services.keys.loadIndex()
+        } catch {
+            try? await services.shutdown()
+            throw error
+        }
+        logger.info("API key index loaded", metadata: ["keys": "\(services.keys.index.count)"])
+        logger.info(
+            "phone verification",
+            metadata: [
+                "sms_provider": .string(configuration.smsProvider.rawValue),
+                "line_type_lookup": .string(configuration.lineTypeLookup.rawValue),
+            ])
+        let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
+        let (router, _) = buildRouter(services: services)
+        let headerTimeout = TimeAmount.seconds(Int64(configuration.httpHeaderTimeout))
+        let application = Application(
+            router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionGuardInstaller(headerTimeout: headerTimeout)],
+                    idleTimeout: .seconds(Int64(configuration.httpIdleTimeout)))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "keywarden",
+                backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
+            services: backgroundServices(services, logger: logger),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        return KeywardenInstance(
+            services: services, application: application, configuration: configuration, logger: logger)
+    }
+
+    /// The background work, each ending on graceful shutdown and on cancellation.
+    static func backgroundServices(_ services: KeywardenServices, logger: Logger) -> [any Service] {
+        var background: [any Service] = [
+            PeriodicService.counterSweeper(services.counters, logger: logger),
+            PeriodicService.verificationSweeper(services.verifications, logger: logger),
+            PeriodicService.keyUsageFlusher(services.keys, logger: logger),
+            PeriodicService.keyIndexPoller(services.keys, logger: logger),
+            PeriodicService.usageFlusher(
+                meter: services.gateway.meter, usage: services.gateway.usage, limits: services.gateway.rateLimits,
+                clock: services.clock, interval: .seconds(services.configuration.usageFlushInterval),
+                logger: logger),
+        ]
+        if services.database.backend == .postgres {
+            background.append(KeyChangeListener(keys: services.keys, database: services.database, logger: logger))
+        }
+        return background
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops within `shutdown_timeout` seconds, flushing
+    /// what is buffered; throws ``StartupError`` when the address cannot be bound.
+    public func run() async throws {
+        var group = ServiceGroupConfiguration(
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Requests still running when the time is up are cancelled, so the process always ends.
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeout)
+        var failure: (any Error)?
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            failure = Self.explain(error, configuration: configuration)
+        }
+        await finish()
+        if let failure { throw failure }
+    }
+
+    /// Writes what is still buffered, then closes the upstream clients and the database.
+    func finish() async {
+        do {
+            try await services.gateway.meter.flush(to: services.gateway.usage)
+        } catch {
+            logger.error("could not record usage at shutdown", metadata: ["error.type": "\(type(of: error))"])
+        }
+        do {
+            try await services.keys.flushUses()
+        } catch {
+            logger.warning("could not record key use at shutdown", metadata: ["error.type": "\(type(of: error))"])
+        }
+        do {
+            try await services.shutdown()
+        } catch {
+            logger.warning("could not close the database cleanly", metadata: ["error.type": "\(type(of: error))"])
+        }
+    }
+
+    /// A bind failure as one sentence a person can act on; other errors unchanged.
+    static func explain(_ error: any Error, configuration: KeywardenConfiguration) -> any Error {
+        let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        let place = "\(address):\(configuration.port)"
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case EADDRINUSE:
+                return StartupError("\(place) is already in use; stop the other server or choose another --port")
+            case EACCES:
+                return StartupError("\(place) may not be bound by this user (ports below 1024 need privileges)")
+            case EADDRNOTAVAIL:
+                return StartupError("\(place) is not an address of this machine; check --host")
+            default:
+                return StartupError("cannot listen on \(place): \(io.description)")
+            }
+        }
+        if error is SocketAddressError {
+            return StartupError("cannot listen on \(place): the host name does not resolve; check --host")
+        }
+        return error
+    }
+}
+
+/// How many connections the server holds open at once.
+enum ConnectionCap {
+    /// `max_connections`, lowered (with a warning) to what the process's descriptor limit
+    /// leaves once the database, the upstream connections and files have theirs. Over the cap,
+    /// new connections wait in the listen queue: a flood slows new connections, never the process.
+    static func resolve(configuration: KeywardenConfiguration, logger: Logger) -> Int {
+        let descriptors = DescriptorLimit.raiseToHardLimit()
+        let reserved = configuration.upstreamMaxConnections + 128
+        let available = max(16, descriptors - reserved)
+        guard configuration.maxConnections > available else { return configuration.maxConnections }
+        logger.warning(
+            "max_connections lowered to what the descriptor limit allows",
+            metadata: [
+                "max_connections": "\(configuration.maxConnections)", "used": "\(available)",
+                "descriptor_limit": "\(descriptors)",
+            ])
+        return available
+    }
+}
+
+/// The process's limit on open file descriptors.
+enum DescriptorLimit {
+    /// Raises the soft limit to the hard one and returns it.
+    static func raiseToHardLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
+    }
+}
