@@ -62,10 +62,28 @@ public struct Gateway: Sendable {
 
     /// Registers `/v1/**` for every method; Keywarden's own routes still win.
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
-        let group = router.group(context: APIKeyContext.self)
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
-            group.on("/v1/**", method: method, use: forward)
+            router.on("/v1/**", method: method, use: route)
         }
+    }
+
+    @Sendable func route(_ request: Request, context: KeywardenRequestContext) async throws -> Response {
+        let path = request.uri.path
+        if OwnPaths.contains(path) {
+            throw DomainError(
+                .notFound, code: "unknown_url",
+                message:
+                    "Unknown request URL: \(request.method.rawValue) \(path). It is not one of Keywarden's own endpoints; see /openapi.yaml for them."
+            )
+        }
+        if context.apiKey == nil, context.apiKeyRefusal == nil, context.identity != nil {
+            throw DomainError(
+                .unauthenticated, code: "invalid_api_key",
+                message:
+                    "\(path) goes through the gateway, which takes a project or service-account key (Authorization: Bearer sk-proj-...). Session tokens and admin keys are for Keywarden's own endpoints."
+            )
+        }
+        return try await forward(request, context: try APIKeyContext(context: context))
     }
 
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {

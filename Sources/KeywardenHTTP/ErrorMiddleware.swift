@@ -80,9 +80,17 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message: "\(request.method.rawValue) is not supported on \(path). Use \(list)."
             ).response(extraHeaders: headers)
         }
+        // Without an upstream nothing serves the rest of /v1: say how to turn the gateway on.
+        let gatewayOff =
+            path.hasPrefix("/v1/") && !OwnPaths.contains(path)
+            && !catalog.routes.contains { $0.path.hasSuffix("{path}") }
+        let hint =
+            gatewayOff
+            ? " The gateway is off, so no /v1 call is forwarded: start the server with --upstream URL (or --upstream echo)."
+            : " See /openapi.yaml for the API."
         return DomainError(
             .notFound, code: "unknown_url",
-            message: "Unknown request URL: \(request.method.rawValue) \(path). See /openapi.yaml for the API."
+            message: "Unknown request URL: \(request.method.rawValue) \(path).\(hint)"
         ).response()
     }
 }

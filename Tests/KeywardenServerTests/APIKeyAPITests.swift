@@ -68,6 +68,49 @@ struct APIKeyAPITests {
         }
     }
 
+    /// `curl .../v1/api-keys -H "Authorization: Bearer EXISTING_KEY" --data ''`: a form content
+    /// type and no body at all.
+    func briefsCall(_ api: TestAPI, key: String) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        headers[.contentLength] = "0"
+        return try await api.request(.post, "/v1/api-keys", token: key, rawBody: [], headers: headers)
+    }
+
+    @Test func theBriefsCallWithALegacyKeyOfAnUnverifiedOrganizationSaysToVerifyWhileSignedIn() async throws {
+        try await withApp(configure: Self.configure) { api, services in
+            let signUp = try await api.signUp()
+            let project = try #require(signUp.string("default_project.id"))
+            _ = try await services.keys.importKeys(
+                [
+                    .init(
+                        name: "old", value: "sk-legacy-0123456789abcdefghij", sha256: nil,
+                        createdAt: Date(timeIntervalSince1970: 1_690_000_000))
+                ],
+                project: project)
+            let refused = try await briefsCall(api, key: "sk-legacy-0123456789abcdefghij")
+            #expect(refused.status == .forbidden)
+            #expect(refused.string("error.code") == "phone_verification_required")
+            let message = try #require(refused.string("error.message"))
+            #expect(message.contains("POST /v1/organization/phone_verifications"))
+            #expect(message.contains("session token"))
+        }
+    }
+
+    @Test func theBriefsCallWithAVerifiedOrganizationsKeyCreatesAKeyWithEveryDefault() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: Self.configure) { api, _ in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("value"))
+            let created = try await briefsCall(api, key: key)
+            #expect(created.status == .created)
+            #expect(created.string("value")?.hasPrefix("sk-proj-") == true)
+            #expect(created.string("project_id") == project)
+            #expect(created.string("permissions") == "all")
+        }
+    }
+
     @Test func verifiedOrganizationCreatesKeysOnEveryPath() async throws {
         let outbox = TestOutbox()
         try await withApp(outbox: outbox, configure: Self.configure) { api, _ in

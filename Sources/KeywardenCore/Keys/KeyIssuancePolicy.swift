@@ -50,7 +50,7 @@ public struct KeyIssuancePolicy: Sendable {
         throw DomainError(
             .forbidden, code: "phone_verification_required",
             message:
-                "Verify a phone number before creating API keys: POST /v1/organization/phone_verifications, then check the code. Keys created before \(date) keep working."
+                "Verify a phone number for this organization before creating API keys. Verification is done while signed in: POST /v1/organization/phone_verifications with a session token (Authorization: Bearer sess_...), then the code from the text message. Keys created before \(date) keep working."
         )
     }
 }

@@ -130,7 +130,12 @@ public struct PhoneVerificationService: Sendable {
         guard !text.isEmpty else { throw DomainError.missingField("phone_number") }
         var country: String?
         if let rawCountry, !rawCountry.isEmpty {
-            let code = rawCountry.uppercased()
+            let code = rawCountry.trimmingWhitespace().uppercased()
+            guard code.count == 2, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) else {
+                throw DomainError.invalidField(
+                    "country",
+                    "'country' is a two-letter ISO 3166 code such as US or GB; GET /v1/phone/countries lists them.")
+            }
             guard PhoneNumbers.regions.contains(where: { $0.code == code }) else {
                 throw Self.unsupportedCountry(code, param: "country")
             }

@@ -1,0 +1,13 @@
+/// The parts of `/v1` where Keywarden serves its own API. The gateway never forwards them, so a
+/// mistyped management path gets a 404 that says so rather than an API-key refusal.
+public enum OwnPaths {
+    /// The prefixes, each a whole path segment.
+    public static let prefixes = [
+        "/v1/organization", "/v1/auth", "/v1/me", "/v1/phone", "/v1/keys", "/v1/api-keys", "/v1/webhooks",
+    ]
+
+    /// Whether `path` lies under one of ``prefixes``.
+    public static func contains(_ path: String) -> Bool {
+        prefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+}
