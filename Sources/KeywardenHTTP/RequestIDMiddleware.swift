@@ -6,6 +6,10 @@ import Synchronization
 
 /// Gives every request an id, returns it in `x-request-id`, and writes one access-log line.
 ///
+/// Every answer also says `X-Content-Type-Options: nosniff`; Keywarden's own endpoints (which
+/// hand out session tokens and keys, and show account data) say `Cache-Control: no-store`, so no
+/// cache along the way keeps them. Answers the gateway relays keep the upstream's caching.
+///
 /// The log line holds the method, the path without its query, the status and the duration:
 /// never headers or bodies, which may hold secrets.
 public struct RequestIDMiddleware: RouterMiddleware {
@@ -38,6 +42,8 @@ public struct RequestIDMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[.requestID] = id
+        response.headers[.xContentTypeOptions] = "nosniff"
+        if OwnPaths.contains(request.uri.path) { response.headers[.cacheControl] = "no-store" }
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         context.logger.info(
@@ -45,4 +51,9 @@ public struct RequestIDMiddleware: RouterMiddleware {
             metadata: ["duration_ms": .string(String(format: "%.1f", milliseconds))])
         return response
     }
+}
+
+extension HTTPField.Name {
+    /// Tells browsers not to guess a content type other than the one given.
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
 }

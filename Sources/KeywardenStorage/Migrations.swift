@@ -219,6 +219,16 @@ extension Migration {
                 )
                 """
             ]),
+        Migration(
+            // Pending numbers are sealed from now on; those stored in the clear by earlier
+            // versions are erased, ending their verifications (a new code is one request away).
+            version: 6, name: "sealed pending phone numbers",
+            statements: [
+                """
+                UPDATE phone_verifications SET status = 'canceled', phone_number = NULL, sealed_code = NULL
+                WHERE status = 'pending'
+                """
+            ]),
     ]
 }
 

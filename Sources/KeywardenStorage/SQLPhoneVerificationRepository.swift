@@ -23,7 +23,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
                 """
                 INSERT INTO phone_verifications (\(unsafeRaw: Self.columns))
                 VALUES (\(bind: v.id.rawValue), \(bind: v.organizationID.rawValue), \(bind: v.userID.rawValue),
-                        \(bind: v.phoneDigest), \(bind: v.phoneNumber), \(bind: v.maskedPhoneNumber), \(bind: v.country),
+                        \(bind: v.phoneDigest), \(bind: v.sealedPhoneNumber), \(bind: v.maskedPhoneNumber), \(bind: v.country),
                         \(bind: v.status.rawValue), \(bind: v.codeDigest), \(bind: v.sealedCode), \(bind: Int64(v.attempts)),
                         \(bind: Int64(v.sends)), \(bind: v.createdAt.unixMilliseconds), \(bind: v.expiresAt.unixMilliseconds),
                         \(bind: v.lastSentAt.unixMilliseconds), \(bind: v.nextResendAt.unixMilliseconds),
@@ -278,7 +278,7 @@ extension SQLRow {
             organizationID: OrganizationID(unchecked: try string("organization_id")),
             userID: UserID(unchecked: try string("user_id")),
             phoneDigest: try string("phone_digest"),
-            phoneNumber: try decode(column: "phone_number", as: String?.self),
+            sealedPhoneNumber: try decode(column: "phone_number", as: String?.self),
             maskedPhoneNumber: try string("phone_masked"),
             country: try string("country"),
             status: status,

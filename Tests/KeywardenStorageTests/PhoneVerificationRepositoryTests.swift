@@ -12,7 +12,7 @@ struct PhoneVerificationRepositoryTests {
     {
         PhoneVerification(
             id: .generate(), organizationID: account.organization.id, userID: account.user.id, phoneDigest: digest,
-            phoneNumber: "+12015550123", maskedPhoneNumber: "+• •••-•••-••23", country: "US", status: .pending,
+            sealedPhoneNumber: "+12015550123", maskedPhoneNumber: "+• •••-•••-••23", country: "US", status: .pending,
             codeDigest: "code-digest", sealedCode: "sealed", attempts: 0, sends: 0, createdAt: date,
             expiresAt: date.addingTimeInterval(600), lastSentAt: date, nextResendAt: date)
     }
@@ -83,7 +83,7 @@ struct PhoneVerificationRepositoryTests {
             #expect(!(try await repository.finish(verification.id, as: .expired, at: epoch)))
             let read = try await repository.verification(verification.id, in: account.organization.id)
             #expect(read?.status == .canceled)
-            #expect(read?.phoneNumber == nil)
+            #expect(read?.sealedPhoneNumber == nil)
             #expect(read?.sealedCode == nil)
         }
     }
@@ -163,7 +163,7 @@ struct PhoneVerificationRepositoryTests {
             let expired = try await repository.expirePending(at: epoch.addingTimeInterval(700))
             #expect(expired.map(\.id) == [old.id])
             #expect(expired.first?.status == .expired)
-            #expect(expired.first?.phoneNumber == nil)
+            #expect(expired.first?.sealedPhoneNumber == nil)
             try await repository.recordSend(
                 fresh.id, at: epoch, nextResendAt: epoch.addingTimeInterval(30), providerMessageID: "SM1",
                 delivery: .queued)

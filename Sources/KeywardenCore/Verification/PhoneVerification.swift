@@ -28,8 +28,10 @@ public struct PhoneVerification: Equatable, Sendable {
     public var userID: UserID
     /// HMAC of the E.164 number under the server secret.
     public var phoneDigest: String
-    /// The E.164 number, only while pending.
-    public var phoneNumber: String?
+    /// The E.164 number sealed with a key derived from the server secret, only while pending
+    /// (to send a resend and, with a remote provider, to check): the database and its logs never
+    /// hold the number in the clear.
+    public var sealedPhoneNumber: String?
     /// The number with all but the last two digits hidden.
     public var maskedPhoneNumber: String
     /// The number's region (ISO code).
@@ -56,7 +58,7 @@ public struct PhoneVerification: Equatable, Sendable {
     /// Creates a verification value.
     public init(
         id: PhoneVerificationID, organizationID: OrganizationID, userID: UserID, phoneDigest: String,
-        phoneNumber: String?, maskedPhoneNumber: String, country: String, status: Status, codeDigest: String?,
+        sealedPhoneNumber: String?, maskedPhoneNumber: String, country: String, status: Status, codeDigest: String?,
         sealedCode: String?, attempts: Int, sends: Int, createdAt: Date, expiresAt: Date, lastSentAt: Date,
         nextResendAt: Date, approvedAt: Date? = nil, delivery: Delivery? = nil, providerMessageID: String? = nil
     ) {
@@ -64,7 +66,7 @@ public struct PhoneVerification: Equatable, Sendable {
         self.organizationID = organizationID
         self.userID = userID
         self.phoneDigest = phoneDigest
-        self.phoneNumber = phoneNumber
+        self.sealedPhoneNumber = sealedPhoneNumber
         self.maskedPhoneNumber = maskedPhoneNumber
         self.country = country
         self.status = status

@@ -94,7 +94,8 @@ public struct PhoneVerificationService: Sendable {
         }
         let verification = PhoneVerification(
             id: id, organizationID: requester.organization, userID: requester.user.id, phoneDigest: digest,
-            phoneNumber: e164, maskedPhoneNumber: number.masked, country: number.region ?? "", status: .pending,
+            sealedPhoneNumber: try secrets.sealNumber(e164, verification: id), maskedPhoneNumber: number.masked,
+            country: number.region ?? "", status: .pending,
             codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
             expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now)
         try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
@@ -204,7 +205,7 @@ public struct PhoneVerificationService: Sendable {
                 code, verification: verification.id, digest: verification.codeDigest ?? "")
         case .remote(let verifier):
             do {
-                matches = try await verifier.check(verification.phoneNumber ?? "", code)
+                matches = try await verifier.check(try number(of: verification), code)
             } catch {
                 throw providerFailure(error)
             }
@@ -220,7 +221,7 @@ public struct PhoneVerificationService: Sendable {
                         "organization.verification_replaced", verification, actor: requester.actor, now: now)
                 }
                 try await throttle.recordPrefixApproval(
-                    Self.prefix(ofE164: verification.phoneNumber ?? "", digits: policy.prefixGuard.prefixDigits),
+                    Self.prefix(ofE164: (try? number(of: verification)) ?? "", digits: policy.prefixGuard.prefixDigits),
                     now: now)
                 logger.info(
                     "phone verification approved", metadata: ["verification_id": .string(verification.id.rawValue)])
@@ -270,7 +271,7 @@ public struct PhoneVerificationService: Sendable {
                 message: "A code was sent moments ago. You can ask for it again in \(wait) seconds.",
                 retryAfterSeconds: wait)
         }
-        let e164 = verification.phoneNumber ?? ""
+        let e164 = try number(of: verification)
         let prefix = Self.prefix(ofE164: e164, digits: policy.prefixGuard.prefixDigits)
         try await throttle.checkPrefix(prefix, now: now)
         let reservation = try await throttle.reserve(
@@ -292,6 +293,12 @@ public struct PhoneVerificationService: Sendable {
         try await throttle.recordPrefixSend(prefix, now: now)
         try await record("phone_verification.resent", verification, actor: requester.actor, now: now)
         return try await reload(verification.id, in: requester.organization)
+    }
+
+    /// The E.164 number of a pending verification, opened from its seal.
+    func number(of verification: PhoneVerification) throws -> String {
+        guard let sealed = verification.sealedPhoneNumber else { throw Self.notPending(verification.status) }
+        return try secrets.openNumber(sealed, verification: verification.id)
     }
 
     // MARK: Reading and upkeep

@@ -32,19 +32,36 @@ public struct VerificationSecrets: Sendable {
 
     /// The code sealed (AES-GCM) so a resend can repeat it; kept only while pending.
     public func seal(_ code: String, verification: PhoneVerificationID) throws -> String {
-        let box = try AES.GCM.seal(
-            Data(code.utf8), using: sealKey, authenticating: Data(verification.rawValue.utf8))
-        guard let combined = box.combined else { throw ProviderError(provider: "crypto", detail: "seal failed") }
-        return combined.base64EncodedString()
+        try seal(code, context: verification.rawValue)
     }
 
     /// Opens a sealed code.
     public func open(_ sealed: String, verification: PhoneVerificationID) throws -> String {
+        try open(sealed, context: verification.rawValue)
+    }
+
+    /// The E.164 number sealed (AES-GCM), bound to its verification; kept only while pending.
+    public func sealNumber(_ e164: String, verification: PhoneVerificationID) throws -> String {
+        try seal(e164, context: "number:" + verification.rawValue)
+    }
+
+    /// Opens a sealed number.
+    public func openNumber(_ sealed: String, verification: PhoneVerificationID) throws -> String {
+        try open(sealed, context: "number:" + verification.rawValue)
+    }
+
+    private func seal(_ text: String, context: String) throws -> String {
+        let box = try AES.GCM.seal(Data(text.utf8), using: sealKey, authenticating: Data(context.utf8))
+        guard let combined = box.combined else { throw ProviderError(provider: "crypto", detail: "seal failed") }
+        return combined.base64EncodedString()
+    }
+
+    private func open(_ sealed: String, context: String) throws -> String {
         guard let data = Data(base64Encoded: sealed) else {
-            throw ProviderError(provider: "crypto", detail: "sealed code is not base64")
+            throw ProviderError(provider: "crypto", detail: "sealed value is not base64")
         }
         let box = try AES.GCM.SealedBox(combined: data)
-        let plain = try AES.GCM.open(box, using: sealKey, authenticating: Data(verification.rawValue.utf8))
+        let plain = try AES.GCM.open(box, using: sealKey, authenticating: Data(context.utf8))
         return String(decoding: plain, as: UTF8.self)
     }
 
