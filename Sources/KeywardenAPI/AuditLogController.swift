@@ -21,9 +21,7 @@ public struct AuditLogController: Sendable {
         let limit = try request.pageLimit()
         var after: AuditEventID?
         if let raw = request.textQuery("after") {
-            guard let id = AuditEventID(raw) else {
-                throw DomainError.invalidField("after", "'after' must be the id of an audit event.")
-            }
+            guard let id = AuditEventID(raw) else { throw DomainError.malformedCursor(expected: "an audit event id") }
             after = id
         }
         let types = request.uri.queryParameters.getAll("event_types[]").map { String($0) }

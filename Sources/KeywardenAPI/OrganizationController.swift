@@ -37,8 +37,9 @@ public struct OrganizationController: Sendable {
         let limit = try request.pageLimit()
         var members = try await accounts.members(of: context.membership)
         if let after = request.textQuery("after") {
+            guard UserID(after) != nil else { throw DomainError.malformedCursor(expected: "a user id") }
             guard let index = members.firstIndex(where: { $0.user.id.rawValue == after }) else {
-                throw DomainError.invalidField("after", "'after' must be the id of a member of this organization.")
+                throw DomainError.unknownCursor
             }
             members = Array(members[(index + 1)...])
         }

@@ -27,8 +27,7 @@ struct Keyset {
         {
             position = (try row.decode(column: timeColumn, as: Int64.self), try row.string("id"))
         } else if id != nil {
-            throw DomainError.invalidField(
-                "after", "'after' names nothing in this list. Pass the last_id of the page before.")
+            throw DomainError.unknownCursor
         }
         return Keyset(timeColumn: timeColumn, descending: descending, position: position)
     }

@@ -12,12 +12,25 @@ public struct PhoneNumberInspection: Equatable, Sendable {
     public var error: String?
 
     /// Inspects an input as `parse(_:defaultRegion:)` reads it.
+    ///
+    /// As libphonenumber does for a number parsed with its raw input kept, a national number of
+    /// only zeros is formatted as the input itself (E.164 prefixes the calling code when that
+    /// came from the default region).
     public init(input: String, defaultRegion: String?) {
         do {
-            let number = try PhoneNumbers.parse(input, defaultRegion: defaultRegion)
+            let (number, codeFromDefaultRegion) = try PhoneNumberParser(store: .shared).parseNoting(
+                input, defaultRegion: defaultRegion)
+            var e164 = number.e164
+            var international = number.international
+            var national = number.national
+            if !input.isEmpty, number.nationalDigits.allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                e164 = codeFromDefaultRegion ? "+\(number.countryCode)" + input : input
+                international = input
+                national = input
+            }
             self.init(
-                valid: number.isValid, e164: number.e164, region: number.region, type: number.type.rawValue,
-                international: number.international, national: number.national, error: nil)
+                valid: number.isValid, e164: e164, region: number.region, type: number.type.rawValue,
+                international: international, national: national, error: nil)
         } catch {
             self.init(
                 valid: nil, e164: nil, region: nil, type: nil, international: nil, national: nil, error: error.code)

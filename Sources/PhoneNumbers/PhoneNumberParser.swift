@@ -15,6 +15,14 @@ struct PhoneNumberParser {
     }
 
     func parse(_ input: String, defaultRegion: String?) throws(PhoneNumberParseError) -> PhoneNumber {
+        try parseNoting(input, defaultRegion: defaultRegion).number
+    }
+
+    /// The number, and whether its calling code was the default region's because the input
+    /// named none (libphonenumber's `FROM_DEFAULT_COUNTRY`).
+    func parseNoting(
+        _ input: String, defaultRegion: String?
+    ) throws(PhoneNumberParseError) -> (number: PhoneNumber, codeFromDefaultRegion: Bool) {
         let scalars = Array(input.unicodeScalars)
         // Refused before any pattern runs, so long input costs nothing.
         guard scalars.count <= Self.maximumInputLength else { throw .tooLong }
@@ -31,6 +39,7 @@ struct PhoneNumberParser {
 
         var countryCode: Int
         var national: [UInt8]
+        var codeFromDefaultRegion = false
         do {
             (countryCode, national) = try extractCountryCode(number, metadata: metadata)
         } catch .invalidCountryCode {
@@ -46,7 +55,10 @@ struct PhoneNumberParser {
             }
         } else {
             national += normalize(number)
-            if let metadata { countryCode = metadata.countryCode }
+            if let metadata {
+                countryCode = metadata.countryCode
+                codeFromDefaultRegion = true
+            }
         }
         guard national.count >= Self.minimumNationalLength else { throw .tooShortNSN }
         if let metadata {
@@ -58,7 +70,10 @@ struct PhoneNumberParser {
         }
         guard national.count >= Self.minimumNationalLength else { throw .tooShortNSN }
         guard national.count <= Self.maximumNationalLength else { throw .tooLong }
-        return PhoneNumber(countryCode: countryCode, nationalDigits: national, extensionNumber: extensionNumber)
+        return (
+            PhoneNumber(countryCode: countryCode, nationalDigits: national, extensionNumber: extensionNumber),
+            codeFromDefaultRegion
+        )
     }
 
     // MARK: Text to candidate number

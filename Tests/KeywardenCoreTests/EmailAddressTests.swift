@@ -23,4 +23,16 @@ struct EmailAddressTests {
         #expect(throws: DomainError.self) { try EmailAddress(normalizing: "\(local)@\(domain)") }
         #expect(throws: DomainError.self) { try EmailAddress(normalizing: String(repeating: "a", count: 65) + "@x.io") }
     }
+
+    @Test func aCombiningMarkRightAfterTheAtSignDoesNotHideIt() throws {
+        // U+1F3FB joins the "@" into one grapheme; the address is still read scalar by scalar.
+        #expect(try EmailAddress(normalizing: "ada@\u{1F3FB}.io").value == "ada@\u{1F3FB}.io")
+    }
+
+    @Test func lengthsCountCodePointsAsSentAsTheSchemaDoes() {
+        let padded = "\t" + String(repeating: "a", count: 60) + "@" + String(repeating: "d", count: 190) + ".com"
+        #expect(padded.unicodeScalars.count == 256)
+        #expect(throws: DomainError.self) { try EmailAddress(normalizing: padded) }
+        #expect(throws: DomainError.self) { try EmailAddress(normalizing: "ada\u{85}@example.com") }
+    }
 }

@@ -94,7 +94,7 @@ struct ClientNumberTests {
         }
     }
 
-    @Test func anEmptyAfterIsTheFirstPageAndAnUnknownOneIsRefused() async throws {
+    @Test func anEmptyAfterIsTheFirstPageAMalformedOneIsRefusedAndAnUnknownOneIsNotFound() async throws {
         let outbox = TestOutbox()
         try await withApp(outbox: outbox) { api, _ in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
@@ -108,9 +108,13 @@ struct ClientNumberTests {
             ]
             for (path, unknown) in lists {
                 #expect(try await api.request(.get, "\(path)?after=", token: token).status == .ok, "\(path)")
-                let refused = try await api.request(.get, "\(path)?after=\(unknown)", token: token)
-                #expect(refused.status == .badRequest, "\(path)")
-                #expect(refused.string("error.param") == "after", "\(path)")
+                let missing = try await api.request(.get, "\(path)?after=\(unknown)", token: token)
+                #expect(missing.status == .notFound, "\(path)")
+                #expect(missing.string("error.code") == "unknown_cursor", "\(path)")
+                #expect(missing.string("error.param") == "after", "\(path)")
+                let malformed = try await api.request(.get, "\(path)?after=%C3%A9t%C3%A9", token: token)
+                #expect(malformed.status == .badRequest, "\(path)")
+                #expect(malformed.string("error.param") == "after", "\(path)")
             }
         }
     }
@@ -128,7 +132,7 @@ struct ClientNumberTests {
             let theirs = try #require(try await api.createKey(other, project: otherProject).string("id"))
             let refused = try await api.request(
                 .get, "/v1/organization/projects/\(project)/api_keys?after=\(theirs)", token: token)
-            #expect(refused.status == .badRequest)
+            #expect(refused.status == .notFound)
             #expect(refused.string("error.param") == "after")
         }
     }

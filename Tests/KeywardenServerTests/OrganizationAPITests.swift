@@ -92,7 +92,7 @@ struct OrganizationAPITests {
 
             let renameArchived = try await api.request(
                 .post, "/v1/organization/projects/\(id)", token: token, json: #"{"name":"Again"}"#)
-            #expect(renameArchived.status == .badRequest)
+            #expect(renameArchived.status == .conflict)
             #expect(renameArchived.string("error.code") == "project_archived")
         }
     }
@@ -103,7 +103,7 @@ struct OrganizationAPITests {
             let token = try #require(signUp.string("session_token"))
             let id = try #require(signUp.string("default_project.id"))
             let response = try await api.request(.post, "/v1/organization/projects/\(id)/archive", token: token)
-            #expect(response.status == .badRequest)
+            #expect(response.status == .conflict)
             #expect(response.string("error.code") == "cannot_archive_default_project")
             let still = try await api.request(.get, "/v1/organization/projects/\(id)", token: token)
             #expect(still.string("status") == "active")
@@ -137,7 +137,9 @@ struct OrganizationAPITests {
         }
     }
 
-    @Test(arguments: ["limit=0", "limit=101", "limit=ten", "after=proj_unknown", "include_archived=maybe"])
+    @Test(arguments: [
+        "limit=0", "limit=101", "limit=ten", "after=proj_%21", "after=user_abc", "include_archived=maybe",
+    ])
     func badListParametersAreRefusedNamingTheParameter(_ query: String) async throws {
         try await withApp { api, _ in
             let token = try await api.token()

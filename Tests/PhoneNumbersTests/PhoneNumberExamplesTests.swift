@@ -22,6 +22,16 @@ struct PhoneNumberExamplesTests {
         #expect(number.national == "(201) 555-0123")
     }
 
+    @Test func aNationalNumberOfOnlyZerosIsFormattedAsTypedAsLibphonenumberDoes() {
+        let zeros = PhoneNumberInspection(input: "00", defaultRegion: "US")
+        #expect(zeros.international == "00")
+        #expect(zeros.national == "00")
+        #expect(zeros.e164 == "+100")
+        let withPlus = PhoneNumberInspection(input: "+9000", defaultRegion: nil)
+        #expect(withPlus.international == "+9000")
+        #expect(withPlus.e164 == "+9000")
+    }
+
     @Test func internationalPrefixOfTheDefaultRegionIsStripped() throws {
         let number = try PhoneNumbers.parse("011 44 7400 123456", defaultRegion: "US")
         #expect(number.e164 == "+447400123456")

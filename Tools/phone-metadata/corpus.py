@@ -41,7 +41,7 @@ JUNK = ["Tel: ", "phone ", "(", "#", "*", "--", "call me at ", "\u00a0", "ext", 
 
 def expected(text, region):
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, region, keep_raw_input=True)
     except NumberParseException as error:
         return {"valid": None, "e164": None, "region": None, "type": None, "international": None,
                 "national": None, "error": ERRORS[error.error_type]}

@@ -109,7 +109,7 @@ public struct AccountService: Sendable {
         // A malformed email cannot have an account; it gets the same refusal as a wrong password.
         guard let email = try? EmailAddress(normalizing: rawEmail) else { throw Self.invalidCredentials }
         let attempt = try await throttle.reserve(email: email, clientAddress: clientAddress, now: now)
-        guard password.count <= settings.maximumPasswordLength,
+        guard password.unicodeScalars.count <= settings.maximumPasswordLength,
             let credentials = try await accounts.credentials(email: email)
         else {
             // Spend the same hashing work as a real check, so timing does not reveal accounts.
@@ -187,13 +187,13 @@ public struct AccountService: Sendable {
         .unauthenticated, code: "invalid_credentials", message: "Incorrect email address or password.")
 
     private func checkPasswordStrength(_ password: String) throws {
-        if password.count < settings.minimumPasswordLength {
+        if password.unicodeScalars.count < settings.minimumPasswordLength {
             throw DomainError(
                 .invalidRequest, code: "weak_password",
                 message: "Choose a password of at least \(settings.minimumPasswordLength) characters.",
                 param: "password")
         }
-        if password.count > settings.maximumPasswordLength {
+        if password.unicodeScalars.count > settings.maximumPasswordLength {
             throw DomainError(
                 .invalidRequest, code: "invalid_value",
                 message: "Choose a password of at most \(settings.maximumPasswordLength) characters.",

@@ -62,12 +62,14 @@ public enum KeyPermissions: Equatable, Sendable {
         }
     }
 
-    /// `model.request`, `api.<resource>.read`, `api.<resource>.write`.
+    /// `model.request`, `api.<resource>.read`, `api.<resource>.write`, where a resource is lowercase
+    /// letters and underscores, or `*` for every resource.
     static func isValidScope(_ scope: String) -> Bool {
         if scope == "model.request" { return true }
         let parts = scope.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 3 && parts[0] == "api" && (parts[2] == "read" || parts[2] == "write")
-            && !parts[1].isEmpty && parts[1].allSatisfy { $0.isLetter || $0 == "_" || $0 == "*" }
+            && (parts[1] == "*"
+                || (!parts[1].isEmpty && parts[1].utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == 95 }))
     }
 
     /// The stored form: `all`, `read_only`, or `restricted:scope,scope`.

@@ -166,9 +166,13 @@ public struct APIKeyService: Sendable {
             throw DomainError.invalidField("grace_period_seconds", "'grace_period_seconds' must be from 0 to 2592000.")
         }
         if let idempotencyKey {
-            guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255 else {
+            guard (1...255).contains(idempotencyKey.utf8.count),
+                idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }),
+                idempotencyKey.utf8.first != 0x20, idempotencyKey.utf8.last != 0x20
+            else {
                 throw DomainError.invalidField(
-                    "Idempotency-Key", "The Idempotency-Key header must be 1 to 255 characters.")
+                    "Idempotency-Key",
+                    "The Idempotency-Key header must be 1 to 255 printable ASCII characters, such as a UUID.")
             }
             if let earlier = try await keys.rotation(of: old.id, idempotencyKey: idempotencyKey) {
                 return IssuedAPIKey(key: earlier, value: rotatedValue(of: old, idempotencyKey: idempotencyKey))
@@ -422,9 +426,7 @@ public struct APIKeyService: Sendable {
         let limit = try PageLimit.validate(limit)
         var cursor: APIKeyID?
         if let after {
-            guard let id = APIKeyID(after) else {
-                throw DomainError.invalidField("after", "'after' must be the id of a key.")
-            }
+            guard let id = APIKeyID(after) else { throw DomainError.malformedCursor(expected: "a key id") }
             cursor = id
         }
         return try await keys.keys(in: organization, project: project, after: cursor, limit: limit)
@@ -441,7 +443,7 @@ public struct APIKeyService: Sendable {
         let project = try await existingProject(raw, in: organization)
         guard !project.isArchived else {
             throw DomainError(
-                .invalidRequest, code: "project_archived",
+                .conflict, code: "project_archived",
                 message: "Project '\(project.id)' is archived; its keys can no longer change.", param: "project_id")
         }
         return project

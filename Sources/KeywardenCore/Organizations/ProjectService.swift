@@ -32,10 +32,9 @@ public struct ProjectService: Sendable {
         let limit = try PageLimit.validate(limit)
         var cursor: ProjectID?
         if let after {
-            guard let id = ProjectID(after),
-                try await projects.project(id, in: membership.organization.id) != nil
-            else {
-                throw DomainError.invalidField("after", "'after' must be the id of a project in this organization.")
+            guard let id = ProjectID(after) else { throw DomainError.malformedCursor(expected: "a project id") }
+            guard try await projects.project(id, in: membership.organization.id) != nil else {
+                throw DomainError.unknownCursor
             }
             cursor = id
         }
@@ -61,7 +60,7 @@ public struct ProjectService: Sendable {
         let current = try await project(rawID, in: membership)
         guard !current.isArchived else {
             throw DomainError(
-                .invalidRequest, code: "project_archived",
+                .conflict, code: "project_archived",
                 message: "Project '\(current.id)' is archived and can no longer be changed.", param: "project_id")
         }
         guard let renamed = try await projects.rename(current.id, in: membership.organization.id, to: name) else {
@@ -78,7 +77,7 @@ public struct ProjectService: Sendable {
         let current = try await project(rawID, in: membership)
         guard !current.isDefault else {
             throw DomainError(
-                .invalidRequest, code: "cannot_archive_default_project",
+                .conflict, code: "cannot_archive_default_project",
                 message: "The default project cannot be archived.", param: "project_id")
         }
         guard

@@ -1,9 +1,11 @@
 /// Checks names that people give to things (users, projects).
 public enum DisplayName {
     /// The name trimmed, or a refusal naming `field` when it is too long or holds control characters.
+    ///
+    /// Lengths count Unicode code points of the name as sent, as JSON Schema's `maxLength` does.
     public static func validate(_ raw: String, field: String, maximumLength: Int = 256) throws -> String {
         let name = raw.trimmingWhitespace()
-        guard name.count <= maximumLength else {
+        guard raw.unicodeScalars.count <= maximumLength else {
             throw DomainError.invalidField(field, "'\(field)' must be at most \(maximumLength) characters.")
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

@@ -98,6 +98,17 @@ extension DomainError {
             message: "The request body is too large. \(what) are limited to \(ByteCount.describe(limit)).")
     }
 
+    /// An `after` cursor that is not an id of the list's kind (`expected`, such as `a project id`).
+    public static func malformedCursor(expected: String) -> DomainError {
+        invalidField("after", "'after' must be \(expected): the last_id of the page before.")
+    }
+
+    /// An `after` cursor of the right form that names nothing in the list: 404, since what it
+    /// names is not there, rather than a first page that would send a paging loop round again.
+    public static let unknownCursor = DomainError(
+        .notFound, code: "unknown_cursor",
+        message: "'after' names nothing in this list. Pass the last_id of the page before.", param: "after")
+
     /// A project id that does not exist in the caller's organization.
     public static func projectNotFound(_ id: String) -> DomainError {
         DomainError(
