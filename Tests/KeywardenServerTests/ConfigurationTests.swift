@@ -11,6 +11,32 @@ struct ConfigurationTests {
         return path
     }
 
+    @Test func everySettingIsInTheReadmesTables() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        // A table row's first cell names one setting or several (`a`, `b` or `a` or `b`).
+        let firstCells = text.split(separator: "\n").filter { $0.hasPrefix("| `") }.map {
+            $0.split(separator: "|").first.map(String.init) ?? ""
+        }
+        let missing = ConfigurationLoader.keys.map(\.key).filter { key in
+            !firstCells.contains { $0.contains("`\(key)`") }
+        }
+        #expect(missing.isEmpty, "settings missing from the README: \(missing)")
+    }
+
+    @Test(arguments: [
+        ("KEYWARDEN_HTTP_HEADER_TIMEOUT", "0"), ("KEYWARDEN_HTTP_IDLE_TIMEOUT", "3601"),
+        ("KEYWARDEN_MAX_CONNECTIONS", "15"), ("KEYWARDEN_SHUTDOWN_TIMEOUT", "-1"),
+        ("KEYWARDEN_USAGE_FLUSH_INTERVAL", "61"), ("KEYWARDEN_GATEWAY_MAX_REQUEST_BYTES", "1023"),
+    ])
+    func serverSettingsOutOfRangeAreRefusedNamingThem(_ variable: String, _ value: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: [variable: value]).load()
+        }
+        #expect(error?.key == variable.dropFirst("KEYWARDEN_".count).lowercased())
+    }
+
     @Test func rateLimitTiersAndTheirDefaultAreRead() throws {
         let configuration = try ConfigurationLoader(
             environment: [
