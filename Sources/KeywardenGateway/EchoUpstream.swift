@@ -15,7 +15,7 @@ public struct EchoUpstream: Sendable {
     /// Answers a forwarded request.
     public func respond(to request: Request, path: String, maxBodySize: Int) async throws -> Response {
         switch (request.method, path) {
-        case (.get, "/v1/models"):
+        case (.get, "/v1/models"), (.head, "/v1/models"):
             return json(
                 #"{"object":"list","data":[{"id":"\#(Self.model)","object":"model","created":1730764800,"owned_by":"keywarden"}]}"#
             )

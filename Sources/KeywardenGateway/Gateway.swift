@@ -62,7 +62,8 @@ public struct Gateway: Sendable {
 
     /// Registers `/v1/**` for every method; Keywarden's own routes still win.
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
-        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+        // HEAD is registered, not derived from GET, so it is forwarded as HEAD and metered.
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
             router.on("/v1/**", method: method, use: route)
         }
     }

@@ -58,6 +58,8 @@ extension DomainError {
         if let retryAfterSeconds {
             headers[.retryAfter] = String(retryAfterSeconds)
         }
+        // The refused body has not been read: end the connection rather than drain it.
+        if kind == .payloadTooLarge { headers[.connection] = "close" }
         // Encoding four strings cannot fail; fall back to an empty object rather than crash.
         let data = (try? JSONEncoder.keywarden.encode(envelope)) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -27,6 +27,10 @@ extension Request {
     /// takes its default (`curl --data ''` works). A body that is not empty must be JSON.
     public func decodeBody<Body: JSONRequestBody>(_ type: Body.Type, context: some RequestContext) async throws -> Body
     {
+        // A body declared too large is refused before any of it is read (or asked for).
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > context.maxUploadSize {
+            throw DomainError.requestTooLarge(limit: context.maxUploadSize, what: "Management API requests")
+        }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         if buffer.readableBytes > 0, let contentType = headers[.contentType], !Self.isJSON(contentType) {
             throw DomainError(
@@ -55,11 +59,10 @@ extension Request {
 public enum BodyDecoder {
     /// Decodes `data` as `Body` in one pass, refusing fields `Body` does not declare.
     public static func decode<Body: JSONRequestBody>(_ type: Body.Type, from data: Data) throws -> Body {
-        // Nothing at all (or only white space) reads as `{}`: a body whose fields are all optional
-        // takes every default, and one with a required field names it.
-        let isBlank = data.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        // No body at all reads as `{}`: a body whose fields are all optional takes every default,
+        // and one with a required field names it. White space alone is not JSON, and is refused.
         do {
-            return try JSONDecoder().decode(Strict<Body>.self, from: isBlank ? Data("{}".utf8) : data).body
+            return try JSONDecoder().decode(Strict<Body>.self, from: data.isEmpty ? Data("{}".utf8) : data).body
         } catch let error as DomainError {
             throw error
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {

@@ -126,7 +126,12 @@ public struct KeywardenServices: Sendable {
 
     /// Closes the upstream client and the database.
     public func shutdown() async throws {
-        try await gateway.shutdown()
+        do {
+            try await gateway.shutdown()
+        } catch {
+            try await database.shutdown()
+            throw error
+        }
         try await database.shutdown()
     }
 
@@ -249,9 +254,17 @@ func openAndMigrate(
                 )
             }
         } else {
-            for migration in try await migrator.migrate() {
+            let applied = try await migrator.migrate()
+            for migration in applied {
                 logger.info(
                     "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            }
+            if !applied.isEmpty, database.backend == .sqlite, case .sqliteFile = location {
+                // Migrations erase data (numbers stored in the clear by earlier versions): fold the
+                // journal into the file and empty it, so no old page lingers there.
+                try await database.withConnection { db in
+                    try await db.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
+                }
             }
         }
     } catch {

@@ -82,14 +82,19 @@ extension PeriodicService {
     }
 
     /// Writes the gateway's per-minute usage every `interval` in one transaction, so a crash
-    /// loses at most the calls of the last interval; also forgets rate-limit buckets that have
-    /// filled up again, and gives back leases of shared buckets that aged out.
+    /// loses at most the calls of the last interval.
     static func usageFlusher(
-        meter: UsageMeter, usage: any UsageRepository, limits: RateLimitPolicy, clock: Clock, interval: Duration,
-        logger: Logger
+        meter: UsageMeter, usage: any UsageRepository, interval: Duration, logger: Logger
     ) -> PeriodicService {
         PeriodicService(name: "record usage", interval: interval, logger: logger) {
             try await meter.flush(to: usage)
+        }
+    }
+
+    /// Forgets rate-limit buckets that have filled up again and gives back leases of shared
+    /// buckets that aged out, every five seconds, whatever becomes of usage writes.
+    static func bucketKeeper(limits: RateLimitPolicy, clock: Clock, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "return rate-limit leases", interval: .seconds(5), logger: logger) {
             try await limits.maintain(now: clock.now())
         }
     }

@@ -49,11 +49,17 @@ public struct KeywardenInstance: Sendable {
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
         let (router, _) = buildRouter(services: services)
         let headerTimeout = TimeAmount.seconds(Int64(configuration.httpHeaderTimeout))
+        let gatewayLimit = configuration.gatewayMaxRequestBytes
+        let bodyLimit: @Sendable (String) -> Int = { path in
+            OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? 64 * 1024 : gatewayLimit
+        }
         let application = Application(
             router: router,
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [ConnectionGuardInstaller(headerTimeout: headerTimeout)],
+                    additionalChannelHandlers: [
+                        ConnectionGuardInstaller(headerTimeout: headerTimeout, bodyLimit: bodyLimit)
+                    ],
                     idleTimeout: .seconds(Int64(configuration.httpIdleTimeout)))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "keywarden",
@@ -73,9 +79,9 @@ public struct KeywardenInstance: Sendable {
             PeriodicService.keyUsageFlusher(services.keys, logger: logger),
             PeriodicService.keyIndexPoller(services.keys, logger: logger),
             PeriodicService.usageFlusher(
-                meter: services.gateway.meter, usage: services.gateway.usage, limits: services.gateway.rateLimits,
-                clock: services.clock, interval: .seconds(services.configuration.usageFlushInterval),
-                logger: logger),
+                meter: services.gateway.meter, usage: services.gateway.usage,
+                interval: .seconds(services.configuration.usageFlushInterval), logger: logger),
+            PeriodicService.bucketKeeper(limits: services.gateway.rateLimits, clock: services.clock, logger: logger),
         ]
         if services.database.backend == .postgres {
             background.append(KeyChangeListener(keys: services.keys, database: services.database, logger: logger))

@@ -66,6 +66,9 @@ public final class DatabaseClient: Sendable {
             if path != nil {
                 try await db.raw("PRAGMA journal_mode = WAL").run()
                 try await db.raw("PRAGMA synchronous = NORMAL").run()
+                // Erased rows (numbers and codes of ended verifications) are overwritten with
+                // zeros, not left in free pages.
+                try await db.raw("PRAGMA secure_delete = ON").run()
             }
             try await db.raw("PRAGMA busy_timeout = 5000").run()
         }

@@ -10,18 +10,18 @@ struct Keyset {
     /// The cursor row's position; `nil` before the first page.
     let position: (time: Int64, id: String)?
 
-    /// Finds the row `id` of `table` in `organization`, to page after it; a cursor that names no
-    /// such row is refused, since starting over would send a client's paging loop round forever.
+    /// Finds the row `id` of `table` in `organization` that passes the list's own `filter`, to page
+    /// after it; a cursor that names no such row is refused, since starting over would send a client's paging loop round forever.
     static func after(
         _ id: String?, in table: String, organization: OrganizationID, timeColumn: String, descending: Bool = false,
-        db: any SQLDatabase
+        within filter: SQLQueryString = "1 = 1", db: any SQLDatabase
     ) async throws -> Keyset {
         var position: (Int64, String)?
         if let id,
             let row = try await db.raw(
                 """
                 SELECT \(ident: timeColumn), id FROM \(ident: table)
-                WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue)
+                WHERE id = \(bind: id) AND organization_id = \(bind: organization.rawValue) AND \(filter)
                 """
             ).first()
         {

@@ -67,15 +67,19 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         -> Page<APIKey>
     {
         try await database.withConnection { db in
-            let keyset = try await Keyset.after(
-                after?.rawValue, in: "api_keys", organization: organization, timeColumn: "created_at", db: db)
             // Admin keys when no project is given, else the project's keys.
             let admin = project == nil ? 1 : 0
+            let list: SQLQueryString = """
+                ((\(bind: admin) = 1 AND kind = 'admin') OR (\(bind: admin) = 0 AND project_id = \(bind: project?.rawValue ?? "")))
+                """
+            let keyset = try await Keyset.after(
+                after?.rawValue, in: "api_keys", organization: organization, timeColumn: "created_at", within: list,
+                db: db)
             let rows = try await db.raw(
                 """
                 SELECT \(unsafeRaw: Self.columns) FROM api_keys
                 WHERE organization_id = \(bind: organization.rawValue)
-                  AND ((\(bind: admin) = 1 AND kind = 'admin') OR (\(bind: admin) = 0 AND project_id = \(bind: project?.rawValue ?? "")))
+                  AND \(list)
                   AND \(keyset.condition)
                 \(keyset.orderAndLimit(limit))
                 """

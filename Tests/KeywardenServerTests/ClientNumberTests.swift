@@ -134,6 +134,22 @@ struct ClientNumberTests {
                 .get, "/v1/organization/projects/\(project)/api_keys?after=\(theirs)", token: token)
             #expect(refused.status == .notFound)
             #expect(refused.string("error.param") == "after")
+            // Nor does a key of another project of the same organization, or an admin key.
+            let second = try #require(
+                try await api.request(.post, "/v1/organization/projects", token: token, json: #"{"name":"B"}"#)
+                    .string("id"))
+            let secondKey = try #require(try await api.createKey(token, project: second).string("id"))
+            let admin = try #require(
+                try await api.request(.post, "/v1/organization/admin_api_keys", token: token, json: "{}").string("id"))
+            for cursor in [secondKey, admin] {
+                let elsewhere = try await api.request(
+                    .get, "/v1/organization/projects/\(project)/api_keys?after=\(cursor)", token: token)
+                #expect(elsewhere.status == .notFound)
+                #expect(elsewhere.string("error.code") == "unknown_cursor")
+            }
+            let projectKeyAsAdminCursor = try await api.request(
+                .get, "/v1/organization/admin_api_keys?after=\(secondKey)", token: token)
+            #expect(projectKeyAsAdminCursor.status == .notFound)
         }
     }
 

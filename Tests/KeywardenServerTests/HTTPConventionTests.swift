@@ -75,6 +75,7 @@ struct HTTPConventionTests {
 
     static let malformedSignUps: [MalformedCase] = [
         .init(name: "empty body", body: [], code: "missing_required_parameter", param: "email"),
+        .init(name: "white space only", body: Array(" \n".utf8), code: "invalid_json", param: nil),
         .init(name: "not JSON", body: Array("email=ada".utf8), code: "invalid_json", param: nil),
         .init(
             name: "truncated JSON", body: Array(#"{"email":"ada@example.com""#.utf8), code: "invalid_json", param: nil),

@@ -155,3 +155,52 @@ def test_a_flood_of_idle_connections_slows_new_ones_but_never_stops_the_server()
         for sock in flood:
             sock.close()
         early.close()
+
+
+def test_a_pipelined_request_expecting_100_gets_it_only_after_the_answer_before_it(server):
+    body = b'{"email":"pipelined@example.com","password":"correct horse battery"}'
+    requests = (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /v1/auth/signup HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+
+    def send_body(sock, received):
+        time.sleep(0.3)
+        sock.sendall(body)
+
+    received, _ = raw_exchange(server.port, requests, after=send_body)
+    first_end = received.index(b'{"status":"ok"}') + len(b'{"status":"ok"}')
+    # The health answer comes whole first, then the 100, then the sign-up's answer.
+    assert received.startswith(b"HTTP/1.1 200")
+    assert received[first_end:].startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), received
+    assert b"HTTP/1.1 201" in received[first_end:]
+
+
+def test_a_body_declared_over_the_limit_gets_no_100_and_a_413_that_closes_the_connection(server):
+    request = (
+        b"POST /v1/auth/signup HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
+    )
+    received, closed = raw_exchange(server.port, request, timeout=5)
+    assert received.startswith(b"HTTP/1.1 413"), received
+    assert b"100 Continue" not in received
+    assert b"connection: close" in received.lower()
+    assert closed
+
+
+def test_head_through_the_gateway_is_forwarded_and_answered_without_a_body():
+    with Server(env=TIMEOUTS, args=["--upstream", "echo"]) as gateway:
+        token, project = gateway.verified_account("head@example.com")
+        key = gateway.key(token, project)
+        request = (
+            b"HEAD /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer "
+            + key.encode()
+            + b"\r\n\r\n"
+        )
+        received, closed = raw_exchange(gateway.port, request)
+        head, body = head_and_body(received)
+        assert head.startswith("http/1.1 ")
+        assert "x-ratelimit-limit-requests" in head
+        assert body == b""
+        assert closed
