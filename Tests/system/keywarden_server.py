@@ -154,6 +154,16 @@ class Server:
         assert status == 201, created
         return created["value"]
 
+    def requests_recorded(self, token):
+        """The gateway calls the usage endpoint reports for the last two days."""
+        start = int(time.time()) - 2 * 86400
+        status, _, usage = self.call(
+            "GET", f"/v1/organization/usage/completions?start_time={start}&bucket_width=1d&limit=7", token
+        )
+        assert status == 200, usage
+        assert not usage["has_more"]
+        return sum(r["num_model_requests"] for b in usage["data"] for r in b["results"])
+
     def __enter__(self):
         return self.start()
 

@@ -108,16 +108,6 @@ def all_project_ids(server, token):
         after = page["last_id"]
 
 
-def recorded_calls(server, token):
-    start = int(time.time()) - 2 * 86400
-    status, _, usage = server.call(
-        "GET", f"/v1/organization/usage/completions?start_time={start}&bucket_width=1d&limit=7", token
-    )
-    assert status == 200, usage
-    assert not usage["has_more"]
-    return sum(r["num_model_requests"] for b in usage["data"] for r in b["results"])
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kill_9_loses_no_acknowledged_write_and_at_most_a_flush_interval_of_usage(backend):
     env = dict(database_env(backend))
@@ -142,7 +132,7 @@ def test_kill_9_loses_no_acknowledged_write_and_at_most_a_flush_interval_of_usag
         # Usage is written every second: calls answered more than two seconds before the kill
         # are all recorded, and nothing is counted twice.
         settled = sum(1 for at in writers.calls if at < killed_at - 2.0)
-        recorded = recorded_calls(restarted, token)
+        recorded = restarted.requests_recorded(token)
         assert settled <= recorded <= len(writers.calls) + 3, (settled, recorded, len(writers.calls))
     finally:
         restarted.stop()

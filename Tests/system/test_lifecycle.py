@@ -101,16 +101,6 @@ class Load:
             thread.join(timeout=10)
 
 
-def requests_recorded(server, token):
-    start = int(time.time()) - 2 * 86400
-    status, _, usage = server.call(
-        "GET", f"/v1/organization/usage/completions?start_time={start}&bucket_width=1d&limit=7", token
-    )
-    assert status == 200, usage
-    assert not usage["has_more"]
-    return sum(r["num_model_requests"] for b in usage["data"] for r in b["results"])
-
-
 def test_sigterm_under_load_ends_within_seconds_and_writes_the_usage_counted_in_memory():
     # Usage is written only every minute here, so what the restarted server reports was written
     # by the shutdown itself.
@@ -139,7 +129,7 @@ def test_sigterm_under_load_ends_within_seconds_and_writes_the_usage_counted_in_
             "POST", "/v1/auth/login", body={"email": "system@example.com", "password": "correct horse battery"}
         )
         assert status == 200
-        recorded = requests_recorded(restarted, login["session_token"])
+        recorded = restarted.requests_recorded(login["session_token"])
         # Every answered call was counted; at most one call per thread was answered by the server
         # without its client reading the answer before the connection closed.
         assert load.answered <= recorded <= load.answered + len(load.threads), (load.answered, recorded)
