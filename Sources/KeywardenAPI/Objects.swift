@@ -151,11 +151,7 @@ struct ListObject<Element: Encodable & Sendable>: ResponseEncodable {
 
 extension Date {
     /// Saturates instead of trapping, like the stored milliseconds it is read from.
-    var unixSeconds: Int64 {
-        let seconds = timeIntervalSince1970.rounded(.down)
-        if let exact = Int64(exactly: seconds) { return exact }
-        return seconds > 0 ? .max : .min
-    }
+    var unixSeconds: Int64 { Int64(saturating: timeIntervalSince1970.rounded(.down)) }
 }
 
 /// Encodes a value with a status other than 200.

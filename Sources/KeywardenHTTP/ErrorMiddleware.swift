@@ -82,8 +82,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         // Without an upstream nothing serves the rest of /v1: say how to turn the gateway on.
         let gatewayOff =
-            path.hasPrefix("/v1/") && !OwnPaths.contains(path)
-            && !catalog.routes.contains { $0.path.hasSuffix("{path}") }
+            path.hasPrefix("/v1/") && !OwnPaths.contains(path) && !catalog.hasCatchAll
         let hint =
             gatewayOff
             ? " The gateway is off, so no /v1 call is forwarded: start the server with --upstream URL (or --upstream echo)."

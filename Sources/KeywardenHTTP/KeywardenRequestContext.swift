@@ -29,7 +29,7 @@ public struct KeywardenRequestContext: RequestContext {
     }
 
     /// Management API bodies are small; anything larger is refused with 413 before parsing.
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
 
     public var responseEncoder: JSONEncoder { .keywarden }
 }
@@ -95,7 +95,7 @@ public struct SignedInContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
     }
 
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
     public var responseEncoder: JSONEncoder { .keywarden }
 }
 
@@ -128,7 +128,7 @@ public struct OrganizationContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
     }
 
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
     public var responseEncoder: JSONEncoder { .keywarden }
 }
 
@@ -164,7 +164,7 @@ public struct APIKeyContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
     }
 
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
     public var responseEncoder: JSONEncoder { .keywarden }
 }
 

@@ -27,8 +27,16 @@ public final class RouteCatalog: Sendable {
 
     func record(method: HTTPRequest.Method, path: String) {
         // A trailing recursive wildcard is written `{path}`, as OpenAPI names it.
-        let template = path.hasSuffix("/**") ? String(path.dropLast(2)) + "{path}" : path
+        let template = path.hasSuffix("/**") ? String(path.dropLast(2)) + Self.catchAllSegment : path
         storage.withLockedValue { $0.append(Route(method: method, path: template)) }
+    }
+
+    /// The last segment of a catch-all template.
+    static let catchAllSegment = "{path}"
+
+    /// Whether a catch-all route (the gateway's `/v1/{path}`) is registered.
+    public var hasCatchAll: Bool {
+        routes.contains { $0.path.hasSuffix("/" + Self.catchAllSegment) }
     }
 
     /// The methods a concrete path answers: those of the templates that match it segment for
@@ -40,18 +48,12 @@ public final class RouteCatalog: Sendable {
         var catchAll: Set<HTTPRequest.Method> = []
         for route in routes {
             var template = route.path.split(separator: "/", omittingEmptySubsequences: true)
-            if template.last == "{path}" {
-                template.removeLast()
-                if segments.count > template.count,
-                    zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
-                {
-                    catchAll.insert(route.method)
-                }
-            } else if template.count == segments.count,
-                zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
-            {
-                exact.insert(route.method)
-            }
+            let isCatchAll = template.last.map { $0 == Self.catchAllSegment } ?? false
+            if isCatchAll { template.removeLast() }
+            // A catch-all covers one segment or more past its prefix; other templates match exactly.
+            let lengthFits = isCatchAll ? segments.count > template.count : segments.count == template.count
+            guard lengthFits, zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { continue }
+            if isCatchAll { catchAll.insert(route.method) } else { exact.insert(route.method) }
         }
         var methods = exact.isEmpty ? catchAll : exact
         if methods.contains(.get) { methods.insert(.head) }

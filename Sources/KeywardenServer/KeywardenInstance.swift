@@ -51,7 +51,7 @@ public struct KeywardenInstance: Sendable {
         let headerTimeout = TimeAmount.seconds(Int64(configuration.httpHeaderTimeout))
         let gatewayLimit = configuration.gatewayMaxRequestBytes
         let bodyLimit: @Sendable (String) -> Int = { path in
-            OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? 64 * 1024 : gatewayLimit
+            OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
         }
         let application = Application(
             router: router,

@@ -8,11 +8,7 @@ import SQLKit
 extension Date {
     /// Saturates instead of trapping: a date outside `Int64` milliseconds (about 292 million
     /// years either side of 1970) is stored as the nearest representable one.
-    var unixMilliseconds: Int64 {
-        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
-        if let exact = Int64(exactly: milliseconds) { return exact }
-        return milliseconds > 0 ? .max : .min
-    }
+    var unixMilliseconds: Int64 { Int64(saturating: (timeIntervalSince1970 * 1000).rounded()) }
 
     init(unixMilliseconds: Int64) {
         self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)

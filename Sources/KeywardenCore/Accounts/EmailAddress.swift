@@ -40,7 +40,6 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty }
     }
-
 }
 
 extension StringProtocol {

@@ -89,7 +89,8 @@ extension DomainError {
         param: "Keywarden-Organization")
 
     /// The request body is larger than the management API accepts.
-    public static let payloadTooLarge = requestTooLarge(limit: 64 * 1024, what: "Management API requests")
+    public static let payloadTooLarge = requestTooLarge(
+        limit: ManagementAPI.maxBodyBytes, what: "Management API requests")
 
     /// The request body is larger than `limit` bytes, the most `what` may carry.
     public static func requestTooLarge(limit: Int, what: String) -> DomainError {

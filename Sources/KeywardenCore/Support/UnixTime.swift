@@ -14,3 +14,15 @@ public enum UnixTime {
         return seconds >= Double(range.lowerBound) && seconds <= Double(range.upperBound)
     }
 }
+
+extension Int64 {
+    /// `value` rounded toward zero, or the nearest bound when it lies outside `Int64` (NaN gives
+    /// `.min`): for times that must be stored or shown whatever they hold, without trapping.
+    public init(saturating value: Double) {
+        if let exact = Int64(exactly: value.rounded(.towardZero)) {
+            self = exact
+        } else {
+            self = value > 0 ? .max : .min
+        }
+    }
+}
