@@ -20,7 +20,8 @@ public struct Administration: Sendable {
             verifications: SQLPhoneVerificationRepository(database: database),
             audit: SQLAuditLogRepository(database: database),
             rateLimits: RateLimitPolicy(
-                tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database)))
+                tiers: configuration.gateway.rateLimitTiers,
+                settings: SQLRateLimitSettingsRepository(database: database)))
     }
 
     /// Closes the database.

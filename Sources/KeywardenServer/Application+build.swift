@@ -53,9 +53,9 @@ public struct KeywardenServices: Sendable {
             accounts: SQLAccountRepository(database: database),
             sessions: SQLSessionRepository(database: database),
             counters: counters, audit: audit,
-            hasher: hasher ?? .bcrypt(cost: configuration.bcryptCost),
+            hasher: hasher ?? .bcrypt(cost: configuration.accounts.bcryptCost),
             clock: clock,
-            settings: Self.accountSettings(configuration))
+            settings: configuration.accounts.serviceSettings)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
         self.clock = clock
@@ -64,9 +64,9 @@ public struct KeywardenServices: Sendable {
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
             accounts: SQLAccountRepository(database: database), verifications: verificationRepository, audit: audit,
-            index: APIKeyIndex(format: APIKeyFormat(stem: configuration.keyStem)),
+            index: APIKeyIndex(format: APIKeyFormat(stem: configuration.keys.keyStem)),
             policy: KeyIssuancePolicy(
-                enforcementDate: configuration.enforcementDate, scope: configuration.verificationScope),
+                enforcementDate: configuration.keys.enforcementDate, scope: configuration.keys.verificationScope),
             serverSecret: secret, clock: clock)
         self.verifications = PhoneVerificationService(
             verifications: verificationRepository, audit: audit, counters: counters,
@@ -76,52 +76,41 @@ public struct KeywardenServices: Sendable {
             policy: configuration.verification, clock: clock, logger: logger)
     }
 
-    static func accountSettings(_ configuration: KeywardenConfiguration) -> AccountSettings {
-        var settings = AccountSettings()
-        settings.sessionIdleTimeout = TimeInterval(configuration.sessionIdleTimeout)
-        settings.sessionLifetime = TimeInterval(configuration.sessionLifetime)
-        settings.loginLimitPerAccount = FixedWindowLimit(limit: configuration.loginAttemptsPerAccount, window: 900)
-        settings.loginLimitPerClientAddress = FixedWindowLimit(
-            limit: configuration.loginAttemptsPerAddress, window: 900)
-        return settings
-    }
-
-    /// The Twilio client, when Twilio is configured.
-    static func twilio(for configuration: KeywardenConfiguration) -> Twilio? {
-        guard let sid = configuration.twilioAccountSID, let token = configuration.twilioAuthToken else { return nil }
-        var settings = TwilioConfiguration(accountSID: sid, authToken: token)
-        settings.from = configuration.twilioFrom
-        settings.messagingServiceSID = configuration.twilioMessagingServiceSID
-        settings.verifyServiceSID = configuration.twilioVerifyServiceSID
-        settings.statusCallbackURL = configuration.twilioStatusCallbackURL
-        settings.apiBaseURL = configuration.twilioAPIBaseURL
-        settings.verifyBaseURL = configuration.twilioVerifyBaseURL
-        settings.lookupBaseURL = configuration.twilioLookupBaseURL
+    /// The Twilio client for `account`, with the sender and callbacks the providers chose.
+    static func twilio(_ account: TwilioAccount, for configuration: KeywardenConfiguration) -> Twilio {
+        var settings = TwilioConfiguration(accountSID: account.accountSID, authToken: account.authToken)
+        switch configuration.providers.sms {
+        case .twilio(_, .number(let number)): settings.from = number
+        case .twilio(_, .messagingService(let service)): settings.messagingServiceSID = service
+        case .twilioVerify(_, let service): settings.verifyServiceSID = service
+        case .log, .webhook: break
+        }
+        settings.statusCallbackURL = configuration.providers.twilioStatusCallbackURL
+        settings.apiBaseURL = account.apiBaseURL
+        settings.verifyBaseURL = account.verifyBaseURL
+        settings.lookupBaseURL = account.lookupBaseURL
         return Twilio(configuration: settings)
     }
 
-    /// The configured SMS provider. The loader has already checked its settings are complete.
+    /// The configured SMS provider.
     static func delivery(for configuration: KeywardenConfiguration, logger: Logger) -> CodeDelivery {
-        switch configuration.smsProvider {
+        switch configuration.providers.sms {
         case .log:
-            return .local(Outbox(directory: configuration.dataDirectory, logger: logger).sender)
-        case .twilio:
-            return twilio(for: configuration).map { .local($0.messaging) } ?? .local(unconfigured("twilio"))
-        case .twilioVerify:
-            return twilio(for: configuration).map { .remote($0.verify) } ?? .local(unconfigured("twilio-verify"))
-        case .webhook:
-            guard let url = configuration.smsWebhookURL, let secret = configuration.smsWebhookSecret else {
-                return .local(unconfigured("webhook"))
-            }
+            return .local(Outbox(directory: configuration.storage.dataDirectory, logger: logger).sender)
+        case .twilio(let account, _):
+            return .local(twilio(account, for: configuration).messaging)
+        case .twilioVerify(let account, _):
+            return .remote(twilio(account, for: configuration).verify)
+        case .webhook(let url, let secret):
             return .local(WebhookSMSSender(url: url, secret: secret).sender)
         }
     }
 
     static func lineTypes(for configuration: KeywardenConfiguration) -> LineTypeLookup {
-        guard configuration.lineTypeLookup == .twilioLookup, let twilio = twilio(for: configuration) else {
-            return .offline
+        switch configuration.providers.lineTypes {
+        case .offline: return .offline
+        case .twilioLookup(let account): return LineTypeCache().wrapping(twilio(account, for: configuration).lookup)
         }
-        return LineTypeCache().wrapping(twilio.lookup)
     }
 
     /// Closes the upstream client and the database.
@@ -133,17 +122,6 @@ public struct KeywardenServices: Sendable {
             throw error
         }
         try await database.shutdown()
-    }
-
-    private static func unconfigured(_ name: String) -> SMSSender {
-        SMSSender(name: name) { _ in throw ProviderError(provider: name, detail: "not configured") }
-    }
-}
-
-extension KeywardenConfiguration {
-    /// Where Twilio sends delivery reports: the public URL plus the webhook path.
-    var twilioStatusCallbackURL: String? {
-        publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.map { $0 + "/v1/webhooks/twilio/status" }
     }
 }
 
@@ -176,24 +154,26 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         audit: services.audit, clock: services.clock
     ).addRoutes(to: router)
     KeyVerificationController(
-        index: services.keys.index, operatorToken: services.configuration.operatorToken, clock: services.clock
+        index: services.keys.index, operatorToken: services.configuration.keys.operatorToken, clock: services.clock
     ).addRoutes(to: router)
     let configuration = services.configuration
     let signatureCheck: (@Sendable (String?, [(String, String)]) -> Bool)? =
-        if let token = configuration.twilioAuthToken, let url = configuration.twilioStatusCallbackURL {
+        if let token = configuration.providers.twilio?.authToken,
+            let url = configuration.providers.twilioStatusCallbackURL
+        {
             { signature, fields in
                 TwilioSignature.isValid(presented: signature, url: url, parameters: fields, authToken: token)
             }
         } else {
             nil
         }
-    if let upstream = configuration.upstream {
+    if let upstream = configuration.gateway.upstream {
         Gateway(
-            upstream: upstream == "echo" ? .echo : .url(upstream),
-            upstreamAuthorization: configuration.upstreamAuthorization,
+            upstream: upstream,
+            upstreamAuthorization: configuration.gateway.upstreamAuthorization,
             client: services.gateway.client ?? .shared, lean: services.gateway.lean,
             limits: services.gateway.rateLimits, meter: services.gateway.meter, clock: services.clock,
-            maxRequestBody: configuration.gatewayMaxRequestBytes
+            maxRequestBody: configuration.gateway.maxRequestBytes
         ).addRoutes(to: router)
     }
     TwilioStatusController(
@@ -246,7 +226,7 @@ func openAndMigrate(
     }
     do {
         let migrator = Migrator(database: database)
-        if database.backend == .postgres, !configuration.migrateOnStart {
+        if database.backend == .postgres, !configuration.storage.migrateOnStart {
             let pending = try await migrator.pending()
             guard pending.isEmpty else {
                 throw StartupError(

@@ -19,34 +19,34 @@ public struct GatewayServices: Sendable {
 
     /// Builds the gateway's parts from the configuration.
     init(configuration: KeywardenConfiguration, database: DatabaseClient, logger: Logger) {
-        if let upstream = configuration.upstream, upstream != "echo" {
+        if case .url(let upstream) = configuration.gateway.upstream {
             var settings = HTTPClient.Configuration(
                 timeout: .init(
-                    connect: .seconds(Int64(configuration.upstreamConnectTimeout)),
-                    read: .seconds(Int64(configuration.upstreamReadTimeout))))
+                    connect: .seconds(Int64(configuration.gateway.connectTimeout)),
+                    read: .seconds(Int64(configuration.gateway.readTimeout))))
             // The default keeps 8 connections per host, which queues a busy gateway's calls.
-            settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.upstreamMaxConnections
+            settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.gateway.maxConnections
             settings.decompression = .disabled
             client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
             lean =
-                configuration.upstreamLeanClient
+                configuration.gateway.leanClient
                 ? UpstreamHTTP1Client(
-                    baseURL: upstream, connectTimeout: .seconds(Int64(configuration.upstreamConnectTimeout)),
-                    readTimeout: .seconds(Int64(configuration.upstreamReadTimeout)),
-                    maxIdle: configuration.upstreamMaxConnections)
+                    baseURL: upstream, connectTimeout: .seconds(Int64(configuration.gateway.connectTimeout)),
+                    readTimeout: .seconds(Int64(configuration.gateway.readTimeout)),
+                    maxIdle: configuration.gateway.maxConnections)
                 : nil
         } else {
             client = nil
             lean = nil
         }
         let sharesBuckets =
-            switch configuration.rateLimitStore {
+            switch configuration.gateway.rateLimitStore {
             case .memory: false
             case .database: true
             case nil: database.backend == .postgres
             }
         rateLimits = RateLimitPolicy(
-            tiers: configuration.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
+            tiers: configuration.gateway.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
             shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
             logger: logger)
         usage = SQLUsageRepository(database: database)

@@ -27,7 +27,7 @@ public struct KeywardenInstance: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> KeywardenInstance {
         try FileManager.default.createDirectory(
-            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            atPath: configuration.storage.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let secret = try ServerSecret.resolve(configuration, logger: logger)
         let database = try await openDatabase(configuration: configuration, logger: logger)
@@ -43,13 +43,13 @@ public struct KeywardenInstance: Sendable {
         logger.info(
             "phone verification",
             metadata: [
-                "sms_provider": .string(configuration.smsProvider.rawValue),
-                "line_type_lookup": .string(configuration.lineTypeLookup.rawValue),
+                "sms_provider": .string(configuration.providers.sms.kind.rawValue),
+                "line_type_lookup": .string(configuration.providers.lineTypes.kind.rawValue),
             ])
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
         let (router, _) = buildRouter(services: services)
-        let headerTimeout = TimeAmount.seconds(Int64(configuration.httpHeaderTimeout))
-        let gatewayLimit = configuration.gatewayMaxRequestBytes
+        let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
+        let gatewayLimit = configuration.gateway.maxRequestBytes
         let bodyLimit: @Sendable (String) -> Int = { path in
             OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
         }
@@ -60,12 +60,12 @@ public struct KeywardenInstance: Sendable {
                     additionalChannelHandlers: [
                         ConnectionGuardInstaller(headerTimeout: headerTimeout, bodyLimit: bodyLimit)
                     ],
-                    idleTimeout: .seconds(Int64(configuration.httpIdleTimeout)))),
+                    idleTimeout: .seconds(Int64(configuration.server.httpIdleTimeout)))),
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "keywarden",
+                address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "keywarden",
                 backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
             services: backgroundServices(services, logger: logger),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.server.port) },
             logger: logger)
         return KeywardenInstance(
             services: services, application: application, configuration: configuration, logger: logger)
@@ -80,7 +80,7 @@ public struct KeywardenInstance: Sendable {
             PeriodicService.keyIndexPoller(services.keys, logger: logger),
             PeriodicService.usageFlusher(
                 meter: services.gateway.meter, usage: services.gateway.usage,
-                interval: .seconds(services.configuration.usageFlushInterval), logger: logger),
+                interval: .seconds(services.configuration.gateway.usageFlushInterval), logger: logger),
             PeriodicService.bucketKeeper(limits: services.gateway.rateLimits, clock: services.clock, logger: logger),
         ]
         if services.database.backend == .postgres {
@@ -95,7 +95,7 @@ public struct KeywardenInstance: Sendable {
         var group = ServiceGroupConfiguration(
             services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Requests still running when the time is up are cancelled, so the process always ends.
-        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeout)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.server.shutdownTimeout)
         var failure: (any Error)?
         do {
             try await ServiceGroup(configuration: group).run()
@@ -127,8 +127,9 @@ public struct KeywardenInstance: Sendable {
 
     /// A bind failure as one sentence a person can act on; other errors unchanged.
     static func explain(_ error: any Error, configuration: KeywardenConfiguration) -> any Error {
-        let address = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        let place = "\(address):\(configuration.port)"
+        let address =
+            configuration.server.host.contains(":") ? "[\(configuration.server.host)]" : configuration.server.host
+        let place = "\(address):\(configuration.server.port)"
         if let io = error as? IOError {
             switch io.errnoCode {
             case EADDRINUSE:
@@ -155,13 +156,13 @@ enum ConnectionCap {
     /// new connections wait in the listen queue: a flood slows new connections, never the process.
     static func resolve(configuration: KeywardenConfiguration, logger: Logger) -> Int {
         let descriptors = DescriptorLimit.raiseToHardLimit()
-        let reserved = configuration.upstreamMaxConnections + 128
+        let reserved = configuration.gateway.maxConnections + 128
         let available = max(16, descriptors - reserved)
-        guard configuration.maxConnections > available else { return configuration.maxConnections }
+        guard configuration.server.maxConnections > available else { return configuration.server.maxConnections }
         logger.warning(
             "max_connections lowered to what the descriptor limit allows",
             metadata: [
-                "max_connections": "\(configuration.maxConnections)", "used": "\(available)",
+                "max_connections": "\(configuration.server.maxConnections)", "used": "\(available)",
                 "descriptor_limit": "\(descriptors)",
             ])
         return available

@@ -12,14 +12,14 @@ public enum ServerSecret {
     public static func resolve(
         _ configuration: KeywardenConfiguration, logger: Logger, generate: Bool = true
     ) throws -> String {
-        if let secret = configuration.secret { return secret }
+        if let secret = configuration.storage.secret { return secret }
         if case .postgres = try configuration.database {
             throw ConfigurationError(
                 key: "secret",
                 message:
                     "set KEYWARDEN_SECRET (32+ random characters, the same on every instance) when using PostgreSQL")
         }
-        let file = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("secret")
+        let file = URL(fileURLWithPath: configuration.storage.dataDirectory).appendingPathComponent("secret")
         if let stored = try? String(contentsOf: file, encoding: .utf8) {
             let secret = stored.trimmingWhitespace()
             guard secret.utf8.count >= 32 else {

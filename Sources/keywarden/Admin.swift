@@ -21,7 +21,7 @@ struct Admin: AsyncParsableCommand {
         @Argument(help: "The organization id (org_...).") var organization: String
 
         func run() async throws {
-            let (configuration, logger) = try options.load()
+            let (configuration, logger) = try await options.load()
             let admin = try await Administration.open(configuration: configuration, logger: logger)
             do {
                 print(try await admin.showOrganization(organization))
@@ -43,7 +43,7 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "Why, for the audit log.") var reason: String?
 
         func run() async throws {
-            let (configuration, logger) = try options.load()
+            let (configuration, logger) = try await options.load()
             let admin = try await Administration.open(configuration: configuration, logger: logger)
             do {
                 try await admin.resetVerification(organization, reason: reason)
@@ -71,7 +71,7 @@ extension Admin {
         @Argument(help: "A configured tier name, or 'default'.") var tier: String
 
         func run() async throws {
-            let (configuration, logger) = try options.load()
+            let (configuration, logger) = try await options.load()
             let admin = try await Administration.open(configuration: configuration, logger: logger)
             do {
                 try await admin.setTier(organization, tier: tier == "default" ? nil : tier)
@@ -100,10 +100,10 @@ struct OutboxCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, _) = try options.load()
-        let entries = try KeywardenOutbox.latest(in: configuration.dataDirectory, count: count)
+        let (configuration, _) = try await options.load()
+        let entries = try KeywardenOutbox.latest(in: configuration.storage.dataDirectory, count: count)
         if entries.isEmpty {
-            let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("outbox.jsonl")
+            let path = URL(fileURLWithPath: configuration.storage.dataDirectory).appendingPathComponent("outbox.jsonl")
                 .standardizedFileURL.path
             print(
                 "no messages in \(path); run this where 'keywarden serve' keeps its data (--data-dir), with the log SMS provider"

@@ -27,23 +27,24 @@ struct ConfigurationOptions: ParsableArguments {
     var flags: [String: String] {
         var flags: [String: String] = [:]
         flags["config"] = config
-        flags["data_dir"] = dataDir
-        flags["database_url"] = databaseURL
-        flags["log_level"] = logLevel
+        flags[Setting.dataDirectory.key] = dataDir
+        flags[Setting.databaseURL.key] = databaseURL
+        flags[Setting.logLevel.key] = logLevel
         return flags
     }
 
     /// Loads the configuration with extra flags, and starts logging at its level.
-    func load(extraFlags: [String: String] = [:]) throws -> (KeywardenConfiguration, Logger) {
+    func load(extraFlags: [String: String] = [:]) async throws -> (KeywardenConfiguration, Logger) {
         let configuration: KeywardenConfiguration
         do {
-            configuration = try ConfigurationLoader(flags: flags.merging(extraFlags) { $1 }).load()
+            configuration = try await KeywardenConfiguration.load(
+                from: ConfigurationSources(flags: flags.merging(extraFlags) { $1 }))
         } catch let error as ConfigurationError {
             // One sentence naming the setting; the usage text would only bury it.
             FileHandle.standardError.write(Data("keywarden: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let level = Logger.Level(rawValue: configuration.server.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level

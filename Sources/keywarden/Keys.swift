@@ -103,7 +103,7 @@ struct Keys: AsyncParsableCommand {
 func withKeyService(
     _ options: ConfigurationOptions, _ body: (APIKeyService) async throws -> Void
 ) async throws {
-    let (configuration, logger) = try options.load()
+    let (configuration, logger) = try await options.load()
     let services = try await KeywardenServices.open(configuration: configuration, logger: logger)
     do {
         try await body(services.keys)

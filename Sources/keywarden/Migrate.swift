@@ -8,7 +8,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
-        let (configuration, logger) = try options.load(extraFlags: ["migrate": "true"])
+        let (configuration, logger) = try await options.load(extraFlags: ["migrate": "true"])
         let database = try await openDatabase(configuration: configuration, logger: logger)
         try await database.shutdown()
         print("database is up to date")

@@ -15,10 +15,7 @@ struct Serve: AsyncParsableCommand {
             Settings (config-file key, environment variable):
 
             """
-                + ConfigurationLoader.keys.map {
-                    "  \($0.key), \(ConfigurationLoader.environmentName($0.key)): \($0.summary)"
-                }
-                .joined(separator: "\n"))
+                + Setting.allCases.map(\.helpLine).joined(separator: "\n"))
 
     @OptionGroup var options: ConfigurationOptions
 
@@ -45,12 +42,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var flags: [String: String] = [:]
-        flags["host"] = host
-        flags["port"] = port.map(String.init)
-        flags["bcrypt_cost"] = bcryptCost.map(String.init)
-        flags["upstream_url"] = upstreamURL
-        if migrate { flags["migrate"] = "true" }
-        let (configuration, logger) = try options.load(extraFlags: flags)
+        flags[Setting.host.key] = host
+        flags[Setting.port.key] = port.map(String.init)
+        flags[Setting.bcryptCost.key] = bcryptCost.map(String.init)
+        flags[Setting.upstreamURL.key] = upstreamURL
+        if migrate { flags[Setting.migrate.key] = "true" }
+        let (configuration, logger) = try await options.load(extraFlags: flags)
         do {
             let instance = try await KeywardenInstance.build(configuration: configuration, logger: logger)
             try await instance.run()

@@ -29,7 +29,7 @@ extension TestAPI {
 @Suite("API keys and the issuance policy")
 struct APIKeyAPITests {
     static func configure(_ configuration: inout KeywardenConfiguration) {
-        configuration.operatorToken = operatorToken
+        configuration.keys.operatorToken = operatorToken
     }
 
     @Test func unverifiedOrganizationIsRefusedOnEveryCreationPath() async throws {
@@ -170,7 +170,7 @@ struct APIKeyAPITests {
             outbox: outbox,
             configure: {
                 Self.configure(&$0)
-                $0.verificationScope = .user
+                $0.keys.verificationScope = .user
             }
         ) { api, services in
             let ada = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
@@ -197,7 +197,7 @@ struct APIKeyAPITests {
             clock: time.clock,
             configure: {
                 Self.configure(&$0)
-                $0.enforcementDate = Date(timeIntervalSince1970: 1_750_000_000 + 3600)
+                $0.keys.enforcementDate = Date(timeIntervalSince1970: 1_750_000_000 + 3600)
             }
         ) { api, _ in
             let signUp = try await api.signUp()

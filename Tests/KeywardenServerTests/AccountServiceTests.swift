@@ -18,7 +18,7 @@ final class ManualClock: Sendable {
 @Suite("Account service")
 struct AccountServiceTests {
     @Test func failedLoginsAreThrottledPerClientAddressAcrossEmails() async throws {
-        try await withServices(configure: { $0.loginAttemptsPerAddress = 2 }) { services in
+        try await withServices(configure: { $0.accounts.loginAttemptsPerAddress = 2 }) { services in
             let accounts = services.accounts
             for email in ["one@example.com", "two@example.com"] {
                 await #expect(throws: DomainError.self) {
@@ -41,7 +41,7 @@ struct AccountServiceTests {
     }
 
     @Test func simultaneousWrongPasswordsAreCheckedNoMoreTimesThanTheLimit() async throws {
-        try await withServices(configure: { $0.loginAttemptsPerAccount = 3 }) { services in
+        try await withServices(configure: { $0.accounts.loginAttemptsPerAccount = 3 }) { services in
             _ = try await services.accounts.signUp(
                 email: "ada@example.com", password: "correct horse battery", name: nil)
             let codes = try await withThrowingTaskGroup(of: String.self) { group in
@@ -65,7 +65,7 @@ struct AccountServiceTests {
     }
 
     @Test func aSuccessfulSignInDoesNotUseUpTheBudget() async throws {
-        try await withServices(configure: { $0.loginAttemptsPerAccount = 2 }) { services in
+        try await withServices(configure: { $0.accounts.loginAttemptsPerAccount = 2 }) { services in
             _ = try await services.accounts.signUp(
                 email: "ada@example.com", password: "correct horse battery", name: nil)
             for _ in 0..<5 {
@@ -84,7 +84,7 @@ struct AccountServiceTests {
 
     @Test func throttleLiftsWhenItsWindowEnds() async throws {
         let time = ManualClock()
-        try await withServices(clock: time.clock, configure: { $0.loginAttemptsPerAccount = 1 }) { services in
+        try await withServices(clock: time.clock, configure: { $0.accounts.loginAttemptsPerAccount = 1 }) { services in
             _ = try await services.accounts.signUp(
                 email: "ada@example.com", password: "correct horse battery", name: nil)
             await #expect(throws: DomainError.self) {
@@ -105,7 +105,7 @@ struct AccountServiceTests {
 
     @Test func sessionUnusedForTheIdleTimeoutEnds() async throws {
         let time = ManualClock()
-        try await withServices(clock: time.clock, configure: { $0.sessionIdleTimeout = 3600 }) { services in
+        try await withServices(clock: time.clock, configure: { $0.accounts.sessionIdleTimeout = 3600 }) { services in
             let token = try await services.accounts.signUp(
                 email: "ada@example.com", password: "correct horse battery", name: "Ada"
             ).token
@@ -127,8 +127,8 @@ struct AccountServiceTests {
         try await withServices(
             clock: time.clock,
             configure: {
-                $0.sessionIdleTimeout = 3600
-                $0.sessionLifetime = 7200
+                $0.accounts.sessionIdleTimeout = 3600
+                $0.accounts.sessionLifetime = 7200
             }
         ) { services in
             let token = try await services.accounts.signUp(

@@ -12,8 +12,8 @@ struct AdministrationTests {
                 tiers: try RateLimitTiers.parseTiers("small: rpm=5 tpm=50; large: rpm=500 tpm=5000"),
                 defaultTier: "small"))
         let configure: @Sendable (inout KeywardenConfiguration) -> Void = {
-            $0.databaseURL = "sqlite:\(directory)/admin.sqlite"
-            $0.rateLimitTiers = tiers
+            $0.storage.databaseURL = "sqlite:\(directory)/admin.sqlite"
+            $0.gateway.rateLimitTiers = tiers
         }
         try await withApp(configure: configure) { api, services in
             let token = try await api.token()

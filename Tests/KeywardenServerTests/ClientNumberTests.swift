@@ -232,7 +232,7 @@ struct ClientNumberTests {
     @Test(arguments: ["9223372036854775807", "9223372036854775808", "18446744073709551615", "1073741825"])
     func aGatewayCallDeclaringAnOversizedBodyIsRefusedBeforeAnythingIsRead(_ length: String) async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
             let project = try await api.defaultProject(token)
             let key = try #require(try await api.createKey(token, project: project).string("value"))
@@ -249,7 +249,7 @@ struct ClientNumberTests {
 
     @Test func aBodyOverTheEchoUpstreamsLimitNamesThatLimitNotTheManagementOne() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
             let project = try await api.defaultProject(token)
             let key = try #require(try await api.createKey(token, project: project).string("value"))

@@ -1,9 +1,15 @@
+import Configuration
 import Foundation
 import KeywardenServer
+import Synchronization
 import Testing
 
 @Suite("Configuration")
 struct ConfigurationTests {
+    func load(flags: [String: String] = [:], environment: [String: String]) async throws -> KeywardenConfiguration {
+        try await KeywardenConfiguration.load(from: ConfigurationSources(flags: flags, environment: environment))
+    }
+
     func writeConfigFile(_ json: String) throws -> String {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("keywarden-config-\(UUID().uuidString).json").path
@@ -11,18 +17,67 @@ struct ConfigurationTests {
         return path
     }
 
-    @Test func everySettingIsInTheReadmesTables() throws {
+    @Test func everySettingIsInTheReadmesTablesWithItsFlagVariableAndDefault() async throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
         // A table row's first cell names one setting or several (`a`, `b` or `a` or `b`).
-        let firstCells = text.split(separator: "\n").filter { $0.hasPrefix("| `") }.map {
-            $0.split(separator: "|").first.map(String.init) ?? ""
+        let rows = text.split(separator: "\n").filter { $0.hasPrefix("| `") }.map(String.init)
+        func firstCell(_ row: String) -> String { row.split(separator: "|").first.map(String.init) ?? "" }
+        for setting in Setting.allCases {
+            let row = rows.first { firstCell($0).contains("`\(setting.key)`") }
+            guard let row else {
+                Issue.record("\(setting.key) is missing from the README's tables")
+                continue
+            }
+            if let flag = setting.flag {
+                #expect(row.contains("`\(flag)`"), "the README row of \(setting.key) lacks its flag \(flag)")
+            }
+            if row.contains("KEYWARDEN_") {
+                #expect(row.contains("`\(setting.environmentVariable)`"), "\(setting.key): wrong environment variable")
+            }
+            if let value = setting.defaultValue {
+                #expect(row.contains("`\(value)`"), "the README row of \(setting.key) lacks its default \(value)")
+            }
         }
-        let missing = ConfigurationLoader.keys.map(\.key).filter { key in
-            !firstCells.contains { $0.contains("`\(key)`") }
+        // And the tables name no setting the server does not read.
+        let named = rows.flatMap { firstCell($0).matches(of: /`([a-z0-9_]+)`/).map { String($0.output.1) } }
+        let unknown = named.filter { Setting(rawValue: $0) == nil }
+        #expect(unknown.isEmpty, "README settings the server does not know: \(unknown)")
+    }
+
+    @Test func secretsAreReadButRedactedWhereverSettingsAreReported() async throws {
+        let token = "file-operator-token-0123456789abcdef"
+        let file = try writeConfigFile(#"{"operator_token": "\#(token)", "port": 9001}"#)
+        let secrets = [
+            "KEYWARDEN_SECRET": "environment-server-secret-0123456789abcdef",
+            "KEYWARDEN_DATABASE_URL": "postgres://keywarden:hunter2-password@db.internal/keywarden",
+            "KEYWARDEN_UPSTREAM_AUTHORIZATION": "Bearer upstream-secret-value",
+            "KEYWARDEN_SMS_WEBHOOK_SECRET": "webhook-secret-0123456789",
+        ]
+        let reporter = RecordingAccessReporter()
+        let configuration = try await KeywardenConfiguration.load(
+            from: ConfigurationSources(
+                flags: ["config": file],
+                environment: secrets.merging([
+                    "KEYWARDEN_SMS_PROVIDER": "webhook", "KEYWARDEN_SMS_WEBHOOK_URL": "https://hooks.example.com/sms",
+                ]) { $1 }),
+            accessReporter: reporter)
+        #expect(configuration.keys.operatorToken == token)
+        #expect(configuration.storage.secret == secrets["KEYWARDEN_SECRET"])
+        #expect(configuration.storage.databaseURL == secrets["KEYWARDEN_DATABASE_URL"])
+        #expect(configuration.gateway.upstreamAuthorization == secrets["KEYWARDEN_UPSTREAM_AUTHORIZATION"])
+        #expect(
+            configuration.providers.sms
+                == .webhook(url: "https://hooks.example.com/sms", secret: secrets["KEYWARDEN_SMS_WEBHOOK_SECRET"]!))
+        #expect(configuration.server.port == 9001)
+        let reported = reporter.descriptions.joined(separator: "\n")
+        #expect(reported.contains("operator_token"))
+        #expect(reported.contains("9001"))
+        #expect(reported.contains("https://hooks.example.com/sms"))
+        for value in Array(secrets.values) + [token, "hunter2"] {
+            #expect(!reported.contains(value), "a secret was reported: \(value)")
         }
-        #expect(missing.isEmpty, "settings missing from the README: \(missing)")
     }
 
     @Test(arguments: [
@@ -30,66 +85,65 @@ struct ConfigurationTests {
         ("KEYWARDEN_MAX_CONNECTIONS", "15"), ("KEYWARDEN_SHUTDOWN_TIMEOUT", "-1"),
         ("KEYWARDEN_USAGE_FLUSH_INTERVAL", "61"), ("KEYWARDEN_GATEWAY_MAX_REQUEST_BYTES", "1023"),
     ])
-    func serverSettingsOutOfRangeAreRefusedNamingThem(_ variable: String, _ value: String) {
-        let error = #expect(throws: ConfigurationError.self) {
-            try ConfigurationLoader(environment: [variable: value]).load()
+    func serverSettingsOutOfRangeAreRefusedNamingThem(_ variable: String, _ value: String) async {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(environment: [variable: value])
         }
         #expect(error?.key == variable.dropFirst("KEYWARDEN_".count).lowercased())
     }
 
-    @Test func rateLimitTiersAndTheirDefaultAreRead() throws {
-        let configuration = try ConfigurationLoader(
-            environment: [
-                "KEYWARDEN_RATE_LIMIT_TIERS": "a: rpm=1 tpm=2; b: rpm=3 tpm=4 key_rpm=1",
-                "KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "b",
-            ]
-        ).load()
-        #expect(configuration.rateLimitTiers.defaultTier == "b")
-        #expect(configuration.rateLimitTiers.tier(named: nil).key.requests == 1)
-        #expect(try ConfigurationLoader(environment: [:]).load().rateLimitTiers == .standard)
+    @Test func rateLimitTiersAndTheirDefaultAreRead() async throws {
+        let configuration = try await load(environment: [
+            "KEYWARDEN_RATE_LIMIT_TIERS": "a: rpm=1 tpm=2; b: rpm=3 tpm=4 key_rpm=1",
+            "KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "b",
+        ]
+        )
+        #expect(configuration.gateway.rateLimitTiers.defaultTier == "b")
+        #expect(configuration.gateway.rateLimitTiers.tier(named: nil).key.requests == 1)
+        #expect(try await load(environment: [:]).gateway.rateLimitTiers == .standard)
         #expect(
-            try ConfigurationLoader(environment: ["KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "tier-1"]).load()
-                .rateLimitTiers.defaultTier == "tier-1")
-        #expect(try ConfigurationLoader(environment: [:]).load().rateLimitStore == nil)
+            try await load(environment: ["KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "tier-1"])
+                .gateway.rateLimitTiers.defaultTier == "tier-1")
+        #expect(try await load(environment: [:]).gateway.rateLimitStore == nil)
         #expect(
-            try ConfigurationLoader(environment: ["KEYWARDEN_RATE_LIMIT_STORE": "database"]).load().rateLimitStore
+            try await load(environment: ["KEYWARDEN_RATE_LIMIT_STORE": "database"]).gateway.rateLimitStore
                 == .database)
         for (key, value) in [
             ("rate_limit_tiers", "a: rpm=1"), ("rate_limit_default_tier", "platinum"), ("rate_limit_store", "redis"),
         ] {
-            let error = #expect(throws: ConfigurationError.self) {
-                try ConfigurationLoader(flags: [key: value], environment: [:]).load()
+            let error = await #expect(throws: ConfigurationError.self) {
+                try await load(flags: [key: value], environment: [:])
             }
             #expect(error?.key == key)
         }
     }
 
-    @Test func defaultsApplyWhenNothingIsSet() throws {
-        let configuration = try ConfigurationLoader(flags: [:], environment: [:]).load()
-        #expect(configuration.host == "127.0.0.1")
-        #expect(configuration.port == 8080)
-        #expect(configuration.dataDirectory == "./.keywarden")
-        #expect(configuration.bcryptCost == 12)
+    @Test func defaultsApplyWhenNothingIsSet() async throws {
+        let configuration = try await load(flags: [:], environment: [:])
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.port == 8080)
+        #expect(configuration.storage.dataDirectory == "./.keywarden")
+        #expect(configuration.accounts.bcryptCost == 12)
         #expect(try configuration.database == .sqliteFile(URL(fileURLWithPath: "./.keywarden/keywarden.sqlite").path))
     }
 
-    @Test func flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults() throws {
+    @Test func flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults() async throws {
         let file = try writeConfigFile(#"{"port": 9001, "host": "0.0.0.0", "log_level": "debug", "bcrypt_cost": 10}"#)
-        let configuration = try ConfigurationLoader(
+        let configuration = try await load(
             flags: ["port": "9003", "config": file],
             environment: ["KEYWARDEN_PORT": "9002", "KEYWARDEN_HOST": "::1"]
-        ).load()
-        #expect(configuration.port == 9003)
-        #expect(configuration.host == "::1")
-        #expect(configuration.logLevel == "debug")
-        #expect(configuration.bcryptCost == 10)
-        #expect(configuration.sessionLifetime == KeywardenConfiguration().sessionLifetime)
+        )
+        #expect(configuration.server.port == 9003)
+        #expect(configuration.server.host == "::1")
+        #expect(configuration.server.logLevel == "debug")
+        #expect(configuration.accounts.bcryptCost == 10)
+        #expect(configuration.accounts.sessionLifetime == KeywardenConfiguration().accounts.sessionLifetime)
     }
 
-    @Test func configFileCanBeNamedByTheEnvironmentAndHoldBooleans() throws {
+    @Test func configFileCanBeNamedByTheEnvironmentAndHoldBooleans() async throws {
         let file = try writeConfigFile(#"{"migrate": true, "database_url": "postgres://u:p@localhost/db"}"#)
-        let configuration = try ConfigurationLoader(environment: ["KEYWARDEN_CONFIG": file]).load()
-        #expect(configuration.migrateOnStart)
+        let configuration = try await load(environment: ["KEYWARDEN_CONFIG": file])
+        #expect(configuration.storage.migrateOnStart)
         #expect(try configuration.database == .postgres("postgres://u:p@localhost/db"))
     }
 
@@ -97,17 +151,17 @@ struct ConfigurationTests {
         ("port", "http"), ("port", "70000"), ("bcrypt_cost", "3"), ("log_level", "loud"), ("migrate", "perhaps"),
         ("database_url", "mysql://localhost/db"), ("secret", "too-short"), ("session_lifetime", "-5"),
     ])
-    func unreadableValuesAreRefusedNamingTheSetting(_ key: String, _ value: String) throws {
-        let error = #expect(throws: ConfigurationError.self) {
-            try ConfigurationLoader(flags: [:], environment: [ConfigurationLoader.environmentName(key): value]).load()
+    func unreadableValuesAreRefusedNamingTheSetting(_ key: String, _ value: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(flags: [:], environment: [Setting(rawValue: key)!.environmentVariable: value])
         }
         #expect(error?.key == key)
     }
 
-    @Test func unknownConfigFileKeysAreRefused() throws {
+    @Test func unknownConfigFileKeysAreRefused() async throws {
         let file = try writeConfigFile(#"{"prot": 80}"#)
-        let error = #expect(throws: ConfigurationError.self) {
-            try ConfigurationLoader(flags: ["config": file], environment: [:]).load()
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(flags: ["config": file], environment: [:])
         }
         #expect(error?.key == "prot")
     }
@@ -121,4 +175,15 @@ struct ConfigurationTests {
     func databaseURLSelectsTheBackend(_ url: String, _ expected: DatabaseLocation) throws {
         #expect(try DatabaseLocation(url: url) == expected)
     }
+}
+
+/// Keeps what configuration access reports, as an access log would write it.
+final class RecordingAccessReporter: AccessReporter {
+    private let events = Mutex<[String]>([])
+
+    func report(_ event: AccessEvent) {
+        events.withLock { $0.append(event.description) }
+    }
+
+    var descriptions: [String] { events.withLock { $0 } }
 }

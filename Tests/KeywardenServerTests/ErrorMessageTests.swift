@@ -21,7 +21,7 @@ struct ErrorMessageTests {
     }
 
     @Test func aSessionTokenOnAGatewayPathIsToldWhichCredentialThePathNeeds() async throws {
-        try await withApp(configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.token()
             let response = try await api.request(.post, "/v1/chat/completions", token: token, json: "{}")
             #expect(response.status == .unauthorized)
@@ -33,7 +33,7 @@ struct ErrorMessageTests {
     }
 
     @Test func aMistypedManagementPathIsA404NotAnAPIKeyRefusalWithTheGatewayOn() async throws {
-        try await withApp(configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.token()
             for path in ["/v1/organization/projectz", "/v1/me/settings", "/v1/auth/sign-in", "/v1/organization/x/y"] {
                 let response = try await api.request(.get, path, token: token)

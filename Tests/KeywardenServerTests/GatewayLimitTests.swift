@@ -26,9 +26,9 @@ struct GatewayLimitTests {
     func tiers(_ text: String, store: RateLimitStore = .memory) throws -> (inout KeywardenConfiguration) -> Void {
         let tiers = try #require(RateLimitTiers(tiers: try RateLimitTiers.parseTiers(text), defaultTier: "test"))
         return { configuration in
-            configuration.upstream = "echo"
-            configuration.rateLimitTiers = tiers
-            configuration.rateLimitStore = store
+            configuration.gateway.upstream = .echo
+            configuration.gateway.rateLimitTiers = tiers
+            configuration.gateway.rateLimitStore = store
         }
     }
 
@@ -274,8 +274,8 @@ struct GatewayLimitTests {
                 clock: time.clock, outbox: outbox,
                 configure: {
                     configure(&$0)
-                    $0.upstream = base
-                    $0.upstreamLeanClient = lean
+                    $0.gateway.upstream = .url(base)
+                    $0.gateway.leanClient = lean
                 }
             ) { api, _ in
                 let (token, _, key, _) = try await keyed(api, outbox: outbox)

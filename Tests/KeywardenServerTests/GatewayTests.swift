@@ -27,7 +27,7 @@ struct GatewayTests {
 
     @Test func echoUpstreamAnswersChatCompletionsModelsAndEmbeddings() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
             let completion = try await api.request(.post, "/v1/chat/completions", token: key, json: Self.chat)
             #expect(completion.status == .ok)
@@ -47,7 +47,7 @@ struct GatewayTests {
 
     @Test func streamedCompletionsArriveAsServerSentEventsWithUsage() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
             let body =
                 #"{"model":"echo-1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"one two three"}]}"#
@@ -70,7 +70,7 @@ struct GatewayTests {
 
     @Test func badMissingAndRevokedKeysAreRefusedOnTheNextRequest() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (token, project, key, keyID) = try await keyed(api, outbox: outbox)
             let missing = try await api.request(.get, "/v1/models")
             #expect(missing.status == .unauthorized)
@@ -89,7 +89,7 @@ struct GatewayTests {
 
     @Test func readOnlyAndRestrictedKeysAreHeldToTheirPermissions() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (token, project, readOnly, _) = try await keyed(
                 api, outbox: outbox, json: #"{"permissions":"read_only"}"#)
             #expect(try await api.request(.get, "/v1/models", token: readOnly).status == .ok)
@@ -117,7 +117,7 @@ struct GatewayTests {
     @Test(arguments: dotPaths)
     func pathsWithDotOrEmptySegmentsAreRefusedBeforeAuthorizingOrForwarding(_ path: String) async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (_, _, key, _) = try await keyed(
                 api, outbox: outbox, json: #"{"permissions":"restricted","scopes":["api.files.write"]}"#)
             let response = try await api.request(.post, path, token: key, json: Self.chat)
@@ -128,7 +128,7 @@ struct GatewayTests {
 
     @Test func modelCallsNeedModelRequestWhateverApiScopesAKeyHas() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let (_, _, key, _) = try await keyed(
                 api, outbox: outbox,
                 json: #"{"permissions":"restricted","scopes":["api.*.write","api.*.read","api.chat.write"]}"#)
@@ -152,9 +152,9 @@ struct GatewayTests {
             try await withApp(
                 outbox: outbox,
                 configure: {
-                    $0.upstream = base
-                    $0.upstreamLeanClient = lean
-                    $0.upstreamAuthorization = "Bearer upstream-secret"
+                    $0.gateway.upstream = .url(base)
+                    $0.gateway.leanClient = lean
+                    $0.gateway.upstreamAuthorization = "Bearer upstream-secret"
                 }
             ) { api, _ in
                 let (_, _, key, _) = try await keyed(api, outbox: outbox)
@@ -197,9 +197,9 @@ struct GatewayTests {
             try await withApp(
                 outbox: outbox,
                 configure: {
-                    $0.upstream = base
-                    $0.upstreamLeanClient = lean
-                    $0.upstreamReadTimeout = 1
+                    $0.gateway.upstream = .url(base)
+                    $0.gateway.leanClient = lean
+                    $0.gateway.readTimeout = 1
                 }
             ) { api, _ in
                 let (_, _, key, _) = try await keyed(api, outbox: outbox)
@@ -216,9 +216,9 @@ struct GatewayTests {
         try await withApp(
             outbox: outbox,
             configure: {
-                $0.upstream = "http://127.0.0.1:9"
-                $0.upstreamLeanClient = lean
-                $0.upstreamConnectTimeout = 2
+                $0.gateway.upstream = .url("http://127.0.0.1:9")
+                $0.gateway.leanClient = lean
+                $0.gateway.connectTimeout = 2
             }
         ) { api, _ in
             let (_, _, key, _) = try await keyed(api, outbox: outbox)
@@ -239,8 +239,8 @@ struct GatewayTests {
             try await withApp(
                 outbox: outbox,
                 configure: {
-                    $0.upstream = base + "/"
-                    $0.upstreamLeanClient = lean
+                    $0.gateway.upstream = .url(base + "/")
+                    $0.gateway.leanClient = lean
                 }
             ) { api, _ in
                 let (_, _, key, _) = try await keyed(api, outbox: outbox)
@@ -283,8 +283,8 @@ struct GatewayTests {
             try await withApp(
                 outbox: outbox,
                 configure: {
-                    $0.upstream = base
-                    $0.upstreamLeanClient = lean
+                    $0.gateway.upstream = .url(base)
+                    $0.gateway.leanClient = lean
                 }
             ) { api, services in
                 let (token, _, key, _) = try await keyed(api, outbox: outbox)

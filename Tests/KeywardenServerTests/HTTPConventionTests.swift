@@ -25,7 +25,7 @@ struct HTTPConventionTests {
     }
 
     @Test func aWrongMethodOnAnOwnPathListsThatPathsMethodsNotTheGatewaysCatchAll() async throws {
-        try await withApp(configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.token()
             for (path, allowed) in [
                 ("/v1/me", "GET, HEAD"), ("/v1/organization", "GET, HEAD"), ("/v1/api-keys", "POST"),

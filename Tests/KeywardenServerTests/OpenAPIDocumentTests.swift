@@ -34,7 +34,7 @@ struct OpenAPIDocumentTests {
     }
 
     @Test func documentDescribesEveryRouteAndNoOthers() async throws {
-        try await withServices(configure: { $0.upstream = "echo" }) { services in
+        try await withServices(configure: { $0.gateway.upstream = .echo }) { services in
             let (_, catalog) = buildRouter(services: services)
             let routes = Set(catalog.routes.map { "\($0.method.rawValue) \($0.path)" })
             let document = try String(

@@ -7,20 +7,17 @@ import Testing
 
 @Suite("Verification through each provider")
 struct ProviderFlowTests {
-    func configureTwilio(_ configuration: inout KeywardenConfiguration, base: String) {
-        configuration.twilioAccountSID = "AC123"
-        configuration.twilioAuthToken = "token-456"
-        configuration.twilioFrom = "+15005550006"
-        configuration.twilioVerifyServiceSID = "VA789"
-        configuration.publicURL = "https://keywarden.example.com"
-        configuration.twilioAPIBaseURL = base
-        configuration.twilioVerifyBaseURL = base
-        configuration.twilioLookupBaseURL = base
+    func twilioAccount(base: String) -> TwilioAccount {
+        var account = TwilioAccount(accountSID: "AC123", authToken: "token-456")
+        account.apiBaseURL = base
+        account.verifyBaseURL = base
+        account.lookupBaseURL = base
+        return account
     }
 
     @Test func logProviderWritesTheCodeToTheOutboxFile() async throws {
         let directory = try temporaryDirectory()
-        try await withApp(configure: { $0.dataDirectory = directory }) { api, _ in
+        try await withApp(configure: { $0.storage.dataDirectory = directory }) { api, _ in
             let token = try await api.token()
             let started = try await api.startVerification(token)
             let id = try #require(started.string("id"))
@@ -41,8 +38,8 @@ struct ProviderFlowTests {
         let stub = StubServer { _ in (.created, #"{"sid":"SM0042","status":"queued"}"#) }
         try await stub.run { base in
             try await withApp(configure: {
-                $0.smsProvider = .twilio
-                configureTwilio(&$0, base: base)
+                $0.providers.sms = .twilio(twilioAccount(base: base), sender: .number("+15005550006"))
+                $0.providers.publicURL = "https://keywarden.example.com"
             }) { api, _ in
                 let token = try await api.token()
                 let started = try await api.startVerification(token)
@@ -89,8 +86,8 @@ struct ProviderFlowTests {
         let stub = StubServer.twilioVerify()
         try await stub.run { base in
             try await withApp(configure: {
-                $0.smsProvider = .twilioVerify
-                configureTwilio(&$0, base: base)
+                $0.providers.sms = .twilioVerify(twilioAccount(base: base), serviceSID: "VA789")
+                $0.providers.publicURL = "https://keywarden.example.com"
             }) { api, _ in
                 let token = try await api.token()
                 let started = try await api.startVerification(token)
@@ -114,8 +111,7 @@ struct ProviderFlowTests {
             try await withApp(
                 outbox: outbox,
                 configure: {
-                    $0.lineTypeLookup = .twilioLookup
-                    configureTwilio(&$0, base: base)
+                    $0.providers.lineTypes = .twilioLookup(twilioAccount(base: base))
                 }
             ) { api, _ in
                 let token = try await api.token()
@@ -127,7 +123,7 @@ struct ProviderFlowTests {
         }
     }
 
-    @Test func incompleteProviderSettingsAreRefusedAtStart() throws {
+    @Test func incompleteProviderSettingsAreRefusedAtStart() async throws {
         let cases: [([String: String], String)] = [
             (["KEYWARDEN_SMS_PROVIDER": "twilio"], "twilio_account_sid"),
             (["KEYWARDEN_SMS_PROVIDER": "twilio", "KEYWARDEN_TWILIO_ACCOUNT_SID": "AC1"], "twilio_auth_token"),
@@ -144,18 +140,19 @@ struct ProviderFlowTests {
             (["KEYWARDEN_ALLOWED_COUNTRIES": "US,QQ"], "allowed_countries"),
         ]
         for (environment, key) in cases {
-            let error = #expect(throws: ConfigurationError.self) {
-                try ConfigurationLoader(flags: [:], environment: environment).load()
+            let error = await #expect(throws: ConfigurationError.self) {
+                try await KeywardenConfiguration.load(from: ConfigurationSources(flags: [:], environment: environment))
             }
             #expect(error?.key == key)
         }
-        let configured = try ConfigurationLoader(
-            flags: [:],
-            environment: [
-                "KEYWARDEN_ALLOWED_COUNTRIES": "us, gb", "KEYWARDEN_BLOCKED_LINE_TYPES": "voip",
-                "KEYWARDEN_MAX_ORGANIZATIONS_PER_PHONE": "1",
-            ]
-        ).load()
+        let configured = try await KeywardenConfiguration.load(
+            from: ConfigurationSources(
+                flags: [:],
+                environment: [
+                    "KEYWARDEN_ALLOWED_COUNTRIES": "us, gb", "KEYWARDEN_BLOCKED_LINE_TYPES": "voip",
+                    "KEYWARDEN_MAX_ORGANIZATIONS_PER_PHONE": "1",
+                ]
+            ))
         #expect(configured.verification.allowedCountries == ["US", "GB"])
         #expect(configured.verification.blockedLineTypes == [.voip])
         #expect(configured.verification.maxOrganizationsPerPhone == 1)

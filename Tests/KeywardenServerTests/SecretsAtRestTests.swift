@@ -11,7 +11,7 @@ import Testing
 struct SecretsAtRestTests {
     @Test func everyAnswerSaysNosniffAndAnswersWithTokensOrKeysAreNotStored() async throws {
         let outbox = TestOutbox()
-        try await withApp(outbox: outbox, configure: { $0.upstream = "echo" }) { api, _ in
+        try await withApp(outbox: outbox, configure: { $0.gateway.upstream = .echo }) { api, _ in
             let signUp = try await api.signUp()
             let login = try await api.request(
                 .post, "/v1/auth/login", json: #"{"email":"ada@example.com","password":"correct horse battery"}"#)
@@ -50,14 +50,14 @@ struct SecretsAtRestTests {
 
     @Test func theDatabaseItsJournalsAndTheDataDirectoryAreTheOwnersAlone() async throws {
         var configuration = KeywardenConfiguration()
-        configuration.dataDirectory = try temporaryDirectory() + "/data"
-        configuration.bcryptCost = 4
+        configuration.storage.dataDirectory = try temporaryDirectory() + "/data"
+        configuration.accounts.bcryptCost = 4
         let instance = try await KeywardenInstance.build(configuration: configuration, logger: quietLogger)
         _ = try await instance.services.accounts.signUp(
             email: "ada@example.com", password: "correct horse battery", name: nil)
-        let database = configuration.dataDirectory + "/keywarden.sqlite"
-        #expect(try permissions(configuration.dataDirectory) == 0o700)
-        for file in [database, database + "-wal", database + "-shm", configuration.dataDirectory + "/secret"] {
+        let database = configuration.storage.dataDirectory + "/keywarden.sqlite"
+        #expect(try permissions(configuration.storage.dataDirectory) == 0o700)
+        for file in [database, database + "-wal", database + "-shm", configuration.storage.dataDirectory + "/secret"] {
             #expect(FileManager.default.fileExists(atPath: file), "\(file)")
             #expect(try permissions(file) == 0o600, "\(file)")
         }
@@ -75,7 +75,7 @@ struct SecretsAtRestTests {
 
     @Test func aPendingNumberIsStoredSealedAndNeverInTheClearInTheDatabaseFiles() async throws {
         var configuration = KeywardenConfiguration()
-        configuration.dataDirectory = try temporaryDirectory()
+        configuration.storage.dataDirectory = try temporaryDirectory()
         let database = try await openDatabase(configuration: configuration, logger: quietLogger)
         let outbox = TestOutbox()
         let services = KeywardenServices(
@@ -99,7 +99,7 @@ struct SecretsAtRestTests {
         #expect(outbox.sent.allSatisfy { $0.to == Numbers.usE164 })
         let digits = Data(Numbers.usE164.dropFirst().utf8)
         for file in ["keywarden.sqlite", "keywarden.sqlite-wal"] {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: configuration.dataDirectory + "/" + file))
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: configuration.storage.dataDirectory + "/" + file))
             #expect(bytes.range(of: digits) == nil, "\(file)")
         }
         try await services.shutdown()

@@ -13,9 +13,9 @@ import Testing
 struct ServerLifecycleTests {
     func configuration(port: Int = 0) throws -> KeywardenConfiguration {
         var configuration = KeywardenConfiguration()
-        configuration.dataDirectory = try temporaryDirectory()
-        configuration.port = port
-        configuration.bcryptCost = 4
+        configuration.storage.dataDirectory = try temporaryDirectory()
+        configuration.server.port = port
+        configuration.accounts.bcryptCost = 4
         return configuration
     }
 

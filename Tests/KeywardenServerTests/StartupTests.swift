@@ -9,7 +9,7 @@ import Testing
 struct StartupTests {
     @Test func accountsSurviveARestartOnTheSQLiteFile() async throws {
         var configuration = KeywardenConfiguration()
-        configuration.dataDirectory = try temporaryDirectory()
+        configuration.storage.dataDirectory = try temporaryDirectory()
 
         let first = try await openDatabase(configuration: configuration, logger: quietLogger)
         let services = KeywardenServices(
@@ -35,20 +35,21 @@ struct StartupTests {
 
     @Test func developmentSecretIsGeneratedOnceAndReused() throws {
         var configuration = KeywardenConfiguration()
-        configuration.dataDirectory = try temporaryDirectory()
+        configuration.storage.dataDirectory = try temporaryDirectory()
         let first = try ServerSecret.resolve(configuration, logger: quietLogger)
         let second = try ServerSecret.resolve(configuration, logger: quietLogger)
         #expect(first == second)
         #expect(first.utf8.count >= 32)
-        let attributes = try FileManager.default.attributesOfItem(atPath: configuration.dataDirectory + "/secret")
+        let attributes = try FileManager.default.attributesOfItem(
+            atPath: configuration.storage.dataDirectory + "/secret")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        configuration.secret = String(repeating: "s", count: 32)
-        #expect(try ServerSecret.resolve(configuration, logger: quietLogger) == configuration.secret)
+        configuration.storage.secret = String(repeating: "s", count: 32)
+        #expect(try ServerSecret.resolve(configuration, logger: quietLogger) == configuration.storage.secret)
     }
 
     @Test func postgresWithoutASecretRefusesToStart() throws {
         var configuration = KeywardenConfiguration()
-        configuration.databaseURL = "postgres://u:p@127.0.0.1/db"
+        configuration.storage.databaseURL = "postgres://u:p@127.0.0.1/db"
         let error = #expect(throws: ConfigurationError.self) {
             try ServerSecret.resolve(configuration, logger: quietLogger)
         }
@@ -63,14 +64,14 @@ struct StartupTests {
         try await admin.withConnection { db in try await db.raw("CREATE SCHEMA \(ident: schema)").run() }
 
         var configuration = KeywardenConfiguration()
-        configuration.databaseURL = url + (url.contains("?") ? "&" : "?") + "search_path=" + schema
+        configuration.storage.databaseURL = url + (url.contains("?") ? "&" : "?") + "search_path=" + schema
         await #expect(throws: StartupError.self) {
             try await openDatabase(configuration: configuration, logger: quietLogger)
         }
-        configuration.migrateOnStart = true
+        configuration.storage.migrateOnStart = true
         let migrated = try await openDatabase(configuration: configuration, logger: quietLogger)
         try await migrated.shutdown()
-        configuration.migrateOnStart = false
+        configuration.storage.migrateOnStart = false
         let current = try await openDatabase(configuration: configuration, logger: quietLogger)
         try await current.shutdown()
 

@@ -28,8 +28,8 @@ func makeServices(
     configure: (inout KeywardenConfiguration) -> Void = { _ in }
 ) async throws -> KeywardenServices {
     var configuration = KeywardenConfiguration()
-    configuration.databaseURL = "sqlite::memory:"
-    configuration.dataDirectory = try temporaryDirectory()
+    configuration.storage.databaseURL = "sqlite::memory:"
+    configuration.storage.dataDirectory = try temporaryDirectory()
     configure(&configuration)
     let database = try await openDatabase(configuration: configuration, logger: logger)
     // Without a test outbox, the configured provider sends.

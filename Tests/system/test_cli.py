@@ -1,6 +1,7 @@
 """The command line run in the wrong place, or with bad values, says so and changes nothing."""
 
 import os
+import socket
 import subprocess
 import tempfile
 
@@ -54,3 +55,46 @@ def test_a_bad_setting_is_one_line_naming_it():
     assert code != 0
     assert "log_level" in output
     assert len(output.strip().splitlines()) == 1, output
+
+
+def test_serve_help_lists_every_setting_with_its_environment_variable():
+    empty = tempfile.mkdtemp(prefix="keywarden-cli-")
+    code, output = run("serve", "--help", cwd=empty)
+    assert code == 0
+    output = " ".join(output.split())  # the help text is wrapped to the terminal
+    for variable in ("KEYWARDEN_DATABASE_URL", "KEYWARDEN_OPERATOR_TOKEN", "KEYWARDEN_SMS_SENDS_PER_ADDRESS_PER_HOUR"):
+        assert variable in output, variable
+    assert "bcrypt_cost, KEYWARDEN_BCRYPT_COST: bcrypt cost for password hashes, 4-31 (default 12)" in output
+
+
+def test_the_configuration_access_log_names_each_source_and_redacts_secrets():
+    empty = tempfile.mkdtemp(prefix="keywarden-cli-")
+    log = os.path.join(empty, "config-access.log")
+    config = os.path.join(empty, "settings.json")
+    with open(config, "w") as file:
+        file.write('{"operator_token": "operator-token-from-the-file-0123456789", "bcrypt_cost": 4}')
+    environment = dict(os.environ)
+    environment.update(
+        {
+            "CONFIG_ACCESS_LOG_FILE": log,
+            "KEYWARDEN_SECRET": "server-secret-from-the-environment-0123456789",
+            "KEYWARDEN_DATA_DIR": empty,
+        }
+    )
+    # A taken port ends start-up once every setting has been read.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        finished = subprocess.run(
+            [BINARY, "serve", "--config", config, "--port", str(port)],
+            cwd=empty, capture_output=True, text=True, timeout=60, env=environment,
+        )
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    with open(log) as file:
+        text = file.read()
+    assert "operator-token-from-the-file" not in text and "server-secret-from-the-environment" not in text
+    assert "secret -> \"<REDACTED>\"" in text
+    assert "operator_token -> \"<REDACTED>\"" in text
+    assert f'port -> "{port}" - provided by InMemoryProvider[command line]' in text
+    assert 'bcrypt_cost -> "4" - provided by FileProvider' in text

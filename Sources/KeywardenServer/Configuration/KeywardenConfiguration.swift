@@ -1,0 +1,62 @@
+import Configuration
+import Foundation
+import KeywardenCore
+
+/// Every setting of a Keywarden server, typed and grouped by what it configures, built once at
+/// start-up.
+///
+/// Each setting is read from the first source that has it: a command-line flag, then a
+/// `KEYWARDEN_*` environment variable, then the JSON config file, then the default
+/// (``ConfigurationSources``). Each section reads its own settings.
+public struct KeywardenConfiguration: Sendable {
+    /// Where to listen and how connections are kept.
+    public var server = ServerSettings()
+    /// Where the data lives and how it is protected.
+    public var storage = StorageSettings()
+    /// Passwords, sessions and sign-in limits.
+    public var accounts = AccountsSettings()
+    /// The key-issuance policy and the key format.
+    public var keys = KeysSettings()
+    /// Codes, caps, limits and allowed numbers for phone verification.
+    public var verification = VerificationPolicy()
+    /// Who sends codes and who answers line-type questions.
+    public var providers = ProviderSettings()
+    /// Where `/v1/*` calls go and the limits on them.
+    public var gateway = GatewaySettings()
+
+    /// The defaults.
+    public init() {}
+
+    /// Reads every section from `settings`.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the first setting that cannot be used.
+    public init(reading settings: SettingsReader) throws {
+        server = try ServerSettings(reading: settings)
+        storage = try StorageSettings(reading: settings)
+        accounts = try AccountsSettings(reading: settings)
+        keys = try KeysSettings(reading: settings)
+        verification = try VerificationPolicy(reading: settings)
+        providers = try ProviderSettings(reading: settings)
+        gateway = try GatewaySettings(reading: settings)
+    }
+
+    /// Reads every setting from `sources`.
+    ///
+    /// - Parameter accessReporter: told of every setting read, secrets redacted.
+    public static func load(
+        from sources: ConfigurationSources = ConfigurationSources(), accessReporter: (any AccessReporter)? = nil
+    ) async throws -> KeywardenConfiguration {
+        try KeywardenConfiguration(reading: await sources.reader(accessReporter: accessReporter))
+    }
+
+    /// The database the configuration selects.
+    public var database: DatabaseLocation {
+        get throws {
+            guard let url = storage.databaseURL else {
+                return .sqliteFile(
+                    URL(fileURLWithPath: storage.dataDirectory).appendingPathComponent("keywarden.sqlite").path)
+            }
+            return try DatabaseLocation(url: url)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+extension Setting {
+    /// What the setting does, for `serve --help`.
+    public var summary: String {
+        switch self {
+        case .host: "address to listen on"
+        case .port: "port to listen on"
+        case .dataDirectory: "directory for the SQLite file and generated secret"
+        case .databaseURL: "postgres://..., sqlite:PATH or sqlite::memory: (default: SQLite file in the data dir)"
+        case .secret: "server secret, 32+ characters (environment or config file only)"
+        case .migrate: "apply pending PostgreSQL migrations on start: true/false"
+        case .httpHeaderTimeout: "seconds a new connection has to send its first request head"
+        case .httpIdleTimeout: "seconds a connection may stay idle before it is closed"
+        case .maxConnections: "connections held open at once; more wait to be accepted"
+        case .shutdownTimeout: "seconds requests in flight get to finish after SIGTERM or SIGINT"
+        case .usageFlushInterval: "seconds between writes of gateway usage; a crash loses at most this much"
+        case .bcryptCost: "bcrypt cost for password hashes, 4-31"
+        case .logLevel: "trace, debug, info, notice, warning, error, critical"
+        case .sessionIdleTimeout: "seconds of inactivity that end a session"
+        case .sessionLifetime: "seconds after sign-in that end a session"
+        case .loginAttemptsPerAccount: "failed sign-ins per email per 15 minutes"
+        case .loginAttemptsPerAddress: "failed sign-ins per client address per 15 minutes"
+        case .enforcementDate: "ISO 8601 instant from which new keys need verification"
+        case .verificationScope: "organization or user: whose verification lets keys be created"
+        case .keyStem: "the stem of key prefixes, letters and digits"
+        case .operatorToken: "token for POST /v1/keys/verify, 32+ characters (environment or config file only)"
+        case .upstreamURL:
+            "where /v1/* calls go: echo (development upstream) or a base URL (default: gateway off)"
+        case .upstreamAuthorization:
+            "Authorization header sent upstream instead of the caller's key (environment or config file only)"
+        case .upstreamConnectTimeout: "seconds to connect to the upstream"
+        case .upstreamReadTimeout: "seconds the upstream may stay silent, between streamed chunks too"
+        case .upstreamMaxConnections: "connections kept open to the upstream"
+        case .gatewayMaxRequestBytes: "largest request body of a gateway call, in bytes"
+        case .rateLimitTiers:
+            "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...'"
+        case .rateLimitDefaultTier: "tier of organizations without one"
+        case .rateLimitStore:
+            "memory (each instance counts alone) or database (instances share limits; default on PostgreSQL)"
+        case .smsProvider: "log (development), twilio, twilio-verify or webhook"
+        case .lineTypeLookup: "offline or twilio-lookup"
+        case .publicURL: "the server's public base URL, for Twilio delivery reports"
+        case .twilioAccountSID: "Twilio account SID"
+        case .twilioAuthToken: "Twilio auth token (environment or config file only)"
+        case .twilioFrom: "Twilio sending number, E.164"
+        case .twilioMessagingServiceSID: "Twilio messaging service SID (instead of twilio_from)"
+        case .twilioVerifyServiceSID: "Twilio Verify service SID, for sms_provider twilio-verify"
+        case .twilioAPIBaseURL: "Twilio Messaging base URL"
+        case .twilioVerifyBaseURL: "Twilio Verify base URL"
+        case .twilioLookupBaseURL: "Twilio Lookup base URL"
+        case .smsWebhookURL: "endpoint the webhook provider posts {to, body, verification_id} to"
+        case .smsWebhookSecret: "HMAC-SHA256 key for the webhook provider's Keywarden-Signature header"
+        case .verificationCodeLifetime: "seconds a code lives"
+        case .verificationMaxChecks: "checks allowed per code"
+        case .verificationResendCooldown: "seconds before the first resend, doubling after"
+        case .maxOrganizationsPerPhone: "organizations one number may verify"
+        case .allowedCountries: "comma-separated ISO codes numbers may come from (default: all)"
+        case .blockedLineTypes: "comma-separated line types refused"
+        case .smsSendsPerNumberPer10Minutes: "codes sent to one number per 10 minutes"
+        case .smsSendsPerNumberPerDay: "codes sent to one number per day"
+        case .smsSendsPerOrganizationPerDay: "codes sent for one organization per day"
+        case .smsSendsPerAddressPerHour: "codes requested from one client address per hour"
+        }
+    }
+
+    /// One line of `serve --help`: key, environment variable, summary and default.
+    public var helpLine: String {
+        "  \(key), \(environmentVariable): \(summary)" + (defaultValue.map { " (default \($0))" } ?? "")
+    }
+}
