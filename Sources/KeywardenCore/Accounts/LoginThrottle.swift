@@ -23,7 +23,7 @@ public struct LoginThrottle: Sendable {
 
     /// One sign-in attempt counted in advance against each budget.
     public struct Reservation: Sendable {
-        let slots: [(bucket: String, windowStart: Date, expiresAt: Date)]
+        let units: WindowedAllowance.Reservation
     }
 
     /// Counts the attempt against both budgets before the password is weighed, so a burst of
@@ -31,31 +31,23 @@ public struct LoginThrottle: Sendable {
     /// `too_many_login_attempts` (taking nothing) when either budget is spent. A failed attempt
     /// keeps its reservation; a successful one gives it back with ``release(_:)``.
     public func reserve(email: EmailAddress, clientAddress: String?, now: Date) async throws -> Reservation {
-        var taken: [(bucket: String, windowStart: Date, expiresAt: Date)] = []
-        for (bucket, limit) in buckets(email: email, clientAddress: clientAddress) {
-            let start = limit.windowStart(for: now)
-            let expires = start.addingTimeInterval(TimeInterval(limit.window))
-            let used = try await counters.add(1, bucket: bucket, windowStart: start, expiresAt: expires)
-            taken.append((bucket, start, expires))
-            if used > limit.limit {
-                try await release(Reservation(slots: taken))
-                let wait = limit.secondsUntilReset(from: now)
-                throw DomainError(
-                    .rateLimited, code: "too_many_login_attempts",
-                    message: "Too many failed sign-in attempts. Try again in \(wait) seconds.",
-                    retryAfterSeconds: wait)
-            }
+        switch try await allowance.reserve(buckets(email: email, clientAddress: clientAddress), now: now) {
+        case .reserved(let units):
+            return Reservation(units: units)
+        case .refused(let wait):
+            throw DomainError(
+                .rateLimited, code: "too_many_login_attempts",
+                message: "Too many failed sign-in attempts. Try again in \(wait) seconds.",
+                retryAfterSeconds: wait)
         }
-        return Reservation(slots: taken)
     }
 
     /// Gives back a reservation: the attempt does not count against the budgets.
     public func release(_ reservation: Reservation) async throws {
-        for slot in reservation.slots {
-            _ = try await counters.add(
-                -1, bucket: slot.bucket, windowStart: slot.windowStart, expiresAt: slot.expiresAt)
-        }
+        try await allowance.release(reservation.units)
     }
+
+    private var allowance: WindowedAllowance { WindowedAllowance(counters: counters) }
 
     private func buckets(email: EmailAddress, clientAddress: String?) -> [(String, FixedWindowLimit)] {
         // The email is hashed so the counter table holds no addresses.

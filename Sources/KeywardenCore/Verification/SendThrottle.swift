@@ -1,11 +1,14 @@
 import Foundation
 import Logging
+import PhoneNumbers
 
 /// The send caps of DESIGN §3 and the adaptive per-prefix guard of §7, kept in storage.
 ///
-/// A send first reserves one unit in every bucket (an atomic add that returns the new total);
-/// if any bucket goes over, every reservation is given back and the send is refused. So
-/// simultaneous starts can never pass a cap together, and a provider failure gives its units back.
+/// A send first reserves one unit in every bucket through a ``WindowedAllowance`` (an atomic add
+/// that returns the new total); if any bucket goes over, every reservation is given back and the
+/// send is refused. So simultaneous starts can never pass a cap together, and a provider failure
+/// gives its units back. The prefix guard counts sends and approvals per number prefix, which the
+/// throttle works out from the number itself.
 public struct SendThrottle: Sendable {
     let counters: any RateCounterRepository
     let policy: VerificationPolicy
@@ -20,7 +23,7 @@ public struct SendThrottle: Sendable {
 
     /// Units taken from the buckets, to give back if the message cannot be sent.
     public struct Reservation: Sendable {
-        fileprivate var entries: [(bucket: String, windowStart: Date, expiresAt: Date)] = []
+        let units: WindowedAllowance.Reservation
     }
 
     /// Reserves one send for a number, organization and client address.
@@ -42,33 +45,34 @@ public struct SendThrottle: Sendable {
                     FixedWindowLimit(limit: policy.sendsPerClientAddressPerHour, window: 3600)
                 ))
         }
-        var reservation = Reservation()
-        for (bucket, limit) in buckets {
-            let start = limit.windowStart(for: now)
-            let expires = start.addingTimeInterval(TimeInterval(limit.window))
-            let total = try await counters.add(1, bucket: bucket, windowStart: start, expiresAt: expires)
-            reservation.entries.append((bucket, start, expires))
-            if total > limit.limit {
-                try await release(reservation)
-                let wait = limit.secondsUntilReset(from: now)
-                throw DomainError(
-                    .rateLimited, code: "too_many_verification_requests",
-                    message: "Too many verification codes were requested. Try again in \(wait) seconds.",
-                    retryAfterSeconds: wait)
-            }
+        switch try await allowance.reserve(buckets, now: now) {
+        case .reserved(let units):
+            return Reservation(units: units)
+        case .refused(let wait):
+            throw DomainError.tooManyVerificationRequests(retryAfterSeconds: wait)
         }
-        return reservation
     }
 
     /// Gives reserved units back.
     public func release(_ reservation: Reservation) async throws {
-        for entry in reservation.entries {
-            _ = try await counters.add(
-                -1, bucket: entry.bucket, windowStart: entry.windowStart, expiresAt: entry.expiresAt)
-        }
+        try await allowance.release(reservation.units)
     }
 
+    private var allowance: WindowedAllowance { WindowedAllowance(counters: counters) }
+
     // MARK: Prefix guard
+
+    /// `+` and calling code and the first digits of the national number: the unit the guard
+    /// counts in.
+    func prefix(of number: PhoneNumber) -> String {
+        "+\(number.countryCode)" + number.nationalNumber.prefix(policy.prefixGuard.prefixDigits)
+    }
+
+    /// The prefix of an E.164 number; the number itself if it no longer parses.
+    func prefix(ofE164 e164: String) -> String {
+        guard let number = try? PhoneNumbers.parse(e164, defaultRegion: nil) else { return e164 }
+        return prefix(of: number)
+    }
 
     /// Refuses a send to a prefix whose recent sends are many and approvals few.
     public func checkPrefix(_ prefix: String, now: Date) async throws {
@@ -86,11 +90,7 @@ public struct SendThrottle: Sendable {
                 "prefix": .string(prefix), "sends": .string(String(format: "%.1f", sends)),
                 "approvals": .string(String(format: "%.1f", approvals)),
             ])
-        throw DomainError(
-            .rateLimited, code: "too_many_verification_requests",
-            message:
-                "Verification codes to numbers like this one are paused for a while. Try again in \(wait) seconds.",
-            retryAfterSeconds: wait)
+        throw DomainError.prefixPaused(retryAfterSeconds: wait)
     }
 
     /// Counts a send to a prefix.

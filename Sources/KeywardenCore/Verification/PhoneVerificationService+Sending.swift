@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PhoneNumbers
+
+/// Sending codes: the first send of a verification, resends after a doubling cooldown, and the
+/// provider's delivery reports. Each send is reserved against the throttle first and given back
+/// if the provider fails.
+extension PhoneVerificationService {
+    /// Checks the number against every rule, then sends a code.
+    public func start(
+        phoneNumber raw: String, country rawCountry: String?, channel: String?, by requester: Requester
+    )
+        async throws -> PhoneVerification
+    {
+        try requester.membership.requireOwner(to: "verify a phone number")
+        if let channel, channel != "sms" {
+            throw DomainError.unsupportedChannel
+        }
+        let number = try await acceptableNumber(raw, country: rawCountry)
+        let e164 = number.e164
+        let digest = secrets.phoneDigest(e164)
+        let now = clock.now()
+        try await requireRoomForOrganization(requester.organization, phoneDigest: digest)
+        if let pending = try await verifications.pendingVerification(
+            in: requester.organization, phoneDigest: digest, at: now)
+        {
+            // Asking again for a number with a live code sends that code again, cooldown permitting.
+            return try await resend(pending, by: requester, now: now)
+        }
+        let prefix = throttle.prefix(of: number)
+        try await throttle.checkPrefix(prefix, now: now)
+        let reservation = try await throttle.reserve(
+            phoneDigest: digest, organization: requester.organization, clientAddress: requester.clientAddress, now: now)
+
+        let id = PhoneVerificationID.generate()
+        var codeDigest: String?
+        var sealedCode: String?
+        var code: String?
+        if case .local = delivery {
+            let fresh = VerificationSecrets.generateCode(length: policy.codeLength)
+            code = fresh
+            codeDigest = secrets.codeDigest(fresh, verification: id)
+            sealedCode = try secrets.seal(fresh, verification: id)
+        }
+        let verification = PhoneVerification(
+            id: id, organizationID: requester.organization, userID: requester.user.id, phoneDigest: digest,
+            sealedPhoneNumber: try secrets.sealNumber(e164, verification: id), maskedPhoneNumber: number.masked,
+            country: number.region ?? "", status: .pending,
+            codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
+            expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now)
+        try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
+        try await verifications.create(verification)
+
+        let receipt: SMSReceipt
+        do {
+            receipt = try await send(code: code, to: e164, verification: id)
+        } catch {
+            try await verifications.finish(id, as: .failed, at: now)
+            try await throttle.release(reservation)
+            try await record(
+                "phone_verification.failed", verification, actor: requester.actor, now: now,
+                extra: ["reason": "provider_unavailable"])
+            throw providerFailure(error)
+        }
+        try await verifications.recordSend(
+            id, at: now, nextResendAt: now.addingTimeInterval(policy.resendCooldown),
+            providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
+        try await throttle.recordPrefixSend(prefix, now: now)
+        try await record(
+            "phone_verification.started", verification, actor: requester.actor, now: now,
+            extra: ["line_type": number.type.rawValue])
+        logger.info(
+            "phone verification started",
+            metadata: ["verification_id": .string(id.rawValue), "phone_number": .string(number.masked)])
+        return try await reload(id, in: requester.organization)
+    }
+
+    /// Sends the same code again once the cooldown has passed; the cooldown doubles each time.
+    public func resend(id rawID: String, by requester: Requester) async throws -> PhoneVerification {
+        try requester.membership.requireOwner(to: "verify a phone number")
+        let verification = try await pendingVerification(rawID, in: requester.organization)
+        return try await resend(verification, by: requester, now: clock.now())
+    }
+
+    /// Sends a pending verification's code again, if its cooldown has passed at `now`.
+    func resend(
+        _ verification: PhoneVerification, by requester: Requester, now: Date
+    ) async throws
+        -> PhoneVerification
+    {
+        guard now >= verification.nextResendAt else {
+            let wait = max(1, Int(verification.nextResendAt.timeIntervalSince(now).rounded(.up)))
+            throw DomainError.resendTooSoon(wait: wait)
+        }
+        let e164 = try number(of: verification)
+        let prefix = throttle.prefix(ofE164: e164)
+        try await throttle.checkPrefix(prefix, now: now)
+        let reservation = try await throttle.reserve(
+            phoneDigest: verification.phoneDigest, organization: requester.organization,
+            clientAddress: requester.clientAddress, now: now)
+        let receipt: SMSReceipt
+        do {
+            let code = try verification.sealedCode.map { try secrets.open($0, verification: verification.id) }
+            receipt = try await send(code: code, to: e164, verification: verification.id)
+        } catch {
+            try await throttle.release(reservation)
+            throw providerFailure(error)
+        }
+        // The exponent is capped so the doubling stays finite whatever the send caps allow.
+        let cooldown = policy.resendCooldown * pow(2, Double(min(verification.sends, 20)))
+        try await verifications.recordSend(
+            verification.id, at: now, nextResendAt: now.addingTimeInterval(cooldown),
+            providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
+        try await throttle.recordPrefixSend(prefix, now: now)
+        try await record("phone_verification.resent", verification, actor: requester.actor, now: now)
+        return try await reload(verification.id, in: requester.organization)
+    }
+
+    /// Records a delivery report from the provider.
+    public func recordDelivery(providerMessageID: String, status: PhoneVerification.Delivery) async throws {
+        try await verifications.updateDelivery(providerMessageID: providerMessageID, delivery: status)
+    }
+
+    /// The E.164 number of a pending verification, opened from its seal.
+    func number(of verification: PhoneVerification) throws -> String {
+        guard let sealed = verification.sealedPhoneNumber else {
+            throw DomainError.verificationNotPending(verification.status)
+        }
+        return try secrets.openNumber(sealed, verification: verification.id)
+    }
+
+    /// Hands a code to the local sender as a text message, or asks the remote verifier to send one.
+    func send(code: String?, to e164: String, verification: PhoneVerificationID) async throws -> SMSReceipt {
+        switch delivery {
+        case .local(let sender):
+            let minutes = Int(policy.codeLifetime / 60)
+            let body =
+                "Your Keywarden verification code is \(code ?? ""). It expires in \(minutes) minutes. Do not share it."
+            return try await sender.send(SMSMessage(to: e164, body: body, verificationID: verification))
+        case .remote(let verifier):
+            return try await verifier.start(e164)
+        }
+    }
+
+    /// A provider's error as the refusal to give: a refusal passes through; anything else is
+    /// logged and becomes `sms_provider_unavailable`.
+    func providerFailure(_ error: any Error) -> DomainError {
+        if let domain = error as? DomainError { return domain }
+        logger.error("SMS provider failed", metadata: ["error": .string("\(error)")])
+        return DomainError.smsProviderUnavailable
+    }
+}
