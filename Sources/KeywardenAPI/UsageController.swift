@@ -10,19 +10,16 @@ public struct UsageController: Sendable {
     let meter: UsageMeter
     let limits: RateLimitPolicy
     let projects: ProjectService
-    let audit: any AuditLogRepository
     let clock: Clock
 
     /// Creates the controller.
     public init(
-        usage: any UsageRepository, meter: UsageMeter, limits: RateLimitPolicy, projects: ProjectService,
-        audit: any AuditLogRepository, clock: Clock
+        usage: any UsageRepository, meter: UsageMeter, limits: RateLimitPolicy, projects: ProjectService, clock: Clock
     ) {
         self.usage = usage
         self.meter = meter
         self.limits = limits
         self.projects = projects
-        self.audit = audit
         self.clock = clock
     }
 
@@ -162,20 +159,8 @@ public struct UsageController: Sendable {
         try context.membership.requireOwner(to: "change a project's rate limits")
         let body = try await request.decodeBody(LimitsBody.self, context: context)
         let project = try await projects.project(try context.parameters.require("project_id"), in: context.membership)
-        let now = clock.now()
-        var own = try await limits.storedProjectLimits(of: project.id)
-        if let requests = body.requests { own.maxRequestsPerMinute = requests }
-        if let tokens = body.tokens { own.maxTokensPerMinute = tokens }
-        try await limits.setProjectLimits(own, of: project.id, in: project.organizationID, now: now)
-        try await audit.append(
-            AuditEvent(
-                organizationID: project.organizationID, type: "rate_limit.updated", effectiveAt: now,
-                actor: context.actor,
-                details: [
-                    "project_id": project.id.rawValue,
-                    "max_requests_per_1_minute": own.maxRequestsPerMinute.map(String.init) ?? "tier",
-                    "max_tokens_per_1_minute": own.maxTokensPerMinute.map(String.init) ?? "tier",
-                ]))
+        try await limits.updateProjectLimits(
+            of: project, requests: body.requests, tokens: body.tokens, by: context.actor)
         return try await object(for: project)
     }
 

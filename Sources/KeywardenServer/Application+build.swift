@@ -59,7 +59,8 @@ public struct KeywardenServices: Sendable {
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
         self.clock = clock
-        self.gateway = GatewayServices(configuration: configuration, database: database, logger: logger)
+        self.gateway = GatewayServices(
+            configuration: configuration, database: database, audit: audit, clock: clock, logger: logger)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
@@ -150,8 +151,7 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
     APIKeyController(keys: services.keys).addRoutes(to: router)
     UsageController(
         usage: services.gateway.usage, meter: services.gateway.meter, limits: services.gateway.rateLimits,
-        projects: services.projects,
-        audit: services.audit, clock: services.clock
+        projects: services.projects, clock: services.clock
     ).addRoutes(to: router)
     KeyVerificationController(
         index: services.keys.index, operatorToken: services.configuration.keys.operatorToken, clock: services.clock

@@ -18,7 +18,14 @@ public struct GatewayServices: Sendable {
     public let usage: any UsageRepository
 
     /// Builds the gateway's parts from the configuration.
-    init(configuration: KeywardenConfiguration, database: DatabaseClient, logger: Logger) {
+    ///
+    /// - Parameters:
+    ///   - audit: where changes to the rate-limit settings are recorded.
+    ///   - clock: the time of those changes.
+    init(
+        configuration: KeywardenConfiguration, database: DatabaseClient, audit: any AuditLogRepository, clock: Clock,
+        logger: Logger
+    ) {
         if case .url(let upstream) = configuration.gateway.upstream {
             var settings = HTTPClient.Configuration(
                 timeout: .init(
@@ -47,6 +54,7 @@ public struct GatewayServices: Sendable {
             }
         rateLimits = RateLimitPolicy(
             tiers: configuration.gateway.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
+            audit: audit, clock: clock,
             shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
             logger: logger)
         usage = SQLUsageRepository(database: database)

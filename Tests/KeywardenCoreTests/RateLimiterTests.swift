@@ -204,6 +204,20 @@ struct RateLimitPolicyOutageTests {
         ) async throws {}
     }
 
+    /// An audit log these tests never change settings through: writing or reading it fails.
+    struct UnexpectedAuditLog: AuditLogRepository {
+        func append(_ event: AuditEvent) async throws {
+            Issue.record("unexpected audit event \(event.type)")
+            throw Outage()
+        }
+        func events(
+            in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+        ) async throws -> Page<AuditEvent> {
+            Issue.record("unexpected audit log read")
+            throw Outage()
+        }
+    }
+
     struct DownStore: RateLimitLeaseRepository {
         func lease(
             scope: String, requests: BucketLease, tokens: BucketLease, now: Date
@@ -226,7 +240,8 @@ struct RateLimitPolicyOutageTests {
 
     @Test func unreadableSettingsKeepTheLastKnownLimits() async {
         let settings = FlakySettings()
-        let policy = RateLimitPolicy(tiers: tiers, settings: settings, cacheLifetime: 1)
+        let policy = RateLimitPolicy(
+            tiers: tiers, settings: settings, audit: UnexpectedAuditLog(), clock: .live, cacheLifetime: 1)
         let key = key()
         let now = Date(timeIntervalSince1970: 1000)
         let before = await policy.scopes(for: key, now: now)
@@ -241,7 +256,8 @@ struct RateLimitPolicyOutageTests {
 
     @Test func unreachableSharedBucketsFallBackToThisInstancesOwn() async {
         let policy = RateLimitPolicy(
-            tiers: tiers, settings: FlakySettings(), shared: SharedRateLimiter(store: DownStore()))
+            tiers: tiers, settings: FlakySettings(), audit: UnexpectedAuditLog(), clock: .live,
+            shared: SharedRateLimiter(store: DownStore()))
         let scope = RateLimiter.Scope(id: "proj_x", limits: MinuteLimits(requests: 2, tokens: 100))
         let now = Date(timeIntervalSince1970: 1000)
         var admitted = 0

@@ -27,6 +27,10 @@ public final class RateLimitPolicy: Sendable {
     /// The buckets, when instances share them through the database.
     public let shared: SharedRateLimiter?
     let settings: any RateLimitSettingsRepository
+    /// Where changes to the settings are recorded.
+    let audit: any AuditLogRepository
+    /// The time of those changes.
+    let clock: Clock
     let cacheLifetime: TimeInterval
     let logger: Logger
     /// When the storage trouble was last logged, so an outage gives a line every ten seconds
@@ -37,14 +41,19 @@ public final class RateLimitPolicy: Sendable {
 
     /// Creates the policy.
     ///
-    /// - Parameter shared: buckets shared by every instance; without it, this process keeps its own.
+    /// - Parameters:
+    ///   - audit: where changes to an organization's tier or a project's limits are recorded.
+    ///   - clock: the time of those changes (the gateway's calls pass their own `now`).
+    ///   - shared: buckets shared by every instance; without it, this process keeps its own.
     public init(
-        tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, limiter: RateLimiter = RateLimiter(),
-        shared: SharedRateLimiter? = nil, cacheLifetime: TimeInterval = 10,
-        logger: Logger = Logger(label: "keywarden.rate-limits")
+        tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, audit: any AuditLogRepository,
+        clock: Clock, limiter: RateLimiter = RateLimiter(), shared: SharedRateLimiter? = nil,
+        cacheLifetime: TimeInterval = 10, logger: Logger = Logger(label: "keywarden.rate-limits")
     ) {
         self.tiers = tiers
         self.settings = settings
+        self.audit = audit
+        self.clock = clock
         self.limiter = limiter
         self.shared = shared
         self.cacheLifetime = cacheLifetime
@@ -139,6 +148,20 @@ public final class RateLimitPolicy: Sendable {
         tierCache.withLock { $0[organization] = nil }
     }
 
+    /// Sets an organization's tier (`nil`: back to the default) and records
+    /// `organization.rate_limit_tier_updated` in its audit log, with the tier it had before.
+    ///
+    /// - Throws: `DomainError` `invalid_request` for a tier that is not configured; nothing is recorded.
+    public func setTier(_ name: String?, of organization: OrganizationID, by actor: AuditActor) async throws {
+        let previous = try await storedTier(of: organization).name
+        let now = clock.now()
+        try await setTier(name, of: organization, now: now)
+        try await audit.append(
+            AuditEvent(
+                organizationID: organization, type: "organization.rate_limit_tier_updated", effectiveAt: now,
+                actor: actor, details: ["previous_tier": previous, "tier": name ?? tiers.defaultTier]))
+    }
+
     /// The organization's tier as stored now (no cache, no fallback).
     public func storedTier(of organization: OrganizationID) async throws -> RateLimitTier {
         tiers.tier(named: try await settings.tier(of: organization))
@@ -155,6 +178,32 @@ public final class RateLimitPolicy: Sendable {
     ) async throws {
         try await settings.setLimits(limits, of: project, in: organization, at: now)
         projectCache.withLock { $0[project] = nil }
+    }
+
+    /// Changes a project's own limits and records `rate_limit.updated` in its organization's audit
+    /// log, returning the limits it now has.
+    ///
+    /// - Parameters:
+    ///   - requests: `nil` keeps the stored requests per minute; `.some(nil)` returns them to the tier's.
+    ///   - tokens: `nil` keeps the stored tokens per minute; `.some(nil)` returns them to the tier's.
+    @discardableResult
+    public func updateProjectLimits(
+        of project: Project, requests: Int??, tokens: Int??, by actor: AuditActor
+    ) async throws -> ProjectRateLimits {
+        let now = clock.now()
+        var own = try await storedProjectLimits(of: project.id)
+        if let requests { own.maxRequestsPerMinute = requests }
+        if let tokens { own.maxTokensPerMinute = tokens }
+        try await setProjectLimits(own, of: project.id, in: project.organizationID, now: now)
+        try await audit.append(
+            AuditEvent(
+                organizationID: project.organizationID, type: "rate_limit.updated", effectiveAt: now, actor: actor,
+                details: [
+                    "project_id": project.id.rawValue,
+                    "max_requests_per_1_minute": own.maxRequestsPerMinute.map(String.init) ?? "tier",
+                    "max_tokens_per_1_minute": own.maxTokensPerMinute.map(String.init) ?? "tier",
+                ]))
+        return own
     }
 
     func tierName(of organization: OrganizationID, now: Date) async -> String? {

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Managing keys that exist: listing and reading them, rotating a project key, and revoking
+/// project and admin keys.
+extension APIKeyService {
+    // MARK: Project keys
+
+    /// A page of a project's keys.
+    public func projectKeys(
+        project rawProject: String, membership: Membership, after: String?, limit: Int?
+    )
+        async throws -> Page<APIKey>
+    {
+        let project = try await existingProject(rawProject, in: membership.organization.id)
+        return try await page(in: membership.organization.id, project: project.id, after: after, limit: limit)
+    }
+
+    /// One key of a project.
+    public func projectKey(
+        project rawProject: String, key rawKey: String, membership: Membership
+    ) async throws
+        -> APIKey
+    {
+        let project = try await existingProject(rawProject, in: membership.organization.id)
+        guard let id = APIKeyID(rawKey), let key = try await keys.key(id, in: membership.organization.id),
+            key.projectID == project.id
+        else { throw Self.keyNotFound(rawKey) }
+        return key
+    }
+
+    /// Revokes a project key at once. Owners only.
+    public func deleteProjectKey(
+        project rawProject: String, key rawKey: String, membership: Membership, actor: AuditActor
+    )
+        async throws -> APIKey
+    {
+        try membership.requireOwner(to: "delete API keys")
+        let key = try await projectKey(project: rawProject, key: rawKey, membership: membership)
+        return try await revoke(key, actor: actor)
+    }
+
+    /// Replaces a key with a new one of the same settings; the old one keeps working for
+    /// `gracePeriod` seconds. With an idempotency key, a retry returns the same new key.
+    public func rotate(
+        project rawProject: String, key rawKey: String, gracePeriod: Int?, idempotencyKey: String?,
+        membership: Membership, user: User, actor: AuditActor
+    ) async throws -> IssuedAPIKey {
+        try membership.requireOwner(to: "rotate API keys")
+        let old = try await projectKey(project: rawProject, key: rawKey, membership: membership)
+        let grace = gracePeriod ?? 86_400
+        guard (0...30 * 86_400).contains(grace) else {
+            throw DomainError.invalidField("grace_period_seconds", "'grace_period_seconds' must be from 0 to 2592000.")
+        }
+        if let idempotencyKey {
+            guard (1...255).contains(idempotencyKey.utf8.count),
+                idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }),
+                idempotencyKey.utf8.first != 0x20, idempotencyKey.utf8.last != 0x20
+            else {
+                throw DomainError.invalidField(
+                    "Idempotency-Key",
+                    "The Idempotency-Key header must be 1 to 255 printable ASCII characters, such as a UUID.")
+            }
+            if let earlier = try await keys.rotation(of: old.id, idempotencyKey: idempotencyKey) {
+                return IssuedAPIKey(key: earlier, value: rotatedValue(of: old, idempotencyKey: idempotencyKey))
+            }
+        }
+        let now = clock.now()
+        guard old.isActive(at: now) else {
+            throw DomainError(
+                .conflict, code: "api_key_not_active", message: "Only an active key can be rotated.", param: "key_id")
+        }
+        let request = try Request(name: old.name, permissions: old.permissions, expiresInSeconds: nil)
+        return try await issue(
+            old.kind, organization: membership.organization, project: old.projectID, request: request,
+            owner: old.owner, creator: user.id, actor: actor,
+            rotation: (old, idempotencyKey, now.addingTimeInterval(TimeInterval(grace))))
+    }
+
+    // MARK: Admin keys
+
+    /// A page of the organization's admin keys. Owners only.
+    public func adminKeys(membership: Membership, after: String?, limit: Int?) async throws -> Page<APIKey> {
+        try membership.requireOwner(to: "list admin keys")
+        return try await page(in: membership.organization.id, project: nil, after: after, limit: limit)
+    }
+
+    /// Revokes an admin key. Owners only.
+    public func deleteAdminKey(_ rawKey: String, membership: Membership, actor: AuditActor) async throws -> APIKey {
+        try membership.requireOwner(to: "delete admin keys")
+        guard let id = APIKeyID(rawKey), let key = try await keys.key(id, in: membership.organization.id),
+            key.kind == .admin
+        else { throw Self.keyNotFound(rawKey) }
+        return try await revoke(key, actor: actor)
+    }
+
+    // MARK: Shared steps
+
+    /// Revokes a key at once, recording it unless it was revoked already.
+    func revoke(_ key: APIKey, actor: AuditActor) async throws -> APIKey {
+        guard let revoked = try await keys.revoke(key.id, in: key.organizationID, at: wholeMilliseconds(clock.now()))
+        else { throw Self.keyNotFound(key.id.rawValue) }
+        index.put(revoked)
+        if key.revokedAt == nil {
+            try await record(key.kind == .admin ? "admin_api_key.deleted" : "api_key.deleted", revoked, actor: actor)
+        }
+        return revoked
+    }
+
+    /// A page of the organization's keys, of one project or (`nil`) its admin keys.
+    private func page(
+        in organization: OrganizationID, project: ProjectID?, after: String?, limit: Int?
+    ) async throws
+        -> Page<APIKey>
+    {
+        let limit = try PageLimit.validate(limit)
+        var cursor: APIKeyID?
+        if let after {
+            guard let id = APIKeyID(after) else { throw DomainError.malformedCursor(expected: "a key id") }
+            cursor = id
+        }
+        return try await keys.keys(in: organization, project: project, after: cursor, limit: limit)
+    }
+}
