@@ -76,41 +76,73 @@ public struct SignedInIdentity: Sendable {
     }
 }
 
-/// A request made by a signed-in person. It cannot exist without an identity, so a handler
-/// that takes it needs no checks of its own.
-public struct SignedInContext: ChildRequestContext {
+/// What every narrowed context carries over from the ``KeywardenRequestContext`` it was made from.
+public struct RequestBasics: Sendable {
+    /// Hummingbird's per-request storage (logger, endpoint, parameters).
     public var coreContext: CoreRequestContextStorage
-    /// The signed-in person.
-    public let identity: SignedInIdentity
-    /// The request id.
+    /// The id echoed in `x-request-id`.
     public let requestID: String
     /// The peer's IP address.
     public let clientAddress: String?
 
-    public init(context: KeywardenRequestContext) throws {
-        guard let identity = context.identity, identity.session != nil else { throw DomainError.unauthenticated }
+    /// Takes the members over from the context before authentication.
+    init(_ context: KeywardenRequestContext) {
         self.coreContext = context.coreContext
-        self.identity = identity
         self.requestID = context.requestID
         self.clientAddress = context.clientAddress
     }
+}
 
+/// A context narrowed from ``KeywardenRequestContext`` once a credential has been checked. A
+/// conforming context holds ``RequestBasics`` and adds only what is its own; the request id, the
+/// peer's address, the body limit and the encoder come from here, the same for every one.
+public protocol KeywardenChildContext: ChildRequestContext
+where Self.ParentContext == KeywardenRequestContext, Self.Encoder == JSONEncoder {
+    /// The members carried over from the parent context.
+    var basics: RequestBasics { get set }
+}
+
+extension KeywardenChildContext {
+    public var coreContext: CoreRequestContextStorage {
+        get { basics.coreContext }
+        set { basics.coreContext = newValue }
+    }
+
+    /// The request id.
+    public var requestID: String { basics.requestID }
+    /// The peer's IP address.
+    public var clientAddress: String? { basics.clientAddress }
+
+    /// Management API bodies are small; anything larger is refused with 413 before parsing.
     public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
+    /// Every answer is encoded with `JSONEncoder.keywarden`.
     public var responseEncoder: JSONEncoder { .keywarden }
+}
+
+/// A request made by a signed-in person. It cannot exist without an identity, so a handler
+/// that takes it needs no checks of its own.
+public struct SignedInContext: KeywardenChildContext {
+    /// The request id, the peer's address and Hummingbird's storage, from before authentication.
+    public var basics: RequestBasics
+    /// The signed-in person.
+    public let identity: SignedInIdentity
+
+    public init(context: KeywardenRequestContext) throws {
+        guard let identity = context.identity, identity.session != nil else { throw DomainError.unauthenticated }
+        self.basics = RequestBasics(context)
+        self.identity = identity
+    }
 }
 
 /// A request by a signed-in person about one of their organizations, chosen by the
 /// `Keywarden-Organization` header or else their first.
-public struct OrganizationContext: ChildRequestContext {
-    public var coreContext: CoreRequestContextStorage
+public struct OrganizationContext: KeywardenChildContext {
+    /// The request id, the peer's address and Hummingbird's storage, from before authentication.
+    public var basics: RequestBasics
     /// The signed-in person.
     public let identity: SignedInIdentity
     /// Their membership in the organization the request is about.
     public let membership: Membership
-    /// The request id.
-    public let requestID: String
-    /// The peer's IP address.
-    public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
         if context.apiKey != nil {
@@ -120,16 +152,11 @@ public struct OrganizationContext: ChildRequestContext {
                     "Project and service-account keys cannot use management endpoints. Use an admin key or sign in.")
         }
         guard let identity = context.identity else { throw DomainError.unauthenticated }
-        self.coreContext = context.coreContext
+        self.basics = RequestBasics(context)
         self.identity = identity
         self.membership = try Membership.select(
             from: identity.memberships, requested: identity.requestedOrganization)
-        self.requestID = context.requestID
-        self.clientAddress = context.clientAddress
     }
-
-    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
-    public var responseEncoder: JSONEncoder { .keywarden }
 }
 
 extension OrganizationContext {
@@ -145,27 +172,19 @@ extension OrganizationContext {
 }
 
 /// A request authenticated by a project or service-account key.
-public struct APIKeyContext: ChildRequestContext {
-    public var coreContext: CoreRequestContextStorage
+public struct APIKeyContext: KeywardenChildContext {
+    /// The request id, the peer's address and Hummingbird's storage, from before authentication.
+    public var basics: RequestBasics
     /// The key.
     public let apiKey: APIKey
-    /// The request id.
-    public let requestID: String
-    /// The peer's IP address.
-    public let clientAddress: String?
 
     public init(context: KeywardenRequestContext) throws {
         guard let apiKey = context.apiKey else {
             throw DomainError.invalidAPIKey(context.apiKeyRefusal)
         }
-        self.coreContext = context.coreContext
+        self.basics = RequestBasics(context)
         self.apiKey = apiKey
-        self.requestID = context.requestID
-        self.clientAddress = context.clientAddress
     }
-
-    public var maxUploadSize: Int { ManagementAPI.maxBodyBytes }
-    public var responseEncoder: JSONEncoder { .keywarden }
 }
 
 extension DomainError {

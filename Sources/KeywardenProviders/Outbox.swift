@@ -8,11 +8,14 @@ import Logging
 public actor Outbox {
     private let url: URL
     private let logger: Logger
+    /// Stamps each entry's `sent_at`.
+    private let clock: Clock
 
     /// Creates an outbox writing to `<directory>/outbox.jsonl`.
-    public init(directory: String, logger: Logger) {
+    public init(directory: String, logger: Logger, clock: Clock = .live) {
         self.url = URL(fileURLWithPath: directory).appendingPathComponent("outbox.jsonl")
         self.logger = logger
+        self.clock = clock
     }
 
     /// One stored message.
@@ -40,7 +43,7 @@ public actor Outbox {
     func deliver(_ message: SMSMessage) throws {
         let entry = Entry(
             to: message.to, body: message.body, verificationID: message.verificationID.rawValue,
-            sentAt: Int64(Date().timeIntervalSince1970))
+            sentAt: Int64(clock.now().timeIntervalSince1970))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var line = try encoder.encode(entry)

@@ -10,12 +10,18 @@ public struct WebhookSMSSender: Sendable {
     let url: String
     let secret: String
     let http: ProviderHTTP
+    /// Gives the signature's timestamp.
+    let clock: Clock
 
     /// Creates the sender.
-    public init(url: String, secret: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    public init(
+        url: String, secret: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10),
+        clock: Clock = .live
+    ) {
         self.url = url
         self.secret = secret
         self.http = ProviderHTTP(provider: "webhook", client: client, timeout: timeout)
+        self.clock = clock
     }
 
     /// The signature header value for a body sent at `timestamp`.
@@ -34,7 +40,8 @@ public struct WebhookSMSSender: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let body = String(decoding: try encoder.encode(payload), as: UTF8.self)
-            let signature = Self.signature(body: body, timestamp: Int(Date().timeIntervalSince1970), secret: secret)
+            let timestamp = Int(clock.now().timeIntervalSince1970)
+            let signature = Self.signature(body: body, timestamp: timestamp, secret: secret)
             let reply = try await http.send(
                 .POST, url, headers: [("Keywarden-Signature", signature)], body: body, contentType: "application/json")
             guard (200..<300).contains(reply.status) else {

@@ -47,10 +47,12 @@ struct PeriodicService: Service, CustomStringConvertible {
 
 extension PeriodicService {
     /// Deletes rate-limit counters whose windows have ended, every ten minutes.
-    static func counterSweeper(_ counters: any RateCounterRepository, logger: Logger) -> PeriodicService {
+    static func counterSweeper(
+        _ counters: any RateCounterRepository, clock: Clock = .live, logger: Logger
+    ) -> PeriodicService {
         PeriodicService(name: "purge expired rate counters", interval: .seconds(600), runsAtStart: true, logger: logger)
         {
-            try await counters.purge(expiredBefore: Date())
+            try await counters.purge(expiredBefore: clock.now())
         }
     }
 
@@ -71,11 +73,11 @@ extension PeriodicService {
 
     /// Polls for keys changed since the last look, every two seconds: keys created or revoked
     /// by another instance or the command line, and anything a dropped listener missed.
-    static func keyIndexPoller(_ keys: APIKeyService, logger: Logger) -> PeriodicService {
-        let since = SinceMarker()
+    static func keyIndexPoller(_ keys: APIKeyService, clock: Clock = .live, logger: Logger) -> PeriodicService {
+        let since = SinceMarker(clock: clock)
         return PeriodicService(name: "refresh the key index", interval: .seconds(2), logger: logger) {
             // Look back a little, so a write that committed late within the last poll is not missed.
-            let started = Date()
+            let started = clock.now()
             try await keys.refreshIndex(changedSince: since.value.addingTimeInterval(-5))
             since.value = started
         }
@@ -102,7 +104,12 @@ extension PeriodicService {
 
 /// The time of the last successful poll, kept between rounds of one poller.
 final class SinceMarker: Sendable {
-    private let stored = Mutex(Date())
+    private let stored: Mutex<Date>
+
+    /// Starts at the clock's present time.
+    init(clock: Clock = .live) {
+        stored = Mutex(clock.now())
+    }
 
     var value: Date {
         get { stored.withLock { $0 } }

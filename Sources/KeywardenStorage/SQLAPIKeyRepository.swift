@@ -5,10 +5,13 @@ import SQLKit
 /// API keys in SQL: digests and redacted forms, never values.
 public struct SQLAPIKeyRepository: APIKeyRepository {
     let database: DatabaseClient
+    /// Stamps `updated_at`, which the key index polls.
+    let clock: Clock
 
     /// Creates the repository over a database.
-    public init(database: DatabaseClient) {
+    public init(database: DatabaseClient, clock: Clock = .live) {
         self.database = database
+        self.clock = clock
     }
 
     static let columns = """
@@ -16,24 +19,24 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         created_at, last_used_at, expires_at, revoked_at, legacy, rotated_from
         """
 
-    static func insert(_ key: APIKey, idempotencyKey: String?, db: any SQLDatabase) async throws {
+    func insert(_ key: APIKey, idempotencyKey: String?, db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO api_keys (\(unsafeRaw: columns), rotation_idempotency_key, updated_at)
+            INSERT INTO api_keys (\(unsafeRaw: Self.columns), rotation_idempotency_key, updated_at)
             VALUES (\(bind: key.id.rawValue), \(bind: key.kind.rawValue), \(bind: key.organizationID.rawValue),
                     \(bind: key.projectID?.rawValue), \(bind: key.name), \(bind: key.owner.type), \(bind: key.owner.id),
                     \(bind: key.permissions.stored), \(bind: key.digest), \(bind: key.redactedValue),
                     \(bind: key.createdAt.unixMilliseconds), \(bind: key.lastUsedAt?.unixMilliseconds),
                     \(bind: key.expiresAt?.unixMilliseconds), \(bind: key.revokedAt?.unixMilliseconds),
                     \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue), \(bind: idempotencyKey),
-                    \(bind: Date().unixMilliseconds))
+                    \(bind: clock.now().unixMilliseconds))
             """
         ).run()
     }
 
     public func create(_ key: APIKey) async throws {
         try await database.withConnection { db in
-            try await Self.insert(key, idempotencyKey: nil, db: db)
+            try await insert(key, idempotencyKey: nil, db: db)
             try await announce([key.id], db: db)
         }
     }
@@ -90,9 +93,10 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
 
     public func revoke(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey? {
         try await database.withConnection { db in
+            let updatedAt = clock.now().unixMilliseconds
             try await db.raw(
                 """
-                UPDATE api_keys SET revoked_at = \(bind: now.unixMilliseconds), updated_at = \(bind: Date().unixMilliseconds)
+                UPDATE api_keys SET revoked_at = \(bind: now.unixMilliseconds), updated_at = \(bind: updatedAt)
                 WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue) AND revoked_at IS NULL
                 """
             ).run()
@@ -123,11 +127,12 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         async throws
     {
         try await database.withTransaction { db in
-            try await Self.insert(replacement, idempotencyKey: idempotencyKey, db: db)
+            try await insert(replacement, idempotencyKey: idempotencyKey, db: db)
+            let updatedAt = clock.now().unixMilliseconds
             try await db.raw(
                 """
                 UPDATE api_keys
-                SET expires_at = \(bind: oldExpiresAt.unixMilliseconds), updated_at = \(bind: Date().unixMilliseconds)
+                SET expires_at = \(bind: oldExpiresAt.unixMilliseconds), updated_at = \(bind: updatedAt)
                 WHERE id = \(bind: old.rawValue) AND (expires_at IS NULL OR expires_at > \(bind: oldExpiresAt.unixMilliseconds))
                 """
             ).run()
@@ -178,7 +183,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                         \(bind: account.projectID.rawValue), \(bind: account.name), \(bind: account.createdAt.unixMilliseconds))
                 """
             ).run()
-            try await Self.insert(key, idempotencyKey: nil, db: db)
+            try await insert(key, idempotencyKey: nil, db: db)
             try await announce([key.id], db: db)
         }
     }

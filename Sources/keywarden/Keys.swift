@@ -21,7 +21,7 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Seconds until the key expires.") var expiresIn: Int?
 
         func run() async throws {
-            try await withKeyService(options) { keys in
+            try await withKeyService(options) { keys, _ in
                 let request = try APIKeyService.Request(
                     name: name,
                     permissions: try KeyPermissions(name: permissions, scopes: scopes.isEmpty ? nil : scopes),
@@ -39,11 +39,11 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "The project id (proj_...).") var project: String
 
         func run() async throws {
-            try await withKeyService(options) { keys in
+            try await withKeyService(options) { keys, clock in
                 for key in try await keys.keysByOperator(project: project) {
                     let state =
                         key.revokedAt != nil
-                        ? "revoked" : (key.expiresAt.map { $0 <= Date() } ?? false) ? "expired" : "active"
+                        ? "revoked" : (key.expiresAt.map { $0 <= clock.now() } ?? false) ? "expired" : "active"
                     print(
                         "\(key.id.rawValue)  \(key.redactedValue)  \(state)\(key.legacy ? "  legacy" : "")  \(key.name)"
                     )
@@ -59,7 +59,7 @@ struct Keys: AsyncParsableCommand {
         @Argument(help: "The key id (key_...).") var key: String
 
         func run() async throws {
-            try await withKeyService(options) { keys in
+            try await withKeyService(options) { keys, _ in
                 let revoked = try await keys.revokeByOperator(key)
                 print("revoked \(revoked.id.rawValue) (\(revoked.redactedValue))")
             }
@@ -87,7 +87,7 @@ struct Keys: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): \(error)")
             }
-            try await withKeyService(options) { keys in
+            try await withKeyService(options) { keys, _ in
                 let imported = try await keys.importKeys(entries, project: project)
                 for key in imported {
                     print("\(key.id.rawValue)  \(key.redactedValue)\(key.legacy ? "  legacy" : "")  \(key.name)")
@@ -98,15 +98,15 @@ struct Keys: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` with the key service over the configured database, closing it after, and turns
-/// refusals into command-line errors.
+/// Runs `body` with the key service over the configured database and the clock its services
+/// read, closing the database after, and turns refusals into command-line errors.
 func withKeyService(
-    _ options: ConfigurationOptions, _ body: (APIKeyService) async throws -> Void
+    _ options: ConfigurationOptions, _ body: (APIKeyService, Clock) async throws -> Void
 ) async throws {
     let (configuration, logger) = try await options.load()
     let services = try await KeywardenServices.open(configuration: configuration, logger: logger)
     do {
-        try await body(services.keys)
+        try await body(services.keys, services.clock)
     } catch let error as DomainError {
         try await services.database.shutdown()
         throw ValidationError(error.message)
