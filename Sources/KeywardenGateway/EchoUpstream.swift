@@ -9,8 +9,13 @@ public struct EchoUpstream: Sendable {
     /// The one model it offers.
     public static let model = "echo-1"
 
+    /// The time its answers give as `created`.
+    let clock: Clock
+
     /// Creates the upstream.
-    public init() {}
+    public init(clock: Clock = .live) {
+        self.clock = clock
+    }
 
     /// Answers a forwarded request.
     public func respond(to request: Request, path: String, maxBodySize: Int) async throws -> Response {
@@ -95,7 +100,7 @@ public struct EchoUpstream: Sendable {
         let promptTokens = Self.tokens(prompt)
         let completionTokens = Self.tokens(reply)
         let id = "chatcmpl-" + SecureRandom.base62(length: 24)
-        let created = Int(Date().timeIntervalSince1970)
+        let created = Int(clock.now().timeIntervalSince1970)
         let model = request.model ?? Self.model
         let usage =
             #"{"prompt_tokens":\#(promptTokens),"completion_tokens":\#(completionTokens),"total_tokens":\#(promptTokens + completionTokens)}"#

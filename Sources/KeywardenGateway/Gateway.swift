@@ -18,9 +18,13 @@ public enum Upstream: Sendable {
 /// Every `/v1/*` path Keywarden does not serve itself: authenticated by a project or
 /// service-account key from the in-memory index, checked against the key's permissions and rate
 /// limits, forwarded with bodies streamed both ways, and metered.
+///
+/// The gateway decides what goes upstream and what comes back; an ``UpstreamTransport`` (the
+/// lean client or AsyncHTTPClient) carries it.
 public struct Gateway: Sendable {
     let upstream: Upstream
     let upstreamAuthorization: String?
+    /// AsyncHTTPClient, for the calls the lean client does not carry.
     let client: HTTPClient
     /// The lean client for plain-HTTP upstreams, used for calls whose body is in memory.
     let lean: UpstreamHTTP1Client?
@@ -112,7 +116,8 @@ public struct Gateway: Sendable {
             switch upstream {
             case .echo:
                 do {
-                    response = try await EchoUpstream().respond(to: request, path: path, maxBodySize: maxEchoBody)
+                    response = try await EchoUpstream(clock: clock)
+                        .respond(to: request, path: path, maxBodySize: maxEchoBody)
                 } catch is NIOTooManyBytesError {
                     throw DomainError.requestTooLarge(limit: maxEchoBody, what: "Calls to the echo upstream")
                 }
@@ -220,157 +225,45 @@ public struct Gateway: Sendable {
         return error.response(extraHeaders: headers)
     }
 
-    /// The first path segment after `/v1` of calls that reach a model.
-    static let modelResources: Set<String> = [
-        "chat", "completions", "embeddings", "responses", "audio", "images", "moderations",
-    ]
-
-    /// `read_only` keys may only read; `restricted` keys need `model.request` for model calls
-    /// (no `api.*` scope stands in for it) and `api.<resource>.read`/`.write` for the rest.
-    ///
-    /// - Parameter segments: the decoded segments of a path ``GatewayPath`` accepted.
-    static func authorize(_ key: APIKey, method: HTTPRequest.Method, segments: [String], path: String) throws {
-        let reads = method == .get || method == .head
-        switch key.permissions {
-        case .all:
-            return
-        case .readOnly:
-            guard reads else {
-                throw DomainError(
-                    .forbidden, code: "insufficient_permissions",
-                    message: "This key is read-only: it can make GET requests only.")
-            }
-        case .restricted(let scopes):
-            let resource = segments.dropFirst().first ?? ""
-            let granted: Bool
-            let needed: String
-            if modelResources.contains(resource) && !reads {
-                needed = "model.request"
-                granted = scopes.contains(needed)
-            } else {
-                needed = "api.\(resource).\(reads ? "read" : "write")"
-                granted = scopes.contains(needed) || scopes.contains("api.*.\(reads ? "read" : "write")")
-            }
-            guard granted else {
-                throw DomainError(
-                    .forbidden, code: "insufficient_permissions",
-                    message: "This key lacks the scope '\(needed)' that \(method.rawValue) \(path) needs.")
-            }
-        }
-    }
-
-    /// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-        "transfer-encoding", "upgrade",
-    ]
-
-    /// RFC 7239 `Forwarded`: the caller's address (IPv6 bracketed and quoted) and the protocol.
-    static func forwarded(_ clientAddress: String?) -> String {
-        guard let address = clientAddress else { return "proto=http" }
-        let node = address.contains(":") ? "\"[\(address)]\"" : address
-        return "for=\(node);proto=http"
-    }
-
+    /// Sends the call on to the upstream at `base`; the answer comes with its whole body when
+    /// that was read before being sent on.
     func proxy(
         _ request: Request, collectedBody: ByteBuffer?, declaredLength length: Int?, to base: String,
         requestID: String, clientAddress: String?
     ) async throws -> (Response, whole: ByteBuffer?) {
-        let pathAndQuery = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-        var headers = HTTPHeaders()
-        let connectionTokens = Set(
-            (request.headers[.connection] ?? "").split(separator: ",").map { $0.trimmingWhitespace().lowercased() })
-        for field in request.headers {
-            let name = field.name.canonicalName
-            if Self.hopByHop.contains(name) || connectionTokens.contains(name) || name == "authorization"
-                || name == "host" || name == "x-request-id" || name == "forwarded"
-            {
-                continue
-            }
-            headers.add(name: field.name.rawName, value: field.value)
-        }
-        if let upstreamAuthorization { headers.add(name: "Authorization", value: upstreamAuthorization) }
-        headers.add(name: "x-request-id", value: requestID)
-        headers.add(name: "Forwarded", value: Self.forwarded(clientAddress))
         let hasNoBody = length == 0 || (length == nil && request.headers[.transferEncoding] == nil)
-        if let lean, collectedBody != nil || hasNoBody {
-            headers.remove(name: "content-length")
-            headers.remove(name: "expect")
-            let head = HTTPRequestHead(
-                version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
-                uri: lean.basePath + pathAndQuery, headers: headers)
-            let answer: UpstreamHTTP1Client.Answer
-            do {
-                answer = try await lean.execute(head, body: collectedBody)
-            } catch UpstreamFailure.timedOut {
-                throw Self.upstreamTimeout
-            } catch {
-                throw Self.upstreamUnavailable
+        let body: UpstreamRequest.Body =
+            if let collectedBody {
+                .inMemory(collectedBody)
+            } else if hasNoBody {
+                .empty
+            } else {
+                // A body without a declared length is counted as it streams and cut off past the limit.
+                .streamed(BoundedBody(base: request.body, limit: maxRequestBody), length: length)
             }
-            let status = HTTPResponse.Status(
-                code: Int(answer.head.status.code), reasonPhrase: answer.head.status.reasonPhrase)
-            let fields = Self.responseFields(answer.head.headers)
-            switch answer.body {
-            case .whole(let body):
-                return (Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)), body)
-            case .stream(let parts):
-                return (Response(status: status, headers: fields, body: ResponseBody(asyncSequence: parts)), nil)
-            }
-        }
-        let target = base.hasSuffix("/") ? String(base.dropLast()) : base
-        var outbound = HTTPClientRequest(url: target + pathAndQuery)
-        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
-        outbound.headers = headers
-        if let collectedBody {
-            outbound.body = .bytes(collectedBody)
-        } else if !hasNoBody, request.method != .get, request.method != .head {
-            // A body without a declared length is counted as it streams and cut off past the limit.
-            outbound.body = .stream(
-                BoundedBody(base: request.body, limit: maxRequestBody),
-                length: length.map { .known(Int64($0)) } ?? .unknown)
-        }
-        let response: HTTPClientResponse
+        let outbound = UpstreamRequest(
+            method: request.method, pathAndQuery: request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""),
+            headers: upstreamHeaders(for: request.headers, requestID: requestID, clientAddress: clientAddress),
+            body: body)
+        let answer: UpstreamAnswer
         do {
-            response = try await client.execute(outbound, timeout: .hours(1))
+            answer = try await transport(for: outbound, to: base).forward(outbound)
         } catch is BoundedBody<RequestBody>.TooLarge {
             throw bodyTooLarge
-        } catch let error as HTTPClientError
-            where error == .readTimeout || error == .deadlineExceeded || error == .connectTimeout
-        {
-            throw Self.upstreamTimeout
-        } catch {
-            throw Self.upstreamUnavailable
         }
-        let fields = Self.responseFields(response.headers)
-        let status = HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase)
-        // A small answer of known length is read whole and sent in one write; anything else
-        // (streams, downloads) is relayed part by part as it arrives.
-        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= maxBufferedAnswer {
-            do {
-                let body = try await response.body.collect(upTo: length)
-                return (Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body)), body)
-            } catch {
-                throw Self.upstreamUnavailable
-            }
+        let fields = Self.responseFields(answer.headers)
+        switch answer.body {
+        case .whole(let whole):
+            return (Response(status: answer.status, headers: fields, body: ResponseBody(byteBuffer: whole)), whole)
+        case .stream(let stream):
+            return (Response(status: answer.status, headers: fields, body: stream), nil)
         }
-        return (Response(status: status, headers: fields, body: ResponseBody(asyncSequence: response.body)), nil)
     }
 
-    /// The upstream's answer headers, without hop-by-hop ones and those its `Connection` names.
-    static func responseFields(_ headers: HTTPHeaders) -> HTTPFields {
-        let connectionTokens = Set(
-            headers[canonicalForm: "connection"].map { $0.lowercased() })
-        var fields = HTTPFields()
-        for (name, value) in headers {
-            let lowered = name.lowercased()
-            if hopByHop.contains(lowered) || connectionTokens.contains(lowered) { continue }
-            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
-        }
-        return fields
+    /// The lean client, when there is one, carries calls whose body is in memory (or absent);
+    /// AsyncHTTPClient carries streamed uploads and every call to a TLS upstream.
+    func transport(for request: UpstreamRequest, to base: String) -> any UpstreamTransport {
+        if let lean, request.body.isInMemory { return lean }
+        return AsyncHTTPClientTransport(client: client, baseURL: base, maxBufferedAnswer: maxBufferedAnswer)
     }
-
-    static let upstreamTimeout = DomainError(
-        .gatewayTimeout, code: "upstream_timeout", message: "The upstream API did not answer in time. Try again.")
-    static let upstreamUnavailable = DomainError(
-        .badGateway, code: "upstream_unavailable", message: "The upstream API could not be reached. Try again shortly.")
 }

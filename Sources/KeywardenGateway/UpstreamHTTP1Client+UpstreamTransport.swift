@@ -1,0 +1,45 @@
+import HTTPTypes
+import Hummingbird
+import KeywardenCore
+import NIOCore
+import NIOHTTP1
+
+extension UpstreamHTTP1Client: UpstreamTransport {
+    /// Sends a call whose body is in memory (the gateway gives the lean client no other): the
+    /// client sets `Host` and `Content-Length` itself, and the body goes out with the head, so
+    /// the caller's `Expect` is dropped.
+    func forward(_ request: UpstreamRequest) async throws -> UpstreamAnswer {
+        let body: ByteBuffer?
+        switch request.body {
+        case .empty:
+            body = nil
+        case .inMemory(let buffer):
+            body = buffer
+        case .streamed:
+            preconditionFailure("The lean client is given only calls whose body is in memory.")
+        }
+        var headers = request.headers
+        headers.remove(name: "content-length")
+        headers.remove(name: "expect")
+        let head = HTTPRequestHead(
+            version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
+            uri: basePath + request.pathAndQuery, headers: headers)
+        let answer: Answer
+        do {
+            answer = try await execute(head, body: body)
+        } catch UpstreamFailure.timedOut {
+            throw DomainError.upstreamTimeout
+        } catch {
+            throw DomainError.upstreamUnavailable
+        }
+        let status = HTTPResponse.Status(
+            code: Int(answer.head.status.code), reasonPhrase: answer.head.status.reasonPhrase)
+        switch answer.body {
+        case .whole(let whole):
+            return UpstreamAnswer(status: status, headers: answer.head.headers, body: .whole(whole))
+        case .stream(let parts):
+            return UpstreamAnswer(
+                status: status, headers: answer.head.headers, body: .stream(ResponseBody(asyncSequence: parts)))
+        }
+    }
+}
