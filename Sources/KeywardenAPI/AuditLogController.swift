@@ -24,7 +24,15 @@ public struct AuditLogController: Sendable {
             guard let id = AuditEventID(raw) else { throw DomainError.malformedCursor(expected: "an audit event id") }
             after = id
         }
-        let types = request.uri.queryParameters.getAll("event_types[]").map { String($0) }
+        let types = try request.uri.queryParameters.getAll("event_types[]").map { raw in
+            guard let type = AuditEventType(rawValue: String(raw)) else {
+                throw DomainError.invalidField(
+                    "event_types[]",
+                    "'\(raw)' is not an audit event type. Types: "
+                        + AuditEventType.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+            }
+            return type
+        }
         let page = try await audit.events(
             in: context.membership.organization.id, types: types.isEmpty ? nil : types, after: after, limit: limit)
         return ListObject(page.items.map(AuditLogObject.init), id: \.id, hasMore: page.hasMore)
@@ -34,7 +42,7 @@ public struct AuditLogController: Sendable {
 /// One audit event: `{id, type, effective_at, actor, "<type>": {details}}`.
 struct AuditLogObject: Encodable, Sendable {
     let id: String
-    let type: String
+    let type: AuditEventType
     let effectiveAt: Int64
     let actor: AuditActor
     let details: [String: String]
@@ -58,7 +66,7 @@ struct AuditLogObject: Encodable, Sendable {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode("organization.audit_log", forKey: Key(stringValue: "object"))
         try container.encode(id, forKey: Key(stringValue: "id"))
-        try container.encode(type, forKey: Key(stringValue: "type"))
+        try container.encode(type.rawValue, forKey: Key(stringValue: "type"))
         try container.encode(effectiveAt, forKey: Key(stringValue: "effective_at"))
         var actorContainer = container.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "actor"))
         try actorContainer.encode(actor.type, forKey: Key(stringValue: "type"))
@@ -69,6 +77,6 @@ struct AuditLogObject: Encodable, Sendable {
             try user.encode(actor.email, forKey: Key(stringValue: "email"))
             try session.encode(actor.ipAddress, forKey: Key(stringValue: "ip_address"))
         }
-        try container.encode(details, forKey: Key(stringValue: type))
+        try container.encode(details, forKey: Key(stringValue: type.rawValue))
     }
 }

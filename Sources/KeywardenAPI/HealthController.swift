@@ -23,7 +23,7 @@ public struct HealthController: Sendable {
         router.get("/readyz") { _, _ in
             guard await isDatabaseReachable() else {
                 throw DomainError(
-                    .unavailable, code: "database_unavailable", message: "The database is not reachable.")
+                    .unavailable, code: .databaseUnavailable, message: "The database is not reachable.")
             }
             return Status(status: "ready")
         }

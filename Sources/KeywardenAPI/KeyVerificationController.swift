@@ -50,7 +50,7 @@ public struct KeyVerificationController: Sendable {
             ConstantTime.equals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
         else {
             throw DomainError(
-                .unauthenticated, code: "invalid_operator_token",
+                .unauthenticated, code: .invalidOperatorToken,
                 message: "Send 'Authorization: Bearer <operator token>' (KEYWARDEN_OPERATOR_TOKEN) to verify keys.")
         }
         // The common body, {"key":"sk-..."} with no escapes, is read directly; anything else goes

@@ -41,7 +41,7 @@ public struct TwilioStatusController: Sendable {
         let fields = decodeForm(String(decoding: buffer.readableBytesView, as: UTF8.self))
         guard let isSigned, isSigned(request.headers[.init("X-Twilio-Signature")!], fields) else {
             throw DomainError(
-                .forbidden, code: "invalid_signature",
+                .forbidden, code: .invalidSignature,
                 message: "The request is not signed with this server's Twilio credentials.")
         }
         let value = { (name: String) in fields.first { $0.0 == name }?.1 }

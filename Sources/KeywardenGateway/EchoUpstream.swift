@@ -32,7 +32,7 @@ public struct EchoUpstream: Sendable {
             return try embeddings(Data(body.readableBytesView))
         default:
             throw DomainError(
-                .notFound, code: "unknown_url",
+                .notFound, code: .unknownUrl,
                 message: "The echo upstream answers GET /v1/models, POST /v1/chat/completions and POST /v1/embeddings.")
         }
     }
@@ -92,7 +92,7 @@ public struct EchoUpstream: Sendable {
             request = try JSONDecoder().decode(ChatRequest.self, from: data)
         } catch {
             throw DomainError(
-                .invalidRequest, code: "invalid_request", message: "Send {\"model\", \"messages\": [...]} as JSON.",
+                .invalidRequest, code: .invalidRequest, message: "Send {\"model\", \"messages\": [...]} as JSON.",
                 param: "messages")
         }
         let prompt = request.messages.map { $0.content?.text ?? "" }.joined(separator: " ")
@@ -162,7 +162,7 @@ public struct EchoUpstream: Sendable {
     func embeddings(_ data: Data) throws -> Response {
         guard let request = try? JSONDecoder().decode(EmbeddingRequest.self, from: data) else {
             throw DomainError(
-                .invalidRequest, code: "invalid_request", message: "Send {\"model\", \"input\"} as JSON.",
+                .invalidRequest, code: .invalidRequest, message: "Send {\"model\", \"input\"} as JSON.",
                 param: "input")
         }
         let texts = request.input.texts

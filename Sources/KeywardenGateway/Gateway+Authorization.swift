@@ -20,7 +20,7 @@ extension Gateway {
         case .readOnly:
             guard reads else {
                 throw DomainError(
-                    .forbidden, code: "insufficient_permissions",
+                    .forbidden, code: .insufficientPermissions,
                     message: "This key is read-only: it can make GET requests only.")
             }
         case .restricted(let scopes):
@@ -36,7 +36,7 @@ extension Gateway {
             }
             guard granted else {
                 throw DomainError(
-                    .forbidden, code: "insufficient_permissions",
+                    .forbidden, code: .insufficientPermissions,
                     message: "This key lacks the scope '\(needed)' that \(method.rawValue) \(path) needs.")
             }
         }

@@ -76,14 +76,14 @@ public struct Gateway: Sendable {
         let path = request.uri.path
         if OwnPaths.contains(path) {
             throw DomainError(
-                .notFound, code: "unknown_url",
+                .notFound, code: .unknownUrl,
                 message:
                     "Unknown request URL: \(request.method.rawValue) \(path). It is not one of Keywarden's own endpoints; see /openapi.yaml for them."
             )
         }
         if context.apiKey == nil, context.apiKeyRefusal == nil, context.identity != nil {
             throw DomainError(
-                .unauthenticated, code: "invalid_api_key",
+                .unauthenticated, code: .invalidApiKey,
                 message:
                     "\(path) goes through the gateway, which takes a project or service-account key (Authorization: Bearer sk-proj-...). Session tokens and admin keys are for Keywarden's own endpoints."
             )
@@ -202,22 +202,19 @@ public struct Gateway: Sendable {
 
     /// 429 `rate_limit_exceeded` in OpenAI's shape, with the headers its SDKs back off by.
     static func refusal(
-        _ status: RateLimiter.Status, retryAfter: Double, exhausted: String, tokens: Bool, asked: Int
+        _ status: RateLimiter.Status, retryAfter: Double, exhausted: RateLimiter.Scope, tokens: Bool, asked: Int
     ) -> Response {
         // Per-minute buckets never ask for more than a couple of minutes; the bound keeps the
         // conversions below finite whatever a bucket holds.
         let retryAfter = retryAfter.isFinite ? min(max(retryAfter, 0), 3600) : 3600
-        let scope =
-            exhausted.hasPrefix("org_")
-            ? "organization \(exhausted)" : exhausted.hasPrefix("proj_") ? "project \(exhausted)" : "key \(exhausted)"
         let what =
             tokens
             ? "tokens per min (TPM): Limit \(status.limitTokens), Remaining \(status.remainingTokens), Requested \(asked)"
             : "requests per min (RPM): Limit \(status.limitRequests), Remaining \(status.remainingRequests), Requested 1"
         let error = DomainError(
-            .rateLimited, code: "rate_limit_exceeded",
+            .rateLimited, code: .rateLimitExceeded,
             message:
-                "Rate limit reached for \(scope) on \(what). Please try again in \(RateLimitDuration.format(retryAfter)).",
+                "Rate limit reached for \(exhausted.name) on \(what). Please try again in \(RateLimitDuration.format(retryAfter)).",
             retryAfterSeconds: max(1, Int(retryAfter.rounded(.up))))
         var headers = HTTPFields()
         status.write(to: &headers)

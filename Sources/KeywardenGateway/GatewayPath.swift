@@ -29,7 +29,7 @@ enum GatewayPath {
 
     static func refusal(_ path: String) -> DomainError {
         DomainError(
-            .invalidRequest, code: "invalid_path",
+            .invalidRequest, code: .invalidPath,
             message:
                 "The path \(path) has a '.', '..' or empty segment, or an encoded slash. Send the path in its plain form, such as /v1/chat/completions."
         )

@@ -52,7 +52,7 @@ extension DomainError {
 
     /// The refusal as a complete HTTP response in the error envelope.
     public func response(extraHeaders: HTTPFields = [:]) -> Response {
-        let envelope = ErrorEnvelope(error: .init(message: message, type: errorType, param: param, code: code))
+        let envelope = ErrorEnvelope(error: .init(message: message, type: errorType, param: param, code: code.rawValue))
         var headers = extraHeaders
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfterSeconds {

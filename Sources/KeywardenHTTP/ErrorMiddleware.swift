@@ -39,7 +39,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.connection] = "close"
             return DomainError(
-                .invalidRequest, code: "bad_request",
+                .invalidRequest, code: .badRequest,
                 message: "The request body could not be read: it was malformed or ended early."
             ).response(extraHeaders: headers)
         case let http as HTTPError where http.status == .notFound:
@@ -52,8 +52,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 : "The server failed to handle the request."
             let refusal =
                 http.status.code < 500
-                ? DomainError(.invalidRequest, code: "bad_request", message: message)
-                : DomainError(.internal, code: "server_error", message: message)
+                ? DomainError(.invalidRequest, code: .badRequest, message: message)
+                : DomainError(.internal, code: .serverError, message: message)
             var response = refusal.response()
             response.status = http.status
             return response
@@ -62,7 +62,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // request data, and request data may hold secrets.
             logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return DomainError(
-                .internal, code: "server_error",
+                .internal, code: .serverError,
                 message: "The server had an error while processing your request. Try again."
             ).response()
         }
@@ -76,7 +76,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers = HTTPFields()
             headers[.allow] = list
             return DomainError(
-                .methodNotAllowed, code: "method_not_allowed",
+                .methodNotAllowed, code: .methodNotAllowed,
                 message: "\(request.method.rawValue) is not supported on \(path). Use \(list)."
             ).response(extraHeaders: headers)
         }
@@ -88,7 +88,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             ? " The gateway is off, so no /v1 call is forwarded: start the server with --upstream URL (or --upstream echo)."
             : " See /openapi.yaml for the API."
         return DomainError(
-            .notFound, code: "unknown_url",
+            .notFound, code: .unknownUrl,
             message: "Unknown request URL: \(request.method.rawValue) \(path).\(hint)"
         ).response()
     }

@@ -34,7 +34,7 @@ extension Request {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         if buffer.readableBytes > 0, let contentType = headers[.contentType], !Self.isJSON(contentType) {
             throw DomainError(
-                .unsupportedMediaType, code: "unsupported_content_type",
+                .unsupportedMediaType, code: .unsupportedContentType,
                 message:
                     "The body was sent as \(Self.mediaType(contentType)); send it as JSON with Content-Type: application/json."
             )
@@ -66,12 +66,12 @@ public enum BodyDecoder {
         } catch let error as DomainError {
             throw error
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
-            throw DomainError(.invalidRequest, code: "invalid_json", message: "The request body must be a JSON object.")
+            throw DomainError(.invalidRequest, code: .invalidJson, message: "The request body must be a JSON object.")
         } catch let error as DecodingError {
             throw describe(error, data: data)
         } catch {
             throw DomainError(
-                .invalidRequest, code: "invalid_json",
+                .invalidRequest, code: .invalidJson,
                 message: "We could not parse the JSON body of your request. Send valid UTF-8 JSON.")
         }
     }
@@ -92,13 +92,13 @@ public enum BodyDecoder {
             let keys = container.allKeys.map(\.stringValue).sorted()
             if let unknown = keys.first(where: { !Body.fields.contains($0) }) {
                 throw DomainError(
-                    .invalidRequest, code: "unknown_parameter",
+                    .invalidRequest, code: .unknownParameter,
                     message: "Unrecognized request argument supplied: '\(unknown)'.", param: unknown)
             }
             for key in keys where !Body.nullableFields.contains(key) {
                 if try container.decodeNil(forKey: AnyKey(stringValue: key)) {
                     throw DomainError(
-                        .invalidRequest, code: "invalid_type",
+                        .invalidRequest, code: .invalidType,
                         message: "Invalid type for '\(key)': null is not accepted; leave the field out instead.",
                         param: key)
                 }
@@ -115,30 +115,30 @@ public enum BodyDecoder {
         case .valueNotFound(let expected, let context):
             let field = path(context.codingPath)
             return DomainError(
-                .invalidRequest, code: "invalid_type",
+                .invalidRequest, code: .invalidType,
                 message: "Invalid type for '\(field)': expected \(describe(expected)), but got null.", param: field)
         case .typeMismatch(let expected, let context):
             let field = path(context.codingPath)
             return DomainError(
-                .invalidRequest, code: "invalid_type",
+                .invalidRequest, code: .invalidType,
                 message: "Invalid type for '\(field)': expected \(describe(expected)).", param: field)
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             if field.isEmpty, let number = unfitNumberField(in: data) {
                 return DomainError(
-                    .invalidRequest, code: "invalid_value",
+                    .invalidRequest, code: .invalidValue,
                     message: "Invalid value for '\(number)': expected a whole number within its range.",
                     param: number)
             }
             return DomainError(
-                .invalidRequest, code: field.isEmpty ? "invalid_json" : "invalid_value",
+                .invalidRequest, code: field.isEmpty ? .invalidJson : .invalidValue,
                 message: field.isEmpty
                     ? "We could not parse the JSON body of your request. Send valid UTF-8 JSON."
                     : "Invalid value for '\(field)'.",
                 param: field.isEmpty ? nil : field)
         @unknown default:
             return DomainError(
-                .invalidRequest, code: "invalid_json", message: "We could not parse the JSON body of your request.")
+                .invalidRequest, code: .invalidJson, message: "We could not parse the JSON body of your request.")
         }
     }
 

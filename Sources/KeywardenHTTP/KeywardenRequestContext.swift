@@ -147,7 +147,7 @@ public struct OrganizationContext: KeywardenChildContext {
     public init(context: KeywardenRequestContext) throws {
         if context.apiKey != nil {
             throw DomainError(
-                .forbidden, code: "insufficient_permissions",
+                .forbidden, code: .insufficientPermissions,
                 message:
                     "Project and service-account keys cannot use management endpoints. Use an admin key or sign in.")
         }
@@ -192,7 +192,7 @@ extension DomainError {
     public static func invalidAPIKey(_ refusal: (reason: String, masked: String)?) -> DomainError {
         guard let refusal else {
             return DomainError(
-                .unauthenticated, code: "invalid_api_key",
+                .unauthenticated, code: .invalidApiKey,
                 message: "You didn't provide an API key. Send it as 'Authorization: Bearer sk-...'.")
         }
         let message =
@@ -201,6 +201,6 @@ extension DomainError {
             case "expired": "The API key \(refusal.masked) has expired. Create or ask for a new key."
             default: "Incorrect API key provided: \(refusal.masked). Check the key, or create a new one."
             }
-        return DomainError(.unauthenticated, code: "invalid_api_key", message: message)
+        return DomainError(.unauthenticated, code: .invalidApiKey, message: message)
     }
 }

@@ -45,7 +45,7 @@ public struct SQLAccountRepository: AccountRepository {
             // refusal in domain terms whichever driver raised it.
             if try await credentials(email: user.email) != nil {
                 throw DomainError(
-                    .conflict, code: "email_taken",
+                    .conflict, code: .emailTaken,
                     message: "An account with this email address already exists. Sign in instead.",
                     param: "email")
             }

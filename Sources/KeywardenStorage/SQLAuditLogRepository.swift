@@ -20,7 +20,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             try await db.raw(
                 """
                 INSERT INTO audit_logs (id, organization_id, type, effective_at, actor, details)
-                VALUES (\(bind: event.id.rawValue), \(bind: event.organizationID.rawValue), \(bind: event.type),
+                VALUES (\(bind: event.id.rawValue), \(bind: event.organizationID.rawValue), \(bind: event.type.rawValue),
                         \(bind: event.effectiveAt.unixMilliseconds), \(bind: actor), \(bind: details))
                 """
             ).run()
@@ -28,7 +28,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     }
 
     public func events(
-        in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
     )
         async throws -> Page<AuditEvent>
     {
@@ -37,7 +37,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             let keyset = try await Keyset.after(
                 after?.rawValue, in: "audit_logs", organization: organization, timeColumn: "effective_at",
                 descending: true, db: db)
-            let typeFilter = types ?? []
+            let typeFilter = (types ?? []).map(\.rawValue)
             let rows = try await db.raw(
                 """
                 SELECT id, organization_id, type, effective_at, actor, details FROM audit_logs
@@ -52,12 +52,20 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 AuditEvent(
                     id: AuditEventID(unchecked: try row.string("id")),
                     organizationID: OrganizationID(unchecked: try row.string("organization_id")),
-                    type: try row.string("type"),
+                    type: try Self.type(try row.string("type")),
                     effectiveAt: try row.date("effective_at"),
                     actor: try decoder.decode(AuditActor.self, from: Data(try row.string("actor").utf8)),
                     details: try decoder.decode([String: String].self, from: Data(try row.string("details").utf8)))
             }
             return Keyset.page(events, limit: limit)
         }
+    }
+
+    /// A stored event type; one this version does not know is a corrupt row.
+    private static func type(_ raw: String) throws -> AuditEventType {
+        guard let type = AuditEventType(rawValue: raw) else {
+            throw StorageError.corruptRow("unknown audit event type '\(raw)'")
+        }
+        return type
     }
 }

@@ -13,7 +13,7 @@ struct EmailAddressTests {
     ])
     func implausibleAddressesAreRefused(_ input: String) {
         let error = #expect(throws: DomainError.self) { try EmailAddress(normalizing: input) }
-        #expect(error?.code == "invalid_email")
+        #expect(error?.code == .invalidEmail)
         #expect(error?.param == "email")
     }
 

@@ -21,7 +21,7 @@ struct MembershipSelectionTests {
         let error = #expect(throws: DomainError.self) {
             try Membership.select(from: [membership(.owner)], requested: "org_other")
         }
-        #expect(error?.code == "organization_not_found")
+        #expect(error?.code == .organizationNotFound)
         #expect(throws: DomainError.self) { try Membership.select(from: [], requested: nil) }
     }
 
@@ -32,6 +32,6 @@ struct MembershipSelectionTests {
             try DisplayName.validate(String(repeating: "x", count: 257), field: "name")
         }
         let error = #expect(throws: DomainError.self) { try DisplayName.validateRequired(" \n ", field: "name") }
-        #expect(error?.code == "missing_required_parameter")
+        #expect(error?.code == .missingRequiredParameter)
     }
 }

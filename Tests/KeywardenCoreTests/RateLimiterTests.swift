@@ -5,7 +5,7 @@ import Testing
 
 @Suite("RateLimiter")
 struct RateLimiterTests {
-    let key = RateLimiter.Scope(id: "key_a", limits: MinuteLimits(requests: 3, tokens: 1000))
+    let key = RateLimiter.Scope(.key, id: "key_a", limits: MinuteLimits(requests: 3, tokens: 1000))
 
     func admitted(_ decision: RateLimiter.Decision) -> RateLimiter.Status? {
         if case .admitted(let status) = decision { return status }
@@ -33,7 +33,7 @@ struct RateLimiterTests {
         }
         #expect(status.remainingRequests == 0)
         #expect(retryAfter == 20)
-        #expect(exhausted == "key_a")
+        #expect(exhausted.id == "key_a")
         #expect(tokens == false)
     }
 
@@ -49,14 +49,15 @@ struct RateLimiterTests {
 
     @Test func aRefusedCallChargesNothing() throws {
         let limiter = RateLimiter()
-        let organization = RateLimiter.Scope(id: "org_a", limits: MinuteLimits(requests: 100, tokens: 100))
+        let organization = RateLimiter.Scope(
+            .organization, id: "org_a", limits: MinuteLimits(requests: 100, tokens: 100))
         _ = limiter.acquire([organization, key], tokens: 90, now: 0)
         if case .admitted = limiter.acquire([organization, key], tokens: 50, now: 0) {
             Issue.record("tokens beyond the organization's minute must be refused")
         }
         guard case .refused(_, _, let exhausted, let tokens) = limiter.acquire([organization, key], tokens: 50, now: 0)
         else { return }
-        #expect(exhausted == "org_a")
+        #expect(exhausted.id == "org_a")
         #expect(tokens)
         // The key's request bucket was not charged by the two refusals.
         let status = try #require(admitted(limiter.acquire([key], tokens: 0, now: 0)))
@@ -65,7 +66,7 @@ struct RateLimiterTests {
 
     @Test func theScopeNearestItsLimitIsReported() throws {
         let limiter = RateLimiter()
-        let project = RateLimiter.Scope(id: "proj_a", limits: MinuteLimits(requests: 100, tokens: 50))
+        let project = RateLimiter.Scope(.project, id: "proj_a", limits: MinuteLimits(requests: 100, tokens: 50))
         let status = try #require(admitted(limiter.acquire([project, key], tokens: 20, now: 0)))
         #expect(status.limitRequests == 3)
         #expect(status.remainingRequests == 2)
@@ -100,7 +101,7 @@ struct RateLimiterTests {
     @Test func aChangedLimitAppliesAtOnce() throws {
         let limiter = RateLimiter()
         _ = limiter.acquire([key], tokens: 0, now: 0)
-        let raised = RateLimiter.Scope(id: "key_a", limits: MinuteLimits(requests: 10, tokens: 1000))
+        let raised = RateLimiter.Scope(.key, id: "key_a", limits: MinuteLimits(requests: 10, tokens: 1000))
         let status = try #require(admitted(limiter.acquire([raised], tokens: 0, now: 0)))
         #expect(status.limitRequests == 10)
         #expect(status.remainingRequests == 8)
@@ -109,7 +110,7 @@ struct RateLimiterTests {
     @Test func sweepForgetsOnlyFullBuckets() {
         let limiter = RateLimiter()
         _ = limiter.acquire([key], tokens: 0, now: 0)
-        _ = limiter.acquire([RateLimiter.Scope(id: "key_b", limits: key.limits)], tokens: 0, now: 50)
+        _ = limiter.acquire([RateLimiter.Scope(.key, id: "key_b", limits: key.limits)], tokens: 0, now: 50)
         limiter.sweep(now: 10)
         #expect(limiter.scopeCount == 2)
         limiter.sweep(now: 60)
@@ -211,7 +212,7 @@ struct RateLimitPolicyOutageTests {
             throw Outage()
         }
         func events(
-            in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+            in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
         ) async throws -> Page<AuditEvent> {
             Issue.record("unexpected audit log read")
             throw Outage()
@@ -258,7 +259,7 @@ struct RateLimitPolicyOutageTests {
         let policy = RateLimitPolicy(
             tiers: tiers, settings: FlakySettings(), audit: UnexpectedAuditLog(), clock: .live,
             shared: SharedRateLimiter(store: DownStore()))
-        let scope = RateLimiter.Scope(id: "proj_x", limits: MinuteLimits(requests: 2, tokens: 100))
+        let scope = RateLimiter.Scope(.project, id: "proj_x", limits: MinuteLimits(requests: 2, tokens: 100))
         let now = Date(timeIntervalSince1970: 1000)
         var admitted = 0
         for _ in 0..<3 {

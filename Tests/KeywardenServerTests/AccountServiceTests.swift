@@ -29,14 +29,14 @@ struct AccountServiceTests {
                 try await accounts.logIn(
                     email: "three@example.com", password: "whatever123", clientAddress: "203.0.113.7")
             }
-            #expect(error?.code == "too_many_login_attempts")
+            #expect(error?.code == .tooManyLoginAttempts)
             #expect(error?.retryAfterSeconds != nil)
             // Another address is not affected.
             let other = await #expect(throws: DomainError.self) {
                 try await accounts.logIn(
                     email: "three@example.com", password: "whatever123", clientAddress: "198.51.100.1")
             }
-            #expect(other?.code == "invalid_credentials")
+            #expect(other?.code == .invalidCredentials)
         }
     }
 
@@ -52,7 +52,7 @@ struct AccountServiceTests {
                                 email: "ada@example.com", password: "wrong password", clientAddress: nil)
                             return "signed in"
                         } catch let error as DomainError {
-                            return error.code
+                            return error.code.rawValue
                         }
                     }
                 }
@@ -95,7 +95,7 @@ struct AccountServiceTests {
                 try await services.accounts.logIn(
                     email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
             }
-            #expect(throttled?.code == "too_many_login_attempts")
+            #expect(throttled?.code == .tooManyLoginAttempts)
             time.advance(by: 901)
             let (user, _) = try await services.accounts.logIn(
                 email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
@@ -151,7 +151,7 @@ struct AccountServiceTests {
             let error = await #expect(throws: DomainError.self) {
                 try await services.accounts.logIn(email: "ada@example.com", password: long + "2", clientAddress: nil)
             }
-            #expect(error?.code == "invalid_credentials")
+            #expect(error?.code == .invalidCredentials)
         }
     }
 }

@@ -57,6 +57,7 @@ struct GatewayLimitTests {
             #expect(header(last, "retry-after-ms") == "20000")
             #expect(header(last, "x-ratelimit-reset-requests") == "1m0s")
             #expect(last.string("error.message")?.contains("requests per min (RPM): Limit 3") == true)
+            #expect(last.string("error.message")?.hasPrefix("Rate limit reached for key key_") == true)
 
             time.advance(by: 20)
             let refilled = try await api.request(.get, "/v1/models", token: key)
@@ -95,6 +96,7 @@ struct GatewayLimitTests {
             let refused = try await api.request(.post, "/v1/chat/completions", token: key, json: greedy)
             #expect(refused.status == .tooManyRequests)
             #expect(refused.string("error.message")?.contains("tokens per min (TPM): Limit 6000") == true)
+            #expect(refused.string("error.message")?.hasPrefix("Rate limit reached for organization org_") == true)
         }
     }
 
@@ -221,7 +223,10 @@ struct GatewayLimitTests {
             #expect(set.value("max_requests_per_1_minute") as? Int == 1)
             #expect(set.value("max_tokens_per_1_minute") as? Int == 100000)
             #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
-            #expect(try await api.request(.get, "/v1/models", token: key).status == .tooManyRequests)
+            let overProject = try await api.request(.get, "/v1/models", token: key)
+            #expect(overProject.status == .tooManyRequests)
+            #expect(
+                overProject.string("error.message")?.hasPrefix("Rate limit reached for project \(project) on") == true)
 
             let cleared = try await api.request(
                 .post, "/v1/organization/projects/\(project)/rate_limits", token: token,
@@ -235,6 +240,11 @@ struct GatewayLimitTests {
             let audit = try await api.request(
                 .get, "/v1/organization/audit_logs?event_types[]=rate_limit.updated", token: token)
             #expect((audit.value("data") as? [Any])?.count == 2)
+            let unknown = try await api.request(
+                .get, "/v1/organization/audit_logs?event_types[]=rate_limit.changed", token: token)
+            #expect(unknown.status == .badRequest)
+            #expect(unknown.string("error.param") == "event_types[]")
+            #expect(unknown.string("error.message")?.contains("rate_limit.updated") == true)
         }
     }
 
@@ -315,7 +325,8 @@ struct GatewayLimitTests {
         try await withServices { services in
             let store = SQLRateLimitLeaseRepository(database: services.database)
             let instances = [SharedRateLimiter(store: store), SharedRateLimiter(store: store)]
-            let scope = RateLimiter.Scope(id: "proj_shared", limits: MinuteLimits(requests: 40, tokens: 1_000_000))
+            let scope = RateLimiter.Scope(
+                .project, id: "proj_shared", limits: MinuteLimits(requests: 40, tokens: 1_000_000))
             var admitted = [0, 0]
             for round in 0..<100 {
                 let which = round % 2

@@ -36,7 +36,7 @@ struct PhoneVerificationConcurrencyTests {
                                 id: verification.id.rawValue, code: wrong, by: requester)
                             return "approved"
                         } catch let error as DomainError {
-                            return error.code
+                            return error.code.rawValue
                         }
                     }
                 }
@@ -86,7 +86,7 @@ struct PhoneVerificationConcurrencyTests {
                                 id: verification.id.rawValue, code: code, by: requester
                             ).status.rawValue
                         } catch let error as DomainError {
-                            return error.code + ": " + error.message
+                            return error.code.rawValue + ": " + error.message
                         }
                     }
                 }
@@ -95,7 +95,7 @@ struct PhoneVerificationConcurrencyTests {
             #expect(
                 outcomes.sorted() == ["approved", "verification_not_pending: This verification is already approved."])
             let approvals = try await services.audit.events(
-                in: requester.membership.organization.id, types: ["phone_verification.approved"], after: nil, limit: 10)
+                in: requester.membership.organization.id, types: [.phoneVerificationApproved], after: nil, limit: 10)
             #expect(approvals.items.count == 1)
         }
     }
@@ -149,7 +149,7 @@ struct PhoneVerificationConcurrencyTests {
                                 phoneNumber: Numbers.usE164, country: nil, channel: nil, by: requester)
                             return "sent"
                         } catch let error as DomainError {
-                            return error.code
+                            return error.code.rawValue
                         }
                     }
                 }

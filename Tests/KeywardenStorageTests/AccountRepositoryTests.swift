@@ -38,7 +38,7 @@ struct AccountRepositoryTests {
             let second = try makeAccount(email: "ada@example.com")
 
             let error = await #expect(throws: DomainError.self) { try await repository.createAccount(second) }
-            #expect(error?.code == "email_taken")
+            #expect(error?.code == .emailTaken)
             let value2 = try await repository.user(id: second.user.id)
             #expect(value2 == nil)
             let value3 = try await repository.members(of: second.organization.id)

@@ -187,7 +187,9 @@ struct AuditLogRepositoryTests {
             let audit = SQLAuditLogRepository(database: database)
             let actor = AuditActor.session(account.user, ipAddress: "203.0.113.1")
             var events: [AuditEvent] = []
-            for (offset, type) in ["a.started", "a.approved", "b.other"].enumerated() {
+            for (offset, type) in [
+                AuditEventType.phoneVerificationStarted, .phoneVerificationApproved, .projectCreated,
+            ].enumerated() {
                 let event = AuditEvent(
                     organizationID: account.organization.id, type: type,
                     effectiveAt: epoch.addingTimeInterval(TimeInterval(offset)), actor: actor,
@@ -203,8 +205,8 @@ struct AuditLogRepositoryTests {
                 in: account.organization.id, types: nil, after: page.items.last?.id, limit: 2)
             #expect(rest.items == [events[0]])
             let filtered = try await audit.events(
-                in: account.organization.id, types: ["a.started", "b.other"], after: nil, limit: 10)
-            #expect(filtered.items.map(\.type) == ["b.other", "a.started"])
+                in: account.organization.id, types: [.phoneVerificationStarted, .projectCreated], after: nil, limit: 10)
+            #expect(filtered.items.map(\.type) == [.projectCreated, .phoneVerificationStarted])
             let other = try await audit.events(in: .generate(), types: nil, after: nil, limit: 10)
             #expect(other.items.isEmpty)
         }

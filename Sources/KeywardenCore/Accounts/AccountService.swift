@@ -118,13 +118,13 @@ public struct AccountService: Sendable {
         }
         guard try await hasher.verify(password, credentials.passwordHash) else {
             try await record(
-                "login.failed", user: credentials.user, clientAddress: clientAddress, now: now,
+                .loginFailed, user: credentials.user, clientAddress: clientAddress, now: now,
                 details: ["error_code": "invalid_credentials"])
             throw Self.invalidCredentials
         }
         try await throttle.release(attempt)
         let token = try await startSession(for: credentials.user.id, at: wholeMilliseconds(now))
-        try await record("login.succeeded", user: credentials.user, clientAddress: clientAddress, now: now)
+        try await record(.loginSucceeded, user: credentials.user, clientAddress: clientAddress, now: now)
         return (credentials.user, token)
     }
 
@@ -132,12 +132,12 @@ public struct AccountService: Sendable {
     public func logOut(_ session: Session, user: User, clientAddress: String?) async throws {
         let now = clock.now()
         try await sessions.revoke(session.id, at: now)
-        try await record("logout.succeeded", user: user, clientAddress: clientAddress, now: now)
+        try await record(.logoutSucceeded, user: user, clientAddress: clientAddress, now: now)
     }
 
     /// Writes an account event to the audit log of each of the user's organizations.
     private func record(
-        _ type: String, user: User, clientAddress: String?, now: Date, details: [String: String] = [:]
+        _ type: AuditEventType, user: User, clientAddress: String?, now: Date, details: [String: String] = [:]
     ) async throws {
         for membership in try await accounts.memberships(of: user.id) {
             try await audit.append(
@@ -184,18 +184,18 @@ public struct AccountService: Sendable {
 
     /// The one refusal for a wrong email or password.
     public static let invalidCredentials = DomainError(
-        .unauthenticated, code: "invalid_credentials", message: "Incorrect email address or password.")
+        .unauthenticated, code: .invalidCredentials, message: "Incorrect email address or password.")
 
     private func checkPasswordStrength(_ password: String) throws {
         if password.unicodeScalars.count < settings.minimumPasswordLength {
             throw DomainError(
-                .invalidRequest, code: "weak_password",
+                .invalidRequest, code: .weakPassword,
                 message: "Choose a password of at least \(settings.minimumPasswordLength) characters.",
                 param: "password")
         }
         if password.unicodeScalars.count > settings.maximumPasswordLength {
             throw DomainError(
-                .invalidRequest, code: "invalid_value",
+                .invalidRequest, code: .invalidValue,
                 message: "Choose a password of at most \(settings.maximumPasswordLength) characters.",
                 param: "password")
         }

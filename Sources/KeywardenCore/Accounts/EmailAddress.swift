@@ -15,7 +15,7 @@ public struct EmailAddress: Hashable, Sendable, CustomStringConvertible {
         let trimmed = input.trimmingWhitespace()
         guard input.unicodeScalars.count <= Self.maximumLength, Self.isPlausible(trimmed) else {
             throw DomainError(
-                .invalidRequest, code: "invalid_email",
+                .invalidRequest, code: .invalidEmail,
                 message: "Enter an email address of the form name@example.com.", param: "email")
         }
         self.value = trimmed.lowercased()

@@ -36,7 +36,7 @@ public struct LoginThrottle: Sendable {
             return Reservation(units: units)
         case .refused(let wait):
             throw DomainError(
-                .rateLimited, code: "too_many_login_attempts",
+                .rateLimited, code: .tooManyLoginAttempts,
                 message: "Too many failed sign-in attempts. Try again in \(wait) seconds.",
                 retryAfterSeconds: wait)
         }

@@ -38,8 +38,8 @@ public struct AuditActor: Equatable, Sendable, Codable {
 public struct AuditEvent: Equatable, Sendable {
     public var id: AuditEventID
     public var organizationID: OrganizationID
-    /// Such as `phone_verification.approved`.
-    public var type: String
+    /// What happened, such as `phone_verification.approved`.
+    public var type: AuditEventType
     public var effectiveAt: Date
     public var actor: AuditActor
     /// What the event is about; never secrets (no codes, no full numbers).
@@ -47,7 +47,7 @@ public struct AuditEvent: Equatable, Sendable {
 
     /// Creates an event.
     public init(
-        id: AuditEventID = .generate(), organizationID: OrganizationID, type: String, effectiveAt: Date,
+        id: AuditEventID = .generate(), organizationID: OrganizationID, type: AuditEventType, effectiveAt: Date,
         actor: AuditActor, details: [String: String]
     ) {
         self.id = id
@@ -66,7 +66,7 @@ public protocol AuditLogRepository: Sendable {
 
     /// Events of an organization, newest first, optionally of some types only, after the event `after`.
     func events(
-        in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
     ) async throws
         -> Page<AuditEvent>
 }

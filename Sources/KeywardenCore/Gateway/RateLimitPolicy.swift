@@ -105,12 +105,12 @@ public final class RateLimitPolicy: Sendable {
     /// The scopes a call with `key` counts against, organization first.
     public func scopes(for key: APIKey, now: Date) async -> [RateLimiter.Scope] {
         let tier = tiers.tier(named: await tierName(of: key.organizationID, now: now))
-        var scopes = [RateLimiter.Scope(id: key.organizationID.rawValue, limits: tier.organization)]
+        var scopes = [RateLimiter.Scope(.organization, id: key.organizationID.rawValue, limits: tier.organization)]
         if let project = key.projectID {
             let own = await projectLimits(of: project, now: now)
-            scopes.append(RateLimiter.Scope(id: project.rawValue, limits: own.applied(to: tier)))
+            scopes.append(RateLimiter.Scope(.project, id: project.rawValue, limits: own.applied(to: tier)))
         }
-        scopes.append(RateLimiter.Scope(id: key.id.rawValue, limits: tier.key))
+        scopes.append(RateLimiter.Scope(.key, id: key.id.rawValue, limits: tier.key))
         return scopes
     }
 
@@ -141,7 +141,7 @@ public final class RateLimitPolicy: Sendable {
     public func setTier(_ name: String?, of organization: OrganizationID, now: Date) async throws {
         if let name, tiers.tiers[name] == nil {
             throw DomainError(
-                .invalidRequest, code: "unknown_tier",
+                .invalidRequest, code: .unknownTier,
                 message: "No tier '\(name)'. Configured tiers: \(tiers.tiers.keys.sorted().joined(separator: ", ")).")
         }
         try await settings.setTier(name, of: organization, at: now)
@@ -158,7 +158,7 @@ public final class RateLimitPolicy: Sendable {
         try await setTier(name, of: organization, now: now)
         try await audit.append(
             AuditEvent(
-                organizationID: organization, type: "organization.rate_limit_tier_updated", effectiveAt: now,
+                organizationID: organization, type: .organizationRateLimitTierUpdated, effectiveAt: now,
                 actor: actor, details: ["previous_tier": previous, "tier": name ?? tiers.defaultTier]))
     }
 
@@ -197,7 +197,7 @@ public final class RateLimitPolicy: Sendable {
         try await setProjectLimits(own, of: project.id, in: project.organizationID, now: now)
         try await audit.append(
             AuditEvent(
-                organizationID: project.organizationID, type: "rate_limit.updated", effectiveAt: now, actor: actor,
+                organizationID: project.organizationID, type: .rateLimitUpdated, effectiveAt: now, actor: actor,
                 details: [
                     "project_id": project.id.rawValue,
                     "max_requests_per_1_minute": own.maxRequestsPerMinute.map(String.init) ?? "tier",

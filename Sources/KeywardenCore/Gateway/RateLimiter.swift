@@ -9,17 +9,30 @@ import Synchronization
 /// State lives in this process. Several instances each hold their own buckets.
 public final class RateLimiter: Sendable {
     /// One scope a call counts against, with the limits that apply to it now.
-    public struct Scope: Sendable {
+    public struct Scope: Equatable, Sendable {
+        /// What a scope stands for, as a refusal names it.
+        public enum Kind: String, Sendable {
+            case organization
+            case project
+            case key
+        }
+
+        /// What the scope stands for.
+        public var kind: Kind
         /// A stable, unique name: the key, project or organization id.
         public var id: String
         /// Its limits per minute.
         public var limits: MinuteLimits
 
         /// Creates a scope.
-        public init(id: String, limits: MinuteLimits) {
+        public init(_ kind: Kind, id: String, limits: MinuteLimits) {
+            self.kind = kind
             self.id = id
             self.limits = limits
         }
+
+        /// The scope as a refusal names it, such as `project proj_abc`.
+        public var name: String { "\(kind.rawValue) \(id)" }
     }
 
     /// What the headers report: for requests and for tokens, the scope closest to its limit.
@@ -40,7 +53,7 @@ public final class RateLimiter: Sendable {
         case admitted(Status)
         /// The call must wait `retryAfter` seconds; nothing was charged. `exhausted` names
         /// the scope (its id) and whether requests or tokens ran out.
-        case refused(Status, retryAfter: Double, exhausted: String, tokens: Bool)
+        case refused(Status, retryAfter: Double, exhausted: Scope, tokens: Bool)
     }
 
     struct Bucket {
@@ -104,14 +117,15 @@ public final class RateLimiter: Sendable {
                 entry.tokens.refill(elapsed: elapsed, limit: scope.limits.tokens)
                 entry.updated = max(entry.updated, now)
                 wait.consider(
-                    scope.id, requests: entry.requests.wait(for: 1),
+                    scope, requests: entry.requests.wait(for: 1),
                     tokens: entry.tokens.wait(for: scope.limits.tokenCharge(tokens)))
                 current.append(entry)
             }
             if let exhausted = wait.scope {
                 for (scope, entry) in zip(scopes, current) { entries[scope.id] = entry }
                 return .refused(
-                    Self.status(current), retryAfter: wait.seconds, exhausted: exhausted.id, tokens: exhausted.tokens)
+                    Self.status(current), retryAfter: wait.seconds, exhausted: exhausted.scope, tokens: exhausted.tokens
+                )
             }
             for index in current.indices {
                 current[index].requests.available -= 1
@@ -171,16 +185,16 @@ public final class RateLimiter: Sendable {
 /// (requests or tokens) it is for.
 struct LongestWait {
     var seconds = 0.0
-    var scope: (id: String, tokens: Bool)?
+    var scope: (scope: RateLimiter.Scope, tokens: Bool)?
 
-    mutating func consider(_ scopeID: String, requests: Double, tokens: Double) {
+    mutating func consider(_ candidate: RateLimiter.Scope, requests: Double, tokens: Double) {
         if requests > seconds {
             seconds = requests
-            scope = (scopeID, false)
+            scope = (candidate, false)
         }
         if tokens > seconds {
             seconds = tokens
-            scope = (scopeID, true)
+            scope = (candidate, true)
         }
     }
 }

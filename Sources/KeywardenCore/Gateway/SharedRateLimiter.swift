@@ -156,12 +156,15 @@ public final class SharedRateLimiter: Sendable {
                 entries.append(entry)
                 let need = scope.limits.tokenCharge(tokens)
                 wait.consider(
-                    scope.id, requests: max(0, 1 - entry.requests) * 60 / Double(scope.limits.requests),
+                    scope, requests: max(0, 1 - entry.requests) * 60 / Double(scope.limits.requests),
                     tokens: max(0, need - entry.tokens) * 60 / Double(scope.limits.tokens))
             }
-            let exhausted = wait.scope ?? (scopes.first?.id ?? "", false)
+            // admit() admits a call with no scopes, so one is always there to name.
+            guard let exhausted = wait.scope ?? scopes.first.map({ ($0, false) }) else {
+                return .admitted(Self.status(entries, now: now))
+            }
             return .refused(
-                Self.status(entries, now: now), retryAfter: wait.seconds, exhausted: exhausted.id,
+                Self.status(entries, now: now), retryAfter: wait.seconds, exhausted: exhausted.scope,
                 tokens: exhausted.tokens)
         }
     }

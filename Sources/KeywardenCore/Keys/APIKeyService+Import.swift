@@ -49,7 +49,7 @@ extension APIKeyService {
                 redactedValue: redacted, createdAt: createdAt, legacy: policy.isLegacy(createdAt: createdAt))
             try await keys.create(key)
             index.put(key)
-            try await record("api_key.created", key, actor: .operator, extra: ["imported": "true"])
+            try await record(.apiKeyCreated, key, actor: .operator, extra: ["imported": "true"])
             created.append(key)
         }
         return created

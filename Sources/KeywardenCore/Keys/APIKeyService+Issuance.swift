@@ -23,12 +23,12 @@ extension APIKeyService {
     public func createWithKey(_ caller: APIKey, request: Request) async throws -> IssuedAPIKey {
         guard caller.kind != .admin, let projectID = caller.projectID else {
             throw DomainError(
-                .forbidden, code: "insufficient_permissions",
+                .forbidden, code: .insufficientPermissions,
                 message: "Create project keys with a project or service-account key.")
         }
         guard caller.permissions == .all else {
             throw DomainError(
-                .forbidden, code: "insufficient_permissions",
+                .forbidden, code: .insufficientPermissions,
                 message: "Only keys with all permissions can create keys.")
         }
         guard let organization = try await accounts.organization(id: caller.organizationID) else {
@@ -62,11 +62,11 @@ extension APIKeyService {
         try await keys.createServiceAccount(account, key: key)
         index.put(key)
         try await record(
-            "service_account.created", organization: account.organizationID, actor: actor,
+            .serviceAccountCreated, organization: account.organizationID, actor: actor,
             details: [
                 "id": account.id.rawValue, "project_id": project.id.rawValue,
             ])
-        try await record("api_key.created", key, actor: actor)
+        try await record(.apiKeyCreated, key, actor: actor)
         return (account, IssuedAPIKey(key: key, value: value))
     }
 
@@ -110,12 +110,12 @@ extension APIKeyService {
             if let updated = try await keys.key(rotation.old.id, in: organization.id) { index.put(updated) }
             index.put(key)
             try await record(
-                kind == .admin ? "admin_api_key.rotated" : "api_key.rotated", key, actor: actor,
+                kind == .admin ? .adminAPIKeyRotated : .apiKeyRotated, key, actor: actor,
                 extra: ["rotated_from": rotation.old.id.rawValue])
         } else {
             try await keys.create(key)
             index.put(key)
-            try await record(kind == .admin ? "admin_api_key.created" : "api_key.created", key, actor: actor)
+            try await record(kind == .admin ? .adminAPIKeyCreated : .apiKeyCreated, key, actor: actor)
         }
         return IssuedAPIKey(key: key, value: value)
     }

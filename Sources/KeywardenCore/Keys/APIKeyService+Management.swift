@@ -67,7 +67,7 @@ extension APIKeyService {
         let now = clock.now()
         guard old.isActive(at: now) else {
             throw DomainError(
-                .conflict, code: "api_key_not_active", message: "Only an active key can be rotated.", param: "key_id")
+                .conflict, code: .apiKeyNotActive, message: "Only an active key can be rotated.", param: "key_id")
         }
         let request = try Request(name: old.name, permissions: old.permissions, expiresInSeconds: nil)
         return try await issue(
@@ -101,7 +101,7 @@ extension APIKeyService {
         else { throw Self.keyNotFound(key.id.rawValue) }
         index.put(revoked)
         if key.revokedAt == nil {
-            try await record(key.kind == .admin ? "admin_api_key.deleted" : "api_key.deleted", revoked, actor: actor)
+            try await record(key.kind == .admin ? .adminAPIKeyDeleted : .apiKeyDeleted, revoked, actor: actor)
         }
         return revoked
     }

@@ -55,14 +55,14 @@ public struct APIKeyService: Sendable {
         let project = try await existingProject(raw, in: organization)
         guard !project.isArchived else {
             throw DomainError(
-                .conflict, code: "project_archived",
+                .conflict, code: .projectArchived,
                 message: "Project '\(project.id)' is archived; its keys can no longer change.", param: "project_id")
         }
         return project
     }
 
     /// Records an event about a key: its id, name, redacted value and project, and `extra`.
-    func record(_ type: String, _ key: APIKey, actor: AuditActor, extra: [String: String] = [:]) async throws {
+    func record(_ type: AuditEventType, _ key: APIKey, actor: AuditActor, extra: [String: String] = [:]) async throws {
         var details = ["id": key.id.rawValue, "name": key.name, "redacted_value": key.redactedValue]
         if let project = key.projectID { details["project_id"] = project.rawValue }
         details.merge(extra) { $1 }
@@ -71,7 +71,7 @@ public struct APIKeyService: Sendable {
 
     /// Appends an event to the organization's audit log, effective now.
     func record(
-        _ type: String, organization: OrganizationID, actor: AuditActor, details: [String: String]
+        _ type: AuditEventType, organization: OrganizationID, actor: AuditActor, details: [String: String]
     )
         async throws
     {
@@ -83,6 +83,6 @@ public struct APIKeyService: Sendable {
     /// `api_key_not_found` for the key id a caller named.
     static func keyNotFound(_ id: String) -> DomainError {
         DomainError(
-            .notFound, code: "api_key_not_found", message: "No API key with id '\(id)' exists here.", param: "key_id")
+            .notFound, code: .apiKeyNotFound, message: "No API key with id '\(id)' exists here.", param: "key_id")
     }
 }

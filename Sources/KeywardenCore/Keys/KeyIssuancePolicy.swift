@@ -48,7 +48,7 @@ public struct KeyIssuancePolicy: Sendable {
         }
         let date = ISO8601DateFormatter().string(from: enforcementDate).prefix(10)
         throw DomainError(
-            .forbidden, code: "phone_verification_required",
+            .forbidden, code: .phoneVerificationRequired,
             message:
                 "Verify a phone number for this organization before creating API keys. Verification is done while signed in: POST /v1/organization/phone_verifications with a session token (Authorization: Bearer sess_...), then the code from the text message. Keys created before \(date) keep working."
         )

@@ -22,7 +22,7 @@ public struct OrganizationService: Sendable {
         details["reason"] = reason
         try await audit.append(
             AuditEvent(
-                organizationID: organization.id, type: "organization.verification_reset", effectiveAt: clock.now(),
+                organizationID: organization.id, type: .organizationVerificationReset, effectiveAt: clock.now(),
                 actor: actor, details: details))
     }
 }

@@ -21,7 +21,7 @@ public struct ProjectService: Sendable {
             id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
             createdAt: wholeMilliseconds(clock.now()))
         try await projects.create(project)
-        try await record("project.created", project, actor: actor, details: ["name": project.name])
+        try await record(.projectCreated, project, actor: actor, details: ["name": project.name])
         return project
     }
 
@@ -60,13 +60,13 @@ public struct ProjectService: Sendable {
         let current = try await project(rawID, in: membership)
         guard !current.isArchived else {
             throw DomainError(
-                .conflict, code: "project_archived",
+                .conflict, code: .projectArchived,
                 message: "Project '\(current.id)' is archived and can no longer be changed.", param: "project_id")
         }
         guard let renamed = try await projects.rename(current.id, in: membership.organization.id, to: name) else {
             throw DomainError.projectNotFound(rawID)
         }
-        try await record("project.updated", renamed, actor: actor, details: ["name": renamed.name])
+        try await record(.projectUpdated, renamed, actor: actor, details: ["name": renamed.name])
         return renamed
     }
 
@@ -77,7 +77,7 @@ public struct ProjectService: Sendable {
         let current = try await project(rawID, in: membership)
         guard !current.isDefault else {
             throw DomainError(
-                .conflict, code: "cannot_archive_default_project",
+                .conflict, code: .cannotArchiveDefaultProject,
                 message: "The default project cannot be archived.", param: "project_id")
         }
         guard
@@ -85,13 +85,13 @@ public struct ProjectService: Sendable {
                 current.id, in: membership.organization.id, at: wholeMilliseconds(clock.now()))
         else { throw DomainError.projectNotFound(rawID) }
         if !current.isArchived {
-            try await record("project.archived", archived, actor: actor)
+            try await record(.projectArchived, archived, actor: actor)
         }
         return archived
     }
 
     private func record(
-        _ type: String, _ project: Project, actor: AuditActor, details: [String: String] = [:]
+        _ type: AuditEventType, _ project: Project, actor: AuditActor, details: [String: String] = [:]
     )
         async throws
     {

@@ -22,10 +22,62 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case `internal`
     }
 
+    /// Every code a refusal can carry: stable, machine-readable, documented in `openapi.yaml`.
+    public enum Code: String, Sendable, CaseIterable, Codable {
+        case apiKeyNotActive = "api_key_not_active"
+        case apiKeyNotFound = "api_key_not_found"
+        case badRequest = "bad_request"
+        case cannotArchiveDefaultProject = "cannot_archive_default_project"
+        case databaseUnavailable = "database_unavailable"
+        case emailTaken = "email_taken"
+        case incorrectCode = "incorrect_code"
+        case insufficientPermissions = "insufficient_permissions"
+        case invalidApiKey = "invalid_api_key"
+        case invalidCredentials = "invalid_credentials"
+        case invalidEmail = "invalid_email"
+        case invalidJson = "invalid_json"
+        case invalidOperatorToken = "invalid_operator_token"
+        case invalidPath = "invalid_path"
+        case invalidPhoneNumber = "invalid_phone_number"
+        case invalidRequest = "invalid_request"
+        case invalidSignature = "invalid_signature"
+        case invalidType = "invalid_type"
+        case invalidValue = "invalid_value"
+        case maxAttemptsReached = "max_attempts_reached"
+        case methodNotAllowed = "method_not_allowed"
+        case missingRequiredParameter = "missing_required_parameter"
+        case organizationNotFound = "organization_not_found"
+        case phoneLineTypeNotAllowed = "phone_line_type_not_allowed"
+        case phoneNumberLimitReached = "phone_number_limit_reached"
+        case phoneVerificationRequired = "phone_verification_required"
+        case projectArchived = "project_archived"
+        case projectNotFound = "project_not_found"
+        case rateLimitExceeded = "rate_limit_exceeded"
+        case requestTooLarge = "request_too_large"
+        case resendTooSoon = "resend_too_soon"
+        case serverError = "server_error"
+        case smsProviderUnavailable = "sms_provider_unavailable"
+        case tooManyLoginAttempts = "too_many_login_attempts"
+        case tooManyVerificationRequests = "too_many_verification_requests"
+        case unauthenticated
+        case unknownCursor = "unknown_cursor"
+        case unknownParameter = "unknown_parameter"
+        case unknownTier = "unknown_tier"
+        case unknownUrl = "unknown_url"
+        case unsupportedContentType = "unsupported_content_type"
+        case unsupportedCountry = "unsupported_country"
+        case upstreamTimeout = "upstream_timeout"
+        case upstreamUnavailable = "upstream_unavailable"
+        case verificationExpired = "verification_expired"
+        case verificationNotFound = "verification_not_found"
+        case verificationNotPending = "verification_not_pending"
+        case weakPassword = "weak_password"
+    }
+
     /// The family of the refusal.
     public var kind: Kind
     /// A stable, machine-readable code such as `email_taken`.
-    public var code: String
+    public var code: Code
     /// A sentence for a person: what went wrong and what to do next. Never holds a secret.
     public var message: String
     /// The request field the refusal is about, if any.
@@ -36,7 +88,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Creates a refusal.
     public init(
         _ kind: Kind,
-        code: String,
+        code: Code,
         message: String,
         param: String? = nil,
         retryAfterSeconds: Int? = nil
@@ -49,25 +101,25 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The code and message, for log lines.
-    public var description: String { "\(code): \(message)" }
+    public var description: String { "\(code.rawValue): \(message)" }
 }
 
 extension DomainError {
     /// A required field is absent or empty.
     public static func missingField(_ field: String) -> DomainError {
         DomainError(
-            .invalidRequest, code: "missing_required_parameter",
+            .invalidRequest, code: .missingRequiredParameter,
             message: "Missing required parameter: '\(field)'.", param: field)
     }
 
     /// A field is present but its value is not acceptable.
     public static func invalidField(_ field: String, _ message: String) -> DomainError {
-        DomainError(.invalidRequest, code: "invalid_value", message: message, param: field)
+        DomainError(.invalidRequest, code: .invalidValue, message: message, param: field)
     }
 
     /// The caller presented no credentials or credentials that are not valid.
     public static let unauthenticated = DomainError(
-        .unauthenticated, code: "unauthenticated",
+        .unauthenticated, code: .unauthenticated,
         message:
             "You must be signed in: send 'Authorization: Bearer sess_...' with a session token from /v1/auth/login."
     )
@@ -75,7 +127,7 @@ extension DomainError {
     /// The caller is signed in but their role does not allow the action.
     public static func insufficientRole(_ action: String) -> DomainError {
         DomainError(
-            .forbidden, code: "insufficient_permissions",
+            .forbidden, code: .insufficientPermissions,
             message: "Only organization owners can \(action). Ask an owner of this organization.")
     }
 
@@ -84,7 +136,7 @@ extension DomainError {
     /// The same refusal is given for an organization that does not exist, so nothing
     /// about other organizations can be learned from it.
     public static let organizationNotFound = DomainError(
-        .notFound, code: "organization_not_found",
+        .notFound, code: .organizationNotFound,
         message: "No organization with that id is available to you. Check the Keywarden-Organization header.",
         param: "Keywarden-Organization")
 
@@ -95,7 +147,7 @@ extension DomainError {
     /// The request body is larger than `limit` bytes, the most `what` may carry.
     public static func requestTooLarge(limit: Int, what: String) -> DomainError {
         DomainError(
-            .payloadTooLarge, code: "request_too_large",
+            .payloadTooLarge, code: .requestTooLarge,
             message: "The request body is too large. \(what) are limited to \(ByteCount.describe(limit)).")
     }
 
@@ -107,13 +159,13 @@ extension DomainError {
     /// An `after` cursor of the right form that names nothing in the list: 404, since what it
     /// names is not there, rather than a first page that would send a paging loop round again.
     public static let unknownCursor = DomainError(
-        .notFound, code: "unknown_cursor",
+        .notFound, code: .unknownCursor,
         message: "'after' names nothing in this list. Pass the last_id of the page before.", param: "after")
 
     /// A project id that does not exist in the caller's organization.
     public static func projectNotFound(_ id: String) -> DomainError {
         DomainError(
-            .notFound, code: "project_not_found",
+            .notFound, code: .projectNotFound,
             message: "No project with id '\(id)' exists in this organization.", param: "project_id")
     }
 }

@@ -42,10 +42,10 @@ extension PhoneVerificationService {
                 verification, at: now, maxOrganizationsPerPhone: policy.maxOrganizationsPerPhone)
             {
             case .approved(let replaced):
-                try await record("phone_verification.approved", verification, actor: requester.actor, now: now)
+                try await record(.phoneVerificationApproved, verification, actor: requester.actor, now: now)
                 if replaced {
                     try await record(
-                        "organization.verification_replaced", verification, actor: requester.actor, now: now)
+                        .organizationVerificationReplaced, verification, actor: requester.actor, now: now)
                 }
                 try await throttle.recordPrefixApproval(
                     throttle.prefix(ofE164: (try? number(of: verification)) ?? ""), now: now)
@@ -57,7 +57,7 @@ extension PhoneVerificationService {
             case .phoneLimitReached:
                 try await verifications.finish(verification.id, as: .failed, at: now)
                 try await record(
-                    "phone_verification.failed", verification, actor: requester.actor, now: now,
+                    .phoneVerificationFailed, verification, actor: requester.actor, now: now,
                     extra: ["reason": "phone_number_limit_reached"])
                 throw DomainError.phoneLimitReached
             }
@@ -66,7 +66,7 @@ extension PhoneVerificationService {
         if remaining <= 0 {
             if try await verifications.finish(verification.id, as: .maxAttemptsReached, at: now) {
                 try await record(
-                    "phone_verification.failed", verification, actor: requester.actor, now: now,
+                    .phoneVerificationFailed, verification, actor: requester.actor, now: now,
                     extra: ["reason": "max_attempts_reached"])
             }
             throw DomainError.maxAttemptsReached

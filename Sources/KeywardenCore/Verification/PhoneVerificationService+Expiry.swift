@@ -21,7 +21,7 @@ extension PhoneVerificationService {
         let now = clock.now()
         let expired = try await verifications.expirePending(at: now)
         for verification in expired {
-            try await record("phone_verification.expired", verification, actor: .system, now: now)
+            try await record(.phoneVerificationExpired, verification, actor: .system, now: now)
         }
         return expired.count
     }
@@ -52,7 +52,7 @@ extension PhoneVerificationService {
     /// Ends a verification as expired, auditing it only if this call is the one that ended it.
     func expire(_ verification: PhoneVerification) async throws {
         if try await verifications.finish(verification.id, as: .expired, at: clock.now()) {
-            try await record("phone_verification.expired", verification, actor: .system, now: clock.now())
+            try await record(.phoneVerificationExpired, verification, actor: .system, now: clock.now())
         }
     }
 }

@@ -58,7 +58,7 @@ extension PhoneVerificationService {
             try await verifications.finish(id, as: .failed, at: now)
             try await throttle.release(reservation)
             try await record(
-                "phone_verification.failed", verification, actor: requester.actor, now: now,
+                .phoneVerificationFailed, verification, actor: requester.actor, now: now,
                 extra: ["reason": "provider_unavailable"])
             throw providerFailure(error)
         }
@@ -67,7 +67,7 @@ extension PhoneVerificationService {
             providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
         try await throttle.recordPrefixSend(prefix, now: now)
         try await record(
-            "phone_verification.started", verification, actor: requester.actor, now: now,
+            .phoneVerificationStarted, verification, actor: requester.actor, now: now,
             extra: ["line_type": number.type.rawValue])
         logger.info(
             "phone verification started",
@@ -112,7 +112,7 @@ extension PhoneVerificationService {
             verification.id, at: now, nextResendAt: now.addingTimeInterval(cooldown),
             providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
         try await throttle.recordPrefixSend(prefix, now: now)
-        try await record("phone_verification.resent", verification, actor: requester.actor, now: now)
+        try await record(.phoneVerificationResent, verification, actor: requester.actor, now: now)
         return try await reload(verification.id, in: requester.organization)
     }
 

@@ -64,7 +64,8 @@ public struct PhoneVerificationService: Sendable {
 
     /// Appends an audit event about a verification: its id, masked number and country, and `extra`.
     func record(
-        _ type: String, _ verification: PhoneVerification, actor: AuditActor, now: Date, extra: [String: String] = [:]
+        _ type: AuditEventType, _ verification: PhoneVerification, actor: AuditActor, now: Date,
+        extra: [String: String] = [:]
     ) async throws {
         var details = [
             "verification_id": verification.id.rawValue, "phone_number": verification.maskedPhoneNumber,

@@ -27,33 +27,33 @@ extension DomainError {
             case .tooShortAfterIDD, .tooShortNSN: "This phone number is too short."
             case .tooLong: "This phone number is too long."
             }
-        return DomainError(.invalidRequest, code: "invalid_phone_number", message: message, param: "phone_number")
+        return DomainError(.invalidRequest, code: .invalidPhoneNumber, message: message, param: "phone_number")
     }
 
     /// A number that parses but is not one its country assigns.
     static let invalidPhoneNumber = DomainError(
-        .invalidRequest, code: "invalid_phone_number",
+        .invalidRequest, code: .invalidPhoneNumber,
         message: "This is not a valid phone number. Check the digits and the country.", param: "phone_number")
 
     /// A country numbers may not come from; `param` names the field that gave it.
     static func unsupportedCountry(_ country: String, param: String) -> DomainError {
         let place = country.isEmpty ? "this country" : country
         return DomainError(
-            .invalidRequest, code: "unsupported_country",
+            .invalidRequest, code: .unsupportedCountry,
             message: "Phone numbers from \(place) cannot be used for verification here.", param: param)
     }
 
     /// A line type the policy refuses.
     static func lineTypeNotAllowed(_ type: PhoneNumberType) -> DomainError {
         DomainError(
-            .invalidRequest, code: "phone_line_type_not_allowed",
+            .invalidRequest, code: .phoneLineTypeNotAllowed,
             message: "\(describe(type)) numbers cannot be used for verification. Use a mobile number.",
             param: "phone_number")
     }
 
     /// A number that has already verified as many organizations as one number may.
     static let phoneLimitReached = DomainError(
-        .conflict, code: "phone_number_limit_reached",
+        .conflict, code: .phoneNumberLimitReached,
         message: "This phone number has already verified the maximum number of organizations. Use another number.",
         param: "phone_number")
 
@@ -62,23 +62,23 @@ extension DomainError {
     /// A wrong code, with the checks still left.
     static func incorrectCode(remaining: Int) -> DomainError {
         DomainError(
-            .invalidRequest, code: "incorrect_code",
+            .invalidRequest, code: .incorrectCode,
             message: "Incorrect code. You have \(remaining) attempt\(remaining == 1 ? "" : "s") left.", param: "code")
     }
 
     /// Every check of a verification is used up.
     static let maxAttemptsReached = DomainError(
-        .rateLimited, code: "max_attempts_reached",
+        .rateLimited, code: .maxAttemptsReached,
         message: "Too many incorrect codes for this verification. Start a new one.")
 
     /// The code's lifetime is over.
     static let verificationExpired = DomainError(
-        .gone, code: "verification_expired", message: "This code has expired. Start a new verification.")
+        .gone, code: .verificationExpired, message: "This code has expired. Start a new verification.")
 
     /// A verification that has already ended with `status`.
     static func verificationNotPending(_ status: PhoneVerification.Status) -> DomainError {
         DomainError(
-            .conflict, code: "verification_not_pending",
+            .conflict, code: .verificationNotPending,
             message: status == .approved
                 ? "This verification is already approved."
                 : "This verification was \(status.rawValue). Start a new one.")
@@ -87,7 +87,7 @@ extension DomainError {
     /// No verification with this id in the caller's organization.
     static func verificationNotFound(_ id: String) -> DomainError {
         DomainError(
-            .notFound, code: "verification_not_found",
+            .notFound, code: .verificationNotFound,
             message: "No phone verification with id '\(id)' exists in this organization.", param: "verification_id")
     }
 
@@ -96,7 +96,7 @@ extension DomainError {
     /// A resend asked for before its cooldown is over; `wait` is the seconds left.
     static func resendTooSoon(wait: Int) -> DomainError {
         DomainError(
-            .rateLimited, code: "resend_too_soon",
+            .rateLimited, code: .resendTooSoon,
             message: "A code was sent moments ago. You can ask for it again in \(wait) seconds.",
             retryAfterSeconds: wait)
     }
@@ -104,7 +104,7 @@ extension DomainError {
     /// A send cap of the number, organization or client address is reached.
     static func tooManyVerificationRequests(retryAfterSeconds wait: Int) -> DomainError {
         DomainError(
-            .rateLimited, code: "too_many_verification_requests",
+            .rateLimited, code: .tooManyVerificationRequests,
             message: "Too many verification codes were requested. Try again in \(wait) seconds.",
             retryAfterSeconds: wait)
     }
@@ -112,7 +112,7 @@ extension DomainError {
     /// Sends to the number's prefix are paused by the guard against SMS pumping.
     static func prefixPaused(retryAfterSeconds wait: Int) -> DomainError {
         DomainError(
-            .rateLimited, code: "too_many_verification_requests",
+            .rateLimited, code: .tooManyVerificationRequests,
             message:
                 "Verification codes to numbers like this one are paused for a while. Try again in \(wait) seconds.",
             retryAfterSeconds: wait)
@@ -120,7 +120,7 @@ extension DomainError {
 
     /// The SMS provider failed; nothing was used up.
     static let smsProviderUnavailable = DomainError(
-        .unavailable, code: "sms_provider_unavailable",
+        .unavailable, code: .smsProviderUnavailable,
         message: "We could not send the code just now. Nothing was used up; try again in a minute.",
         retryAfterSeconds: 30)
 

@@ -1,0 +1,31 @@
+/// What an audit event records. The raw value is the event's `type` in the API, as in OpenAI's
+/// audit log: the thing acted on, a dot, what happened to it.
+public enum AuditEventType: String, Sendable, CaseIterable, Codable {
+    case phoneVerificationStarted = "phone_verification.started"
+    case phoneVerificationResent = "phone_verification.resent"
+    case phoneVerificationApproved = "phone_verification.approved"
+    /// With `reason`.
+    case phoneVerificationFailed = "phone_verification.failed"
+    case phoneVerificationExpired = "phone_verification.expired"
+    /// A newer approved verification took the place of an older one.
+    case organizationVerificationReplaced = "organization.verification_replaced"
+    /// By the operator.
+    case organizationVerificationReset = "organization.verification_reset"
+    /// By the operator.
+    case organizationRateLimitTierUpdated = "organization.rate_limit_tier_updated"
+    case loginSucceeded = "login.succeeded"
+    case loginFailed = "login.failed"
+    case logoutSucceeded = "logout.succeeded"
+    case projectCreated = "project.created"
+    case projectUpdated = "project.updated"
+    case projectArchived = "project.archived"
+    case apiKeyCreated = "api_key.created"
+    case apiKeyRotated = "api_key.rotated"
+    case apiKeyDeleted = "api_key.deleted"
+    case adminAPIKeyCreated = "admin_api_key.created"
+    case adminAPIKeyRotated = "admin_api_key.rotated"
+    case adminAPIKeyDeleted = "admin_api_key.deleted"
+    case serviceAccountCreated = "service_account.created"
+    /// A project's own rate limits.
+    case rateLimitUpdated = "rate_limit.updated"
+}
