@@ -146,7 +146,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KeywardenCoreTests",
-            dependencies: ["KeywardenCore"]
+            dependencies: [
+                "KeywardenCore",
+                "PhoneNumbers",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "PhoneNumbersTests",

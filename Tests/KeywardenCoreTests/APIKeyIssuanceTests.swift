@@ -17,26 +17,31 @@ struct APIKeyIssuanceTests {
         let request = try bench.keyRequest()
         // Ada's organization is unverified, yet a reader is told about the role, not the phone.
         var codes: [String?] = []
-        codes.append(await refusal {
-            try await service.createProjectKey(
-                project: project, request: request, membership: reader, user: grace.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.createServiceAccount(
-                project: project, name: "bot", membership: reader, user: grace.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.createAdminKey(name: "ops", membership: reader, user: grace.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.rotate(
-                project: project, key: legacy.id.rawValue, gracePeriod: nil, idempotencyKey: nil,
-                membership: reader, user: grace.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.deleteProjectKey(
-                project: project, key: legacy.id.rawValue, membership: reader, actor: actor)
-        })
+        codes.append(
+            await refusal {
+                try await service.createProjectKey(
+                    project: project, request: request, membership: reader, user: grace.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.createServiceAccount(
+                    project: project, name: "bot", membership: reader, user: grace.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.createAdminKey(name: "ops", membership: reader, user: grace.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.rotate(
+                    project: project, key: legacy.id.rawValue, gracePeriod: nil, idempotencyKey: nil,
+                    membership: reader, user: grace.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.deleteProjectKey(
+                    project: project, key: legacy.id.rawValue, membership: reader, actor: actor)
+            })
         #expect(codes == Array(repeating: "insufficient_permissions", count: 5))
         #expect(await bench.storedKeys() == [legacy])
         // Reading is open to readers.
@@ -80,27 +85,31 @@ struct APIKeyIssuanceTests {
         // Unverified: the archive is the reason given, not the verification.
         let unverified = try await bench.membership(in: ada)
         var beforeVerifying: [String?] = []
-        beforeVerifying.append(await refusal {
-            try await service.createProjectKey(
-                project: project, request: request, membership: unverified, user: ada.user, actor: actor)
-        })
-        beforeVerifying.append(await refusal {
-            try await service.createServiceAccount(
-                project: project, name: "bot", membership: unverified, user: ada.user, actor: actor)
-        })
+        beforeVerifying.append(
+            await refusal {
+                try await service.createProjectKey(
+                    project: project, request: request, membership: unverified, user: ada.user, actor: actor)
+            })
+        beforeVerifying.append(
+            await refusal {
+                try await service.createServiceAccount(
+                    project: project, name: "bot", membership: unverified, user: ada.user, actor: actor)
+            })
         #expect(beforeVerifying == ["project_archived", "project_archived"])
 
         try await bench.verify(ada)
         let verified = try await bench.membership(in: ada)
         var afterVerifying: [String?] = []
-        afterVerifying.append(await refusal {
-            try await service.createProjectKey(
-                project: project, request: request, membership: verified, user: ada.user, actor: actor)
-        })
-        afterVerifying.append(await refusal {
-            try await service.createServiceAccount(
-                project: project, name: "bot", membership: verified, user: ada.user, actor: actor)
-        })
+        afterVerifying.append(
+            await refusal {
+                try await service.createProjectKey(
+                    project: project, request: request, membership: verified, user: ada.user, actor: actor)
+            })
+        afterVerifying.append(
+            await refusal {
+                try await service.createServiceAccount(
+                    project: project, name: "bot", membership: verified, user: ada.user, actor: actor)
+            })
         // The command line does not tell archived projects from missing ones.
         afterVerifying.append(await refusal { try await service.createByOperator(project: project, request: request) })
         afterVerifying.append(await refusal { try await service.importKeys([old], project: project) })
@@ -115,7 +124,7 @@ struct APIKeyIssuanceTests {
         let actor = AuditActor.session(ada.user, ipAddress: "203.0.113.7")
         let issued = try await bench.createKey(in: ada, actor: actor)
         let events = await bench.repositories.database.auditEvents(in: ada.organization.id)
-        #expect(events.map(\.type) == ["api_key.created"])
+        #expect(events.map(\.type.rawValue) == ["api_key.created"])
         let event = try #require(events.first)
         #expect(event.actor == actor)
         #expect(event.effectiveAt == bench.time.now)
@@ -133,7 +142,7 @@ struct APIKeyIssuanceTests {
             project: ada.defaultProject.id.rawValue, name: "bot", membership: membership, user: ada.user, actor: actor)
         let all = await bench.repositories.database.auditEvents(in: ada.organization.id)
         #expect(
-            all.map(\.type) == [
+            all.map(\.type.rawValue) == [
                 "api_key.created", "admin_api_key.created", "service_account.created", "api_key.created",
             ])
         #expect(
@@ -149,7 +158,7 @@ struct APIKeyIssuanceTests {
         #expect(legacy.legacy)
         #expect(legacy.owner == .serviceAccount(ServiceAccountID(unchecked: "svc_imported")))
         let event = try #require(await bench.repositories.database.auditEvents(in: ada.organization.id).first)
-        #expect(event.type == "api_key.created")
+        #expect(event.type.rawValue == "api_key.created")
         #expect(event.actor == .operator)
         #expect(event.details["imported"] == "true")
 

@@ -10,7 +10,7 @@ struct InMemoryAccountRepository: AccountRepository {
             // The unique email decides between sign-ups and is reported in domain terms, as in storage.
             guard !tables.users.contains(where: { $0.user.email == account.user.email }) else {
                 throw DomainError(
-                    .conflict, code: "email_taken",
+                    .conflict, code: .emailTaken,
                     message: "An account with this email address already exists. Sign in instead.",
                     param: "email")
             }

@@ -14,7 +14,7 @@ struct InMemoryAuditLogRepository: AuditLogRepository {
     }
 
     func events(
-        in organization: OrganizationID, types: [String]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
     ) async throws -> Page<AuditEvent> {
         try await database.transaction { (tables) -> Page<AuditEvent> in
             // Newest first; the cursor is any event of the organization, whatever its type.

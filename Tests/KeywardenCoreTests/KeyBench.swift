@@ -104,6 +104,6 @@ struct KeyBench {
 
     /// The types of the audit events written for the account's organization, oldest first.
     func auditTypes(of account: NewAccount) async -> [String] {
-        await repositories.database.auditEvents(in: account.organization.id).map(\.type)
+        await repositories.database.auditEvents(in: account.organization.id).map(\.type.rawValue)
     }
 }

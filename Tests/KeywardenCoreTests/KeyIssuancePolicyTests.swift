@@ -126,23 +126,27 @@ struct KeyIssuanceServiceTests {
         let recent = APIKeyService.ImportedKey(
             name: "recent", value: nil, sha256: String(repeating: "a", count: 64), createdAt: bench.time.now)
         var codes: [String?] = []
-        codes.append(await refusal {
-            try await service.createProjectKey(
-                project: project, request: request, membership: membership, user: ada.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.createServiceAccount(
-                project: project, name: "bot", membership: membership, user: ada.user, actor: actor)
-        })
-        codes.append(await refusal {
-            try await service.createAdminKey(name: "ops", membership: membership, user: ada.user, actor: actor)
-        })
+        codes.append(
+            await refusal {
+                try await service.createProjectKey(
+                    project: project, request: request, membership: membership, user: ada.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.createServiceAccount(
+                    project: project, name: "bot", membership: membership, user: ada.user, actor: actor)
+            })
+        codes.append(
+            await refusal {
+                try await service.createAdminKey(name: "ops", membership: membership, user: ada.user, actor: actor)
+            })
         codes.append(await refusal { try await service.createWithKey(legacy, request: request) })
-        codes.append(await refusal {
-            try await service.rotate(
-                project: project, key: legacy.id.rawValue, gracePeriod: nil, idempotencyKey: nil,
-                membership: membership, user: ada.user, actor: actor)
-        })
+        codes.append(
+            await refusal {
+                try await service.rotate(
+                    project: project, key: legacy.id.rawValue, gracePeriod: nil, idempotencyKey: nil,
+                    membership: membership, user: ada.user, actor: actor)
+            })
         codes.append(await refusal { try await service.createByOperator(project: project, request: request) })
         codes.append(await refusal { try await service.importKeys([recent], project: project) })
         #expect(codes == Array(repeating: "phone_verification_required", count: 7))

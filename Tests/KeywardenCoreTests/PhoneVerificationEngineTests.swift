@@ -42,7 +42,7 @@ struct PhoneVerificationEngineTests {
                     maskedPhoneNumber: TestNumbers.usMasked))
         #expect(try await bench.repositories.verifications.userHasApprovedVerification(ada.user.id))
         let events = await bench.auditEvents(of: ada)
-        #expect(events.map(\.type) == ["phone_verification.started", "phone_verification.approved"])
+        #expect(events.map(\.type.rawValue) == ["phone_verification.started", "phone_verification.approved"])
         #expect(events.allSatisfy { $0.actor == .session(ada.user, ipAddress: "203.0.113.9") })
         let details = events.flatMap(\.details.values)
         #expect(!details.contains { value in value.contains("2015550123") || value.contains(code) })
@@ -68,7 +68,7 @@ struct PhoneVerificationEngineTests {
         #expect(stored.attempts == bench.engine.maxChecks)
         #expect(stored.sealedPhoneNumber == nil)
         #expect(try await bench.organization(of: ada).verification.status == .unverified)
-        let failures = await bench.auditEvents(of: ada).filter { $0.type == "phone_verification.failed" }
+        let failures = await bench.auditEvents(of: ada).filter { $0.type.rawValue == "phone_verification.failed" }
         #expect(failures.map { $0.details["reason"] } == ["max_attempts_reached"])
     }
 
@@ -101,7 +101,7 @@ struct PhoneVerificationEngineTests {
         #expect(stored.status == .expired)
         #expect(stored.sealedPhoneNumber == nil)
         #expect(stored.sealedCode == nil)
-        let expiries = await bench.auditEvents(of: ada).filter { $0.type == "phone_verification.expired" }
+        let expiries = await bench.auditEvents(of: ada).filter { $0.type.rawValue == "phone_verification.expired" }
         #expect(expiries.map(\.actor) == [.system])
         #expect(try await bench.organization(of: ada).verification.status == .unverified)
     }
@@ -115,7 +115,7 @@ struct PhoneVerificationEngineTests {
         #expect(try await bench.engine.expireStale() == 1)
         #expect(try await bench.engine.expireStale() == 0)
         #expect(try await bench.stored(started).status == .expired)
-        let types = await bench.auditEvents(of: ada).map(\.type)
+        let types = await bench.auditEvents(of: ada).map(\.type.rawValue)
         #expect(types == ["phone_verification.started", "phone_verification.expired"])
     }
 
@@ -152,7 +152,7 @@ struct PhoneVerificationEngineTests {
         #expect(tooSoon == "resend_too_soon")
         #expect(await bench.verifications(of: ada).count == 1)
         #expect(bench.sms.sent.count == 3)
-        let types = await bench.auditEvents(of: ada).map(\.type)
+        let types = await bench.auditEvents(of: ada).map(\.type.rawValue)
         #expect(types == ["phone_verification.started", "phone_verification.resent", "phone_verification.resent"])
     }
 
@@ -175,7 +175,7 @@ struct PhoneVerificationEngineTests {
         let approved = try await bench.check(again, code: try bench.code(for: again), by: ada)
         #expect(approved.status == .approved)
         #expect(try await bench.organization(of: ada).verification.verifiedAt == bench.time.now)
-        let types = await bench.auditEvents(of: ada).map(\.type)
+        let types = await bench.auditEvents(of: ada).map(\.type.rawValue)
         #expect(Array(types.suffix(2)) == ["phone_verification.approved", "organization.verification_replaced"])
         let organizations = try await bench.repositories.verifications.organizationsVerified(
             withPhoneDigest: approved.phoneDigest, excluding: .generate())

@@ -23,7 +23,7 @@ struct PhoneVerificationLimitTests {
         // Ada moves to another number, which frees the first for a third organization.
         let moved = try await bench.verify(ada, number: TestNumbers.britishMobile)
         #expect(moved.status == .approved)
-        #expect(await bench.auditEvents(of: ada).last?.type == "organization.verification_replaced")
+        #expect(await bench.auditEvents(of: ada).last?.type.rawValue == "organization.verification_replaced")
         #expect(try await bench.verify(alan).status == .approved)
     }
 
@@ -41,7 +41,7 @@ struct PhoneVerificationLimitTests {
         #expect(refused == "phone_number_limit_reached")
         #expect(try await bench.stored(alans).status == .failed)
         #expect(try await bench.organization(of: alan).verification.status == .unverified)
-        let failures = await bench.auditEvents(of: alan).filter { $0.type == "phone_verification.failed" }
+        let failures = await bench.auditEvents(of: alan).filter { $0.type.rawValue == "phone_verification.failed" }
         #expect(failures.map { $0.details["reason"] } == ["phone_number_limit_reached"])
     }
 

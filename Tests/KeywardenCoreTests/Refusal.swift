@@ -17,7 +17,7 @@ func refusalError<T>(_ body: () async throws -> T) async -> DomainError? {
 /// The code of a refusal, as these tests compare codes: the one place that reads
 /// `DomainError.code`.
 func refusalCode(of error: DomainError?) -> String? {
-    error?.code
+    error?.code.rawValue
 }
 
 /// The code of the refusal `body` throws, or `nil` when it returns.
