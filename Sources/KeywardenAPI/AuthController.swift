@@ -88,25 +88,25 @@ public struct AuthController: Sendable {
         return LogOutResponse(id: session.id.rawValue)
     }
 
+    /// The user object with the caller's organizations beside its fields.
     struct MeResponse: ResponseEncodable {
-        let object = "user"
-        let id: String
-        let email: String
-        let name: String
-        let createdAt: Int64
+        let user: UserObject
         let organizations: ListObject<OrganizationObject>
 
         enum CodingKeys: String, CodingKey {
-            case object, id, email, name, organizations
-            case createdAt = "created_at"
+            case organizations
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try user.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(organizations, forKey: .organizations)
         }
     }
 
     @Sendable func me(_ request: Request, context: SignedInContext) async throws -> MeResponse {
-        let user = context.identity.user
         let organizations = context.identity.memberships.map { OrganizationObject($0.organization, role: $0.role) }
         return MeResponse(
-            id: user.id.rawValue, email: user.email.value, name: user.name, createdAt: user.createdAt.unixSeconds,
-            organizations: ListObject(organizations, id: \.id, hasMore: false))
+            user: UserObject(context.identity.user), organizations: ListObject(organizations, id: \.id, hasMore: false))
     }
 }

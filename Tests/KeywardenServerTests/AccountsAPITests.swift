@@ -18,6 +18,11 @@ struct AccountsAPITests {
 
             let me = try await api.request(.get, "/v1/me", token: token)
             #expect(me.status == .ok)
+            #expect(me.string("object") == "user")
+            #expect(me.string("id") == response.string("user.id"))
+            #expect(me.string("email") == "ada@example.com")
+            #expect(me.value("created_at") as? Int == response.value("user.created_at") as? Int)
+            #expect(me.value("organizations.object") as? String == "list")
             let organizations = try #require(me.value("organizations.data") as? [[String: Any]])
             #expect(organizations.count == 1)
             #expect(organizations.first?["id"] as? String == response.string("organization.id"))
