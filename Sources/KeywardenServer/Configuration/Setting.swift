@@ -1,4 +1,6 @@
+import Foundation
 import KeywardenCore
+import PhoneNumbers
 
 /// Every setting Keywarden reads: its key in the config file, its environment variable, what it
 /// means and its default. `serve --help`, the config file's check for unknown keys and the
@@ -84,47 +86,57 @@ public enum Setting: String, CaseIterable, Sendable {
         }
     }
 
-    /// The default as the README's tables write it, where it is a single literal value.
+    /// The default, written as a value of the setting would be, where it is a single value.
+    /// It is read from the defaults of ``KeywardenConfiguration`` itself, so help and README
+    /// (which a test holds to this) cannot drift from what the server does.
     public var defaultValue: String? {
+        let defaults = KeywardenConfiguration()
+        let twilio = TwilioAccount(accountSID: "", authToken: "")
         switch self {
-        case .host: "127.0.0.1"
-        case .port: "8080"
-        case .dataDirectory: "./.keywarden"
-        case .migrate: "false"
-        case .httpHeaderTimeout: "10"
-        case .httpIdleTimeout: "30"
-        case .maxConnections: "4096"
-        case .shutdownTimeout: "5"
-        case .usageFlushInterval: "1"
-        case .bcryptCost: "12"
-        case .logLevel: "info"
-        case .sessionIdleTimeout: "604800"
-        case .sessionLifetime: "2592000"
-        case .loginAttemptsPerAccount: "10"
-        case .loginAttemptsPerAddress: "50"
-        case .enforcementDate: "2024-11-05T00:00:00Z"
-        case .verificationScope: "organization"
-        case .keyStem: "sk"
-        case .upstreamConnectTimeout: "10"
-        case .upstreamReadTimeout: "120"
-        case .upstreamMaxConnections: "256"
-        case .gatewayMaxRequestBytes: "1073741824"
-        case .rateLimitTiers: RateLimitTiers.standardText
-        case .rateLimitDefaultTier: "free"
-        case .smsProvider: "log"
-        case .lineTypeLookup: "offline"
-        case .verificationCodeLifetime: "600"
-        case .verificationMaxChecks: "5"
-        case .verificationResendCooldown: "30"
-        case .maxOrganizationsPerPhone: "2"
-        case .blockedLineTypes: "voip,toll_free,premium_rate,shared_cost,uan,pager,voicemail,personal_number,fixed_line"
-        case .smsSendsPerNumberPer10Minutes: "5"
-        case .smsSendsPerNumberPerDay, .smsSendsPerOrganizationPerDay: "10"
-        case .smsSendsPerAddressPerHour: "20"
-        case .twilioAPIBaseURL: "https://api.twilio.com"
-        case .twilioVerifyBaseURL: "https://verify.twilio.com"
-        case .twilioLookupBaseURL: "https://lookups.twilio.com"
-        default: nil
+        case .host: return defaults.server.host
+        case .port: return String(defaults.server.port)
+        case .logLevel: return defaults.server.logLevel
+        case .httpHeaderTimeout: return String(defaults.server.httpHeaderTimeout)
+        case .httpIdleTimeout: return String(defaults.server.httpIdleTimeout)
+        case .maxConnections: return String(defaults.server.maxConnections)
+        case .shutdownTimeout: return String(defaults.server.shutdownTimeout)
+        case .dataDirectory: return defaults.storage.dataDirectory
+        case .migrate: return String(defaults.storage.migrateOnStart)
+        case .bcryptCost: return String(defaults.accounts.bcryptCost)
+        case .sessionIdleTimeout: return String(defaults.accounts.sessionIdleTimeout)
+        case .sessionLifetime: return String(defaults.accounts.sessionLifetime)
+        case .loginAttemptsPerAccount: return String(defaults.accounts.loginAttemptsPerAccount)
+        case .loginAttemptsPerAddress: return String(defaults.accounts.loginAttemptsPerAddress)
+        case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
+        case .verificationScope: return defaults.keys.verificationScope.rawValue
+        case .keyStem: return defaults.keys.keyStem
+        case .upstreamConnectTimeout: return String(defaults.gateway.connectTimeout)
+        case .upstreamReadTimeout: return String(defaults.gateway.readTimeout)
+        case .upstreamMaxConnections: return String(defaults.gateway.maxConnections)
+        case .gatewayMaxRequestBytes: return String(defaults.gateway.maxRequestBytes)
+        case .usageFlushInterval: return String(defaults.gateway.usageFlushInterval)
+        case .rateLimitTiers: return RateLimitTiers.standardText
+        case .rateLimitDefaultTier: return defaults.gateway.rateLimitTiers.defaultTier
+        case .smsProvider: return defaults.providers.sms.kind.rawValue
+        case .lineTypeLookup: return defaults.providers.lineTypes.kind.rawValue
+        case .twilioAPIBaseURL: return twilio.apiBaseURL
+        case .twilioVerifyBaseURL: return twilio.verifyBaseURL
+        case .twilioLookupBaseURL: return twilio.lookupBaseURL
+        case .verificationCodeLifetime: return String(Int(defaults.verification.codeLifetime))
+        case .verificationMaxChecks: return String(defaults.verification.maxChecks)
+        case .verificationResendCooldown: return String(Int(defaults.verification.resendCooldown))
+        case .maxOrganizationsPerPhone: return String(defaults.verification.maxOrganizationsPerPhone)
+        case .blockedLineTypes:
+            return PhoneNumberType.allCases.filter(defaults.verification.blockedLineTypes.contains).map(\.rawValue)
+                .joined(separator: ",")
+        case .smsSendsPerNumberPer10Minutes: return String(defaults.verification.sendsPerNumberPer10Minutes)
+        case .smsSendsPerNumberPerDay: return String(defaults.verification.sendsPerNumberPerDay)
+        case .smsSendsPerOrganizationPerDay: return String(defaults.verification.sendsPerOrganizationPerDay)
+        case .smsSendsPerAddressPerHour: return String(defaults.verification.sendsPerClientAddressPerHour)
+        case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
+            .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
+            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries:
+            return nil
         }
     }
 }
