@@ -24,7 +24,7 @@ final class UpstreamConnection: Sendable {
     /// Writes the request on the connection's event loop and waits for the answer's head (and,
     /// when small, its body).
     func send(
-        _ head: HTTPRequestHead, body: ByteBuffer?, bufferLimit: Int, readTimeout: TimeAmount
+        _ head: HTTPRequestHead, body: ByteBuffer?, bufferLimit: Int
     ) async throws
         -> UpstreamHTTP1Client.Answer
     {

@@ -157,10 +157,12 @@ struct UpstreamConnectionStateMachine {
         }
     }
 
-    /// The reader of a streamed answer has enough: reading stops until it asks for more; waiting
-    /// for it is not the upstream's silence.
-    mutating func readerHasEnough() {
+    /// The reader of a streamed answer has enough: whether reading stops until it asks for more
+    /// (only while that answer streams); waiting for it is not the upstream's silence.
+    mutating func readerHasEnough() -> Bool {
+        guard case .streaming = state else { return false }
         paused = true
+        return true
     }
 
     /// The reader of exchange `exchange` asks for more at `now`: whether reading resumes (it does
@@ -210,7 +212,8 @@ struct UpstreamConnectionStateMachine {
     private mutating func finishExchange(delivering delivery: Finish.Delivery) -> Finish {
         let resumeReading = paused
         paused = false
-        state = .idle
+        // An answer that ends the connection leaves it to close: it takes no further request.
+        state = keepAlive ? .idle : .closed
         return Finish(resumeReading: resumeReading, reuse: keepAlive, delivery: delivery)
     }
 }

@@ -16,7 +16,9 @@ extension UpstreamHTTP1Client: UpstreamTransport {
         case .inMemory(let buffer):
             body = buffer
         case .streamed:
-            preconditionFailure("The lean client is given only calls whose body is in memory.")
+            // Gateway.transport(for:) never picks this client for a streamed body; should that
+            // change by mistake, the call fails alone rather than the process.
+            throw DomainError.upstreamUnavailable
         }
         var headers = request.headers
         headers.remove(name: "content-length")

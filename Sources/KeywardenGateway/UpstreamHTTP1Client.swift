@@ -82,7 +82,7 @@ public final class UpstreamHTTP1Client: Sendable {
             attempt += 1
             let (connection, reused) = try await checkOut()
             do {
-                return try await connection.send(head, body: body, bufferLimit: bufferLimit, readTimeout: readTimeout)
+                return try await connection.send(head, body: body, bufferLimit: bufferLimit)
             } catch UpstreamFailure.closed where reused && idempotent && attempt == 1 {
                 continue
             }

@@ -64,8 +64,7 @@ final class UpstreamHandler: ChannelInboundHandler {
             source = produced.source
             takeAnswer()?.succeed(.init(head: head, body: .stream(produced.sequence)))
         case .yield(let part):
-            if source?.yield(part) == .stopProducing {
-                machine.readerHasEnough()
+            if source?.yield(part) == .stopProducing, machine.readerHasEnough() {
                 context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
             }
         case .finish(let finish):

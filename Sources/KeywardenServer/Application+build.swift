@@ -63,7 +63,8 @@ public struct KeywardenServices: Sendable {
             configuration: configuration, database: database, audit: audit, clock: clock, logger: logger)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
         self.keys = APIKeyService(
-            keys: SQLAPIKeyRepository(database: database), projects: SQLProjectRepository(database: database),
+            keys: SQLAPIKeyRepository(database: database, clock: clock),
+            projects: SQLProjectRepository(database: database),
             accounts: SQLAccountRepository(database: database), verifications: verificationRepository, audit: audit,
             index: APIKeyIndex(format: APIKeyFormat(stem: configuration.keys.keyStem)),
             policy: KeyIssuancePolicy(
@@ -72,8 +73,8 @@ public struct KeywardenServices: Sendable {
         self.verifications = PhoneVerificationService(
             verifications: verificationRepository, audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),
-            delivery: delivery ?? Self.delivery(for: configuration, logger: logger),
-            lineTypes: lineTypes ?? Self.lineTypes(for: configuration),
+            delivery: delivery ?? Self.delivery(for: configuration, clock: clock, logger: logger),
+            lineTypes: lineTypes ?? Self.lineTypes(for: configuration, clock: clock),
             policy: configuration.verification, clock: clock, logger: logger)
     }
 
@@ -94,23 +95,24 @@ public struct KeywardenServices: Sendable {
     }
 
     /// The configured SMS provider.
-    static func delivery(for configuration: KeywardenConfiguration, logger: Logger) -> CodeDelivery {
+    static func delivery(for configuration: KeywardenConfiguration, clock: Clock, logger: Logger) -> CodeDelivery {
         switch configuration.providers.sms {
         case .log:
-            return .local(Outbox(directory: configuration.storage.dataDirectory, logger: logger).sender)
+            return .local(Outbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender)
         case .twilio(let account, _):
             return .local(twilio(account, for: configuration).messaging)
         case .twilioVerify(let account, _):
             return .remote(twilio(account, for: configuration).verify)
         case .webhook(let url, let secret):
-            return .local(WebhookSMSSender(url: url, secret: secret).sender)
+            return .local(WebhookSMSSender(url: url, secret: secret, clock: clock).sender)
         }
     }
 
-    static func lineTypes(for configuration: KeywardenConfiguration) -> LineTypeLookup {
+    static func lineTypes(for configuration: KeywardenConfiguration, clock: Clock) -> LineTypeLookup {
         switch configuration.providers.lineTypes {
         case .offline: return .offline
-        case .twilioLookup(let account): return LineTypeCache().wrapping(twilio(account, for: configuration).lookup)
+        case .twilioLookup(let account):
+            return LineTypeCache(clock: clock).wrapping(twilio(account, for: configuration).lookup)
         }
     }
 

@@ -74,10 +74,10 @@ public struct KeywardenInstance: Sendable {
     /// The background work, each ending on graceful shutdown and on cancellation.
     static func backgroundServices(_ services: KeywardenServices, logger: Logger) -> [any Service] {
         var background: [any Service] = [
-            PeriodicService.counterSweeper(services.counters, logger: logger),
+            PeriodicService.counterSweeper(services.counters, clock: services.clock, logger: logger),
             PeriodicService.verificationSweeper(services.verifications, logger: logger),
             PeriodicService.keyUsageFlusher(services.keys, logger: logger),
-            PeriodicService.keyIndexPoller(services.keys, logger: logger),
+            PeriodicService.keyIndexPoller(services.keys, clock: services.clock, logger: logger),
             PeriodicService.usageFlusher(
                 meter: services.gateway.meter, usage: services.gateway.usage,
                 interval: .seconds(services.configuration.gateway.usageFlushInterval), logger: logger),

@@ -123,6 +123,26 @@ struct UpstreamConnectionStateMachineTests {
         let head = responseHead(.ok, [("content-length", "2"), ("connection", "close")])
         let end = answer(&machine, head, body: "ok")
         #expect(end == deliveredWhole(head, "ok", reuse: false))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func aStreamedAnswerWithConnectionCloseLeavesTheConnectionClosed() {
+        var machine = begun()
+        let head = responseHead(.ok, [("transfer-encoding", "chunked"), ("connection", "close")])
+        _ = feed(&machine, .head(head))
+        let end = feed(&machine, .end(nil))
+        #expect(end == .finish(.init(resumeReading: false, reuse: false, delivery: .endOfStream)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func aReaderHasEnoughOnlyWhileAnAnswerStreams() {
+        var buffering = begun()
+        _ = feed(&buffering, .head(responseHead(.ok, [("content-length", "2")])))
+        let pausedWhileBuffering = buffering.readerHasEnough()
+        var streaming = streamingMachine()
+        let pausedWhileStreaming = streaming.readerHasEnough()
+        #expect(!pausedWhileBuffering)
+        #expect(pausedWhileStreaming)
     }
 
     @Test func anHTTP10AnswerWithoutKeepAliveIsNotReused() {
@@ -187,7 +207,7 @@ struct UpstreamConnectionStateMachineTests {
 
     @Test func aStreamPausedForItsReaderEndsWithReadingSwitchedBackOn() {
         var machine = streamingMachine()
-        machine.readerHasEnough()
+        _ = machine.readerHasEnough()
         let end = feed(&machine, .end(nil))
         #expect(end == .finish(.init(resumeReading: true, reuse: true, delivery: .endOfStream)))
         #expect(!machine.paused)
@@ -196,7 +216,7 @@ struct UpstreamConnectionStateMachineTests {
     @Test func readingResumesOnDemandOnlyWhenItWasPaused() {
         var machine = streamingMachine()
         let unpaused = machine.readerWantsMore(exchange: 1, now: start)
-        machine.readerHasEnough()
+        _ = machine.readerHasEnough()
         let paused = machine.readerWantsMore(exchange: 1, now: start + .seconds(30))
         let resumedAlready = machine.readerWantsMore(exchange: 1, now: start + .seconds(40))
         #expect(!unpaused)
@@ -211,7 +231,7 @@ struct UpstreamConnectionStateMachineTests {
         _ = machine.begin(bufferLimit: 16, now: start)
         let head = responseHead()
         let afterHead = feed(&machine, .head(head))
-        machine.readerHasEnough()
+        _ = machine.readerHasEnough()
         let resumed = machine.readerWantsMore(exchange: 1, now: start)
         let failure = machine.readerGone(exchange: 1)
         #expect(afterHead == .startStream(head, exchange: 2))
@@ -253,7 +273,7 @@ struct UpstreamConnectionStateMachineTests {
 
     @Test func aReaderThatHasEnoughIsNotTheUpstreamsSilence() {
         var machine = streamingMachine()
-        machine.readerHasEnough()
+        _ = machine.readerHasEnough()
         let action = machine.timerFired(now: start + .seconds(60))
         #expect(action == .rearm(at: start + .seconds(60) + readTimeout))
         #expect(machine.state == .streaming)
