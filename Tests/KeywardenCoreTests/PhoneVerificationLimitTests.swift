@@ -132,6 +132,21 @@ struct PhoneVerificationLimitTests {
         #expect(try await bench.start(alan).status == .pending)
     }
 
+    @Test func aVerificationThatCannotBeStoredGivesItsReservedSendBack() async throws {
+        let bench = VerificationBench(policy: { $0.sendsPerOrganizationPerDay = 1 })
+        let ada = try await bench.owner()
+        // A person the store does not know: storing the verification fails after the send
+        // was reserved, and before anything was sent.
+        let ghost = User(
+            id: .generate(), email: try EmailAddress(normalizing: "ghost@example.com"), name: "",
+            createdAt: bench.time.now)
+        let failing = PhoneVerificationService.Requester(
+            membership: ada.membership, user: ghost, clientAddress: ada.clientAddress)
+        await #expect(throws: (any Error).self) { try await bench.start(failing) }
+        #expect(bench.sms.sent.isEmpty)
+        #expect(try await bench.start(ada).status == .pending)
+    }
+
     @Test func sendsForOneOrganizationAreCappedPerDay() async throws {
         let bench = VerificationBench(policy: { $0.sendsPerOrganizationPerDay = 3 })
         let ada = try await bench.owner()

@@ -33,30 +33,37 @@ extension PhoneVerificationService {
             phoneDigest: digest, organization: requester.organization, clientAddress: requester.clientAddress, now: now)
 
         let id = PhoneVerificationID.generate()
-        var codeDigest: String?
-        var sealedCode: String?
+        let verification: PhoneVerification
         var code: String?
-        if case .local = delivery {
-            let fresh = VerificationSecrets.generateCode(length: policy.codeLength)
-            code = fresh
-            codeDigest = secrets.codeDigest(fresh, verification: id)
-            sealedCode = try secrets.seal(fresh, verification: id)
+        do {
+            // Nothing was sent if storing the verification fails: the reserved send is given back.
+            var codeDigest: String?
+            var sealedCode: String?
+            if case .local = delivery {
+                let fresh = VerificationSecrets.generateCode(length: policy.codeLength)
+                code = fresh
+                codeDigest = secrets.codeDigest(fresh, verification: id)
+                sealedCode = try secrets.seal(fresh, verification: id)
+            }
+            verification = PhoneVerification(
+                id: id, organizationID: requester.organization, userID: requester.user.id, phoneDigest: digest,
+                sealedPhoneNumber: try secrets.sealNumber(e164, verification: id), maskedPhoneNumber: number.masked,
+                country: number.region ?? "", status: .pending,
+                codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
+                expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now)
+            try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
+            try await verifications.create(verification)
+        } catch {
+            try? await throttle.release(reservation)
+            throw error
         }
-        let verification = PhoneVerification(
-            id: id, organizationID: requester.organization, userID: requester.user.id, phoneDigest: digest,
-            sealedPhoneNumber: try secrets.sealNumber(e164, verification: id), maskedPhoneNumber: number.masked,
-            country: number.region ?? "", status: .pending,
-            codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
-            expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now)
-        try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
-        try await verifications.create(verification)
 
         let receipt: SMSReceipt
         do {
             receipt = try await send(code: code, to: e164, verification: id)
         } catch {
-            try await verifications.finish(id, as: .failed, at: now)
             try await throttle.release(reservation)
+            try await verifications.finish(id, as: .failed, at: now)
             try await record(
                 .phoneVerificationFailed, verification, actor: requester.actor, now: now,
                 extra: ["reason": "provider_unavailable"])
