@@ -158,6 +158,19 @@ struct ConfigurationTests {
         #expect(error?.key == key)
     }
 
+    @Test(arguments: [
+        (#"{"port": true}"#, "port"), (#"{"verification_resend_cooldown": false}"#, "verification_resend_cooldown"),
+        (#"{"port": "http"}"#, "port"), (#"{"bcrypt_cost": 3}"#, "bcrypt_cost"), (#"{"port": 1.5}"#, "config"),
+        (#"{"allowed_countries": ["US"]}"#, "config"), (#"[8080]"#, "config"),
+    ])
+    func configFileValuesAreReadAsTheirTextAndRefusedLikeAnyOther(_ json: String, _ key: String) async throws {
+        let file = try writeConfigFile(json)
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(flags: ["config": file], environment: [:])
+        }
+        #expect(error?.key == key)
+    }
+
     @Test func unknownConfigFileKeysAreRefused() async throws {
         let file = try writeConfigFile(#"{"prot": 80}"#)
         let error = await #expect(throws: ConfigurationError.self) {

@@ -211,4 +211,33 @@ struct AuditLogRepositoryTests {
             #expect(other.items.isEmpty)
         }
     }
+
+    @Test(arguments: Backend.available)
+    func anEventOfATypeThisVersionDoesNotKnowIsLeftOutOfThePageNotFailingIt(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try makeAccount()
+            try await SQLAccountRepository(database: database).createAccount(account)
+            let audit = SQLAuditLogRepository(database: database)
+            let known = AuditEvent(
+                organizationID: account.organization.id, type: .projectCreated, effectiveAt: epoch,
+                actor: .operator, details: [:])
+            try await audit.append(known)
+            // As a newer version sharing the database would write it.
+            try await database.withConnection { db in
+                try await db.raw(
+                    """
+                    INSERT INTO audit_logs (id, organization_id, type, effective_at, actor, details)
+                    VALUES (\(bind: AuditEventID.generate().rawValue), \(bind: account.organization.id.rawValue),
+                            'project.transferred', \(bind: Int64(epoch.timeIntervalSince1970 * 1000) + 1000),
+                            '{"type":"operator"}', '{}')
+                    """
+                ).run()
+            }
+            let first = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 1)
+            #expect(first.items.isEmpty)
+            #expect(first.hasMore)
+            let all = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 10)
+            #expect(all.items == [known])
+        }
+    }
 }

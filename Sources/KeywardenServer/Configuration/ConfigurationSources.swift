@@ -36,9 +36,9 @@ public struct ConfigurationSources: Sendable {
             secretsSpecifier: .specific(Set(Setting.allCases.filter(\.isSecret).map(\.environmentVariable)))
         ).prefixKeys(with: ConfigKey(["keywarden"]))
         var providers: [any ConfigProvider] = [commandLine, variables]
-        let locating = ConfigReader(providers: [commandLine, variables])
-        if let path = locating.string(forKey: ConfigKey(["config"])) {
-            try Self.checkConfigFile(at: path)
+        var fileBooleans: Set<String> = []
+        if let path = flags["config"] ?? environment["KEYWARDEN_CONFIG"] {
+            fileBooleans = try Self.checkConfigFile(at: path)
             do {
                 providers.append(
                     try await FileProvider<JSONSnapshot>(
@@ -47,13 +47,14 @@ public struct ConfigurationSources: Sendable {
                 throw ConfigurationError(key: "config", message: "cannot read config file at \(path)")
             }
         }
-        return SettingsReader(ConfigReader(providers: providers, accessReporter: accessReporter))
+        return SettingsReader(
+            ConfigReader(providers: providers, accessReporter: accessReporter), fileBooleans: fileBooleans)
     }
 
     /// Refuses a config file the JSON provider would read only in part: anything but an object of
     /// strings, integers and booleans, and keys that are not settings (a misspelt key would
-    /// otherwise be ignored).
-    static func checkConfigFile(at path: String) throws {
+    /// otherwise be ignored). Returns the keys it sets to booleans.
+    static func checkConfigFile(at path: String) throws -> Set<String> {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -67,15 +68,18 @@ public struct ConfigurationSources: Sendable {
         if let unknown = object.keys.sorted().first(where: { Setting(rawValue: $0) == nil }) {
             throw ConfigurationError(key: unknown, message: "unknown setting in \(path)")
         }
+        return Set(object.filter(\.value.isBoolean).keys)
     }
 
     /// A config-file value of a kind a setting can hold.
     private struct FileValue: Decodable {
+        /// Whether the value is `true` or `false`.
+        let isBoolean: Bool
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            guard
-                (try? container.decode(String.self)) != nil || (try? container.decode(Bool.self)) != nil
-                    || (try? container.decode(Int.self)) != nil
+            isBoolean = (try? container.decode(Bool.self)) != nil
+            guard isBoolean || (try? container.decode(String.self)) != nil || (try? container.decode(Int.self)) != nil
             else {
                 throw DecodingError.dataCorruptedError(
                     in: container, debugDescription: "expected a string, integer or boolean")

@@ -10,10 +10,16 @@ import Foundation
 public struct SettingsReader: Sendable {
     /// The providers, in order of precedence.
     public let reader: ConfigReader
+    /// The settings the config file holds as JSON booleans.
+    let fileBooleans: Set<String>
 
     /// Reads from `reader`.
-    public init(_ reader: ConfigReader) {
+    ///
+    /// - Parameter fileBooleans: the keys the config file sets to `true` or `false`, which
+    ///   read as that text even where the setting wants a number (and so are refused).
+    public init(_ reader: ConfigReader, fileBooleans: Set<String> = []) {
         self.reader = reader
+        self.fileBooleans = fileBooleans
     }
 
     /// The value's text, or `nil` when no source sets it.
@@ -23,6 +29,10 @@ public struct SettingsReader: Sendable {
         // Asked for text, a config file's number or boolean is a type mismatch, which the
         // reader reports as absent; the file is checked for other kinds of value beforehand.
         if let text = reader.string(forKey: key, isSecret: secret) { return text }
+        // The JSON provider would also read a boolean as the integer 0 or 1.
+        if fileBooleans.contains(setting.key), let flag = reader.bool(forKey: key, isSecret: secret) {
+            return flag ? "true" : "false"
+        }
         if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }
         if let flag = reader.bool(forKey: key, isSecret: secret) { return flag ? "true" : "false" }
         return nil
