@@ -23,7 +23,7 @@ public enum ServerSecret {
         if let stored = try? String(contentsOf: file, encoding: .utf8) {
             let secret = stored.trimmingWhitespace()
             guard secret.utf8.count >= 32 else {
-                throw ConfigurationError(key: "secret", message: "\(file.path) holds fewer than 32 characters")
+                throw ConfigurationError(.secret, "\(file.path) holds fewer than 32 characters")
             }
             return secret
         }

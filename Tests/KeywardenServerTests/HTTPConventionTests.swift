@@ -148,6 +148,24 @@ struct HTTPConventionTests {
         }
     }
 
+    @Test func signedInRoutesKeepTheManagementBodyLimitAndTheResponseEncoder() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            // Over the 64 KiB management limit, far under Hummingbird's own default of 2 MiB.
+            let name = String(repeating: "x", count: 100_000)
+            let tooLarge = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":"\#(name)"}"#)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(tooLarge.string("error.code") == "request_too_large")
+            // Keys sorted, slashes unescaped: the shared encoder, not the framework's default.
+            let organization = try await api.request(.get, "/v1/organization", token: token)
+            let text = String(decoding: organization.body, as: UTF8.self)
+            #expect(text.hasPrefix(#"{"created_at":"#))
+            let me = try await api.request(.get, "/v1/me", token: token)
+            #expect(String(decoding: me.body, as: UTF8.self).hasPrefix(#"{"created_at":"#))
+        }
+    }
+
     @Test func wrongTypeInProjectBodyNamesTheField() async throws {
         try await withApp { api, _ in
             let token = try await api.token()

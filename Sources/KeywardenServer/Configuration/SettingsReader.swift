@@ -88,15 +88,14 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     /// What was expected.
     public var message: String
 
-    /// A refusal of `key`.
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-
     /// A refusal of `setting`.
     public init(_ setting: Setting, _ message: String) {
         self.init(key: setting.key, message: message)
+    }
+
+    /// A refusal of `key`, the config file itself or a key that is not a setting.
+    init(key: String, message: String) {
+        (self.key, self.message) = (key, message)
     }
 
     public var description: String { "invalid setting '\(key)': \(message)" }
