@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -100,12 +101,28 @@ let package = Package(
             ]
         ),
         .target(
+            name: "KeywardenDashboard",
+            dependencies: [
+                "KeywardenCore",
+                "KeywardenHTTP",
+                "PhoneNumbers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources/templates"), .copy("Resources/assets")]
+        ),
+        .target(
             name: "KeywardenServer",
             dependencies: [
                 "KeywardenCore",
                 "KeywardenStorage",
                 "KeywardenHTTP",
                 "KeywardenAPI",
+                "KeywardenDashboard",
                 "KeywardenProviders",
                 "KeywardenGateway",
                 "PhoneNumbers",

@@ -10,10 +10,15 @@ import NIOHTTP1
 /// apart from an unknown path (404) by asking the ``RouteCatalog``.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let catalog: RouteCatalog
+    let notFoundPage: (@Sendable (Request) -> Response?)?
 
     /// Creates the middleware over the catalog of the router it is added to.
-    public init(catalog: RouteCatalog) {
+    ///
+    /// - Parameter notFoundPage: answers an unknown path that is not the API's with a page
+    ///   (`nil` from it leaves the JSON answer).
+    public init(catalog: RouteCatalog, notFoundPage: (@Sendable (Request) -> Response?)? = nil) {
         self.catalog = catalog
+        self.notFoundPage = notFoundPage
     }
 
     public func handle(
@@ -80,6 +85,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message: "\(request.method.rawValue) is not supported on \(path). Use \(list)."
             ).response(extraHeaders: headers)
         }
+        if let page = notFoundPage?(request) { return page }
         // Without an upstream nothing serves the rest of /v1: say how to turn the gateway on.
         let gatewayOff =
             path.hasPrefix("/v1/") && !OwnPaths.contains(path) && !catalog.hasCatchAll

@@ -18,6 +18,9 @@ public struct KeywardenRequestContext: RequestContext {
     /// Why a presented key was refused (`malformed`, `not_found`, `revoked`, `expired`), with
     /// the key masked for the message.
     public var apiKeyRefusal: (reason: String, masked: String)?
+    /// The form token of a browser session, once the dashboard's cookie authenticator has
+    /// checked the session cookie (or, signed out, the pre-session cookie).
+    public var formToken: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -26,6 +29,7 @@ public struct KeywardenRequestContext: RequestContext {
         self.identity = nil
         self.apiKey = nil
         self.apiKeyRefusal = nil
+        self.formToken = nil
     }
 
     /// Management API bodies are small; anything larger is refused with 413 before parsing.
@@ -86,7 +90,7 @@ public struct RequestBasics: Sendable {
     public let clientAddress: String?
 
     /// Takes the members over from the context before authentication.
-    init(_ context: KeywardenRequestContext) {
+    public init(_ context: KeywardenRequestContext) {
         self.coreContext = context.coreContext
         self.requestID = context.requestID
         self.clientAddress = context.clientAddress

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import KeywardenAPI
 import KeywardenCore
+import KeywardenDashboard
 import KeywardenGateway
 import KeywardenHTTP
 import KeywardenProviders
@@ -32,6 +33,8 @@ public struct KeywardenServices: Sendable {
     public let clock: Clock
     /// The gateway's clients, rate limits and metering.
     public let gateway: GatewayServices
+    /// The server secret, which keys the dashboard's form tokens.
+    let serverSecret: String
 
     /// Wires the services over a database.
     ///
@@ -58,6 +61,7 @@ public struct KeywardenServices: Sendable {
             settings: configuration.accounts.serviceSettings)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
+        self.serverSecret = secret
         self.clock = clock
         self.gateway = GatewayServices(
             configuration: configuration, database: database, audit: audit, clock: clock, logger: logger)
@@ -132,12 +136,20 @@ public struct KeywardenServices: Sendable {
 ///
 /// Middleware is added before any route, since routes capture the middleware stack
 /// present when they are registered.
-public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequestContext>, RouteCatalog) {
+public func buildRouter(services: KeywardenServices) throws -> (Router<KeywardenRequestContext>, RouteCatalog) {
+    let dashboard = try Dashboard(
+        services: Dashboard.Services(
+            accounts: services.accounts, projects: services.projects, keys: services.keys,
+            verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
+            rateLimits: services.gateway.rateLimits, clock: services.clock),
+        serverSecret: services.serverSecret,
+        secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
     let router = CatalogingRouter(
         Router(context: KeywardenRequestContext.self, options: .autoGenerateHeadEndpoints), catalog: catalog)
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog))
+    router.add(
+        middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog, notFoundPage: dashboard.notFoundPage))
     router.add(
         middleware: SessionAuthenticator(accounts: services.accounts, keys: services.keys.index, clock: services.clock))
     HealthController(
@@ -182,6 +194,7 @@ public func buildRouter(services: KeywardenServices) -> (Router<KeywardenRequest
         verifications: services.verifications, isSigned: signatureCheck, decodeForm: FormEncoding.decode,
         delivery: Twilio.delivery
     ).addRoutes(to: router)
+    dashboard.addRoutes(to: router.router)
     return (router.router, catalog)
 }
 

@@ -47,7 +47,7 @@ public struct KeywardenInstance: Sendable {
                 "line_type_lookup": .string(configuration.providers.lineTypes.kind.rawValue),
             ])
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
-        let (router, _) = buildRouter(services: services)
+        let (router, _) = try buildRouter(services: services)
         let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
         let gatewayLimit = configuration.gateway.maxRequestBytes
         let bodyLimit: @Sendable (String) -> Int = { path in

@@ -36,7 +36,7 @@ struct OpenAPIDocumentTests {
 
     @Test func documentDescribesEveryRouteAndNoOthers() async throws {
         try await withServices(configure: { $0.gateway.upstream = .echo }) { services in
-            let (_, catalog) = buildRouter(services: services)
+            let (_, catalog) = try buildRouter(services: services)
             let routes = Set(catalog.routes.map { "\($0.method.rawValue) \($0.path)" })
             let document = try String(
                 contentsOf: Self.repositoryRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)

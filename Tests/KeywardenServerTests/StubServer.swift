@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KeywardenCore
 import KeywardenProviders
 import NIOCore
 import Synchronization

@@ -62,7 +62,7 @@ func withApp(
     _ body: @Sendable (TestAPI, KeywardenServices) async throws -> Void
 ) async throws {
     try await withServices(clock: clock, outbox: outbox, logger: logger, configure: configure) { services in
-        let (router, _) = buildRouter(services: services)
+        let (router, _) = try buildRouter(services: services)
         let app = Application(router: router, logger: logger)
         try await app.test(.router) { client in
             try await body(TestAPI(client: client), services)

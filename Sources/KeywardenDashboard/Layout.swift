@@ -1,0 +1,74 @@
+import Foundation
+import KeywardenCore
+
+/// What the layout around every page shows: the header with its switchers, the nav, the
+/// unverified banner and a flash message.
+struct Layout: Sendable {
+    /// One nav entry.
+    struct NavItem: Sendable {
+        let label: String
+        let href: String
+        let current: Bool
+    }
+
+    /// One entry of a switcher.
+    struct Choice: Sendable {
+        let id: String
+        let name: String
+        let selected: Bool
+    }
+
+    let title: String
+    let stylesheet: String
+    let script: String
+    let signedIn: Bool
+    let email: String
+    let formToken: String
+    let organizations: [Choice]
+    let projects: [Choice]
+    var hasProjects: Bool { !projects.isEmpty }
+    let nav: [NavItem]
+    let settingsNav: [NavItem]
+    /// The chosen organization is neither verified nor exempt.
+    let unverified: Bool
+    let flash: String?
+
+    /// The layout of a page for someone signed out.
+    static func signedOut(title: String, assets: Assets, formToken: String = "", flash: String? = nil) -> Layout {
+        Layout(
+            title: title, stylesheet: assets.stylesheet, script: assets.script, signedIn: false, email: "",
+            formToken: formToken, organizations: [], projects: [], nav: [], settingsNav: [], unverified: false,
+            flash: flash)
+    }
+
+    /// The pages of the main nav and of settings, by path and label (the labels a person and the
+    /// browser tests follow).
+    static let mainPages = [("/api-keys", "API keys"), ("/usage", "Usage")]
+    static let settingsPages = [
+        ("/settings/organization/general", "General"), ("/settings/organization/projects", "Projects"),
+        ("/settings/organization/limits", "Limits"), ("/settings/organization/audit-log", "Audit log"),
+        ("/settings/account/phone", "Phone"),
+    ]
+
+    /// The layout of a signed-in page at `path`.
+    static func signedIn(
+        title: String, path: String, context: PageContext, projects: [Project], selectedProject: ProjectID?,
+        assets: Assets, flash: String?
+    ) -> Layout {
+        func items(_ pages: [(String, String)]) -> [NavItem] {
+            pages.map { NavItem(label: $0.1, href: $0.0, current: path == $0.0 || path.hasPrefix($0.0 + "/")) }
+        }
+        let organization = context.membership.organization
+        return Layout(
+            title: title, stylesheet: assets.stylesheet, script: assets.script, signedIn: true,
+            email: context.identity.user.email.value, formToken: context.formToken,
+            organizations: context.identity.memberships.map {
+                Choice(
+                    id: $0.organization.id.rawValue, name: $0.organization.name,
+                    selected: $0.organization.id == organization.id)
+            },
+            projects: projects.map { Choice(id: $0.id.rawValue, name: $0.name, selected: $0.id == selectedProject) },
+            nav: items(mainPages), settingsNav: items(settingsPages),
+            unverified: organization.verification.status == .unverified, flash: flash)
+    }
+}

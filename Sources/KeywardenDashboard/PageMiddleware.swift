@@ -1,0 +1,108 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeywardenCore
+import KeywardenHTTP
+import Logging
+
+/// What every page request passes through: the session cookie read into an identity, the form
+/// token worked out, redirects and refusals turned into answers, errors into the 500 page, and
+/// the page headers added to every answer.
+struct PageMiddleware: RouterMiddleware {
+    typealias Context = KeywardenRequestContext
+
+    let accounts: AccountService
+    let forms: FormGuard
+    let renderer: PageRenderer
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        var newPreSession: String?
+        if let token = request.cookies[BrowserCookies.session]?.value,
+            let signedIn = try await accounts.authenticate(token: token)
+        {
+            context.identity = SignedInIdentity(
+                user: signedIn.user, credential: .session(signedIn.session),
+                memberships: try await accounts.memberships(of: signedIn.user.id),
+                requestedOrganization: request.cookies[BrowserCookies.organization]?.value)
+            context.formToken = forms.token(for: signedIn.session.id.rawValue)
+        } else if let binding = request.cookies[BrowserCookies.preSession]?.value, binding.count == 43 {
+            context.formToken = forms.token(for: binding)
+        } else {
+            let binding = Self.randomBinding()
+            newPreSession = binding
+            context.formToken = forms.token(for: binding)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = answer(for: error, request: request, logger: context.logger)
+        }
+        if let newPreSession {
+            response.setCookie(
+                BrowserCookies.cookie(BrowserCookies.preSession, newPreSession, secure: forms.secureCookies))
+        }
+        Self.addPageHeaders(to: &response.headers)
+        return response
+    }
+
+    /// The answer for an error a page threw.
+    func answer(for error: any Error, request: Request, logger: Logger) -> Response {
+        switch error {
+        case PageRedirect.signInRequired:
+            let next = localPath(request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""))
+            return Self.redirect(to: "/login?next=" + FormEncoding.escape(next))
+        case PageRedirect.to(let location, let flash):
+            var response = Self.redirect(to: location)
+            if let flash { response.setCookie(BrowserCookies.flash(flash, secure: forms.secureCookies)) }
+            return response
+        case let refusal as PageRefusal:
+            return renderer.errorPage(status: .forbidden, heading: refusal.sentence, request: request)
+        case let domain as DomainError where domain.kind == .notFound:
+            return renderer.errorPage(status: .notFound, heading: "Page not found", request: request)
+        case let domain as DomainError where domain.kind == .payloadTooLarge:
+            return renderer.errorPage(status: .contentTooLarge, heading: domain.message, request: request)
+        default:
+            // Logged by type only: a description may hold what the form carried.
+            logger.error("page failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            return renderer.errorPage(
+                status: .internalServerError, heading: "Something went wrong on our side. Try again.",
+                request: request)
+        }
+    }
+
+    /// `303 See Other` to a path of this site.
+    static func redirect(to location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// The headers of every page: nothing but this site's own files may load, no framing, no
+    /// full referrer to other sites.
+    static func addPageHeaders(to headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] =
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        headers[.xFrameOptions] = "DENY"
+        headers[.referrerPolicy] = "same-origin"
+        headers[.xContentTypeOptions] = "nosniff"
+    }
+
+    /// 32 random bytes, base64url without padding (43 characters).
+    static func randomBinding() -> String {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension HTTPField.Name {
+    static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}

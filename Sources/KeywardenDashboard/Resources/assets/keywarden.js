@@ -1,0 +1,50 @@
+// Keywarden dashboard: progressive touches only. Every page works without this script.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Copy buttons: <button data-copy="#element-id">.
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const source = document.querySelector(button.dataset.copy);
+      if (!source) return;
+      try {
+        await navigator.clipboard.writeText(source.textContent.trim());
+        button.textContent = "Copied";
+      } catch {
+        window.getSelection().selectAllChildren(source);
+        button.textContent = "Press Ctrl+C to copy";
+      }
+    });
+  }
+
+  // Confirmations: <form data-confirm="Question?">.
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
+  // Countdowns: <button data-available-at="unix seconds"> stays disabled until then.
+  for (const button of document.querySelectorAll("button[data-available-at]")) {
+    const availableAt = Number(button.dataset.availableAt) * 1000;
+    const label = button.dataset.label || button.textContent;
+    const tick = () => {
+      const left = Math.ceil((availableAt - Date.now()) / 1000);
+      if (left > 0) {
+        button.disabled = true;
+        button.textContent = `${label} (${left}s)`;
+        window.setTimeout(tick, 1000);
+      } else {
+        button.disabled = false;
+        button.textContent = label;
+      }
+    };
+    tick();
+  }
+
+  // Switchers submit on change; the button stays for browsers without this script.
+  for (const select of document.querySelectorAll(".switcher select")) {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  }
+});
