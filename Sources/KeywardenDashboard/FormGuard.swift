@@ -41,7 +41,7 @@ struct FormGuard: Sendable {
     /// Whether the request's `Origin` (or, without one, its `Referer`) is this site: the same
     /// host and port the request was sent to.
     static func isSameOrigin(_ request: Request) -> Bool {
-        guard let host = request.head.authority else { return false }
+        guard let host = request.head.authority ?? request.headers[HTTPField.Name("Host")!] else { return false }
         let claimed = request.headers[.origin] ?? request.headers[.referer]
         guard let claimed, let url = URLComponents(string: claimed), let claimedHost = url.host else { return false }
         let authority = url.port.map { "\(claimedHost):\($0)" } ?? claimedHost
