@@ -26,7 +26,8 @@ struct Layout: Sendable {
     let formToken: String
     let organizations: [Choice]
     let projects: [Choice]
-    var hasProjects: Bool { !projects.isEmpty }
+    /// Whether the project switcher shows (templates see stored properties only).
+    let hasProjects: Bool
     let nav: [NavItem]
     let settingsNav: [NavItem]
     /// The chosen organization is neither verified nor exempt.
@@ -37,7 +38,7 @@ struct Layout: Sendable {
     static func signedOut(title: String, assets: Assets, formToken: String = "", flash: String? = nil) -> Layout {
         Layout(
             title: title, stylesheet: assets.stylesheet, script: assets.script, signedIn: false, email: "",
-            formToken: formToken, organizations: [], projects: [], nav: [], settingsNav: [], unverified: false,
+            formToken: formToken, organizations: [], projects: [], hasProjects: false, nav: [], settingsNav: [], unverified: false,
             flash: flash)
     }
 
@@ -68,7 +69,7 @@ struct Layout: Sendable {
                     selected: $0.organization.id == organization.id)
             },
             projects: projects.map { Choice(id: $0.id.rawValue, name: $0.name, selected: $0.id == selectedProject) },
-            nav: items(mainPages), settingsNav: items(settingsPages),
+            hasProjects: !projects.isEmpty, nav: items(mainPages), settingsNav: items(settingsPages),
             unverified: organization.verification.status == .unverified, flash: flash)
     }
 }
