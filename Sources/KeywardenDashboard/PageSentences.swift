@@ -14,8 +14,56 @@ enum PageSentences {
             return "Verify a phone number for this organization before creating API keys."
         case .insufficientPermissions:
             return "Only owners of this organization can do that. Ask an owner."
+        // Phone verification: each refusal says what to do next.
+        case .invalidPhoneNumber:
+            return "This is not a phone number we can send a code to. Check the digits and the country, "
+                + "or type the number with its country code, such as +1 201 555 0123."
+        case .unsupportedCountry:
+            return "Phone numbers from this country cannot be verified on this Keywarden. "
+                + "Use a mobile number from a country in the list."
+        case .phoneLineTypeNotAllowed:
+            // The engine names the kind of line and asks for a mobile number.
+            return refusal.message + " If you have no mobile number, contact the operator of this Keywarden."
+        case .phoneNumberLimitReached:
+            return "This phone number already verifies as many organizations as one number may. "
+                + "Use another mobile number."
+        case .tooManyVerificationRequests:
+            return "Too many codes were asked for in a short time. Try again "
+                + (refusal.retryAfterSeconds.map { "in " + duration(seconds: $0) } ?? "later") + "."
+        case .resendTooSoon:
+            return "A code was sent moments ago. You can ask for another "
+                + (refusal.retryAfterSeconds.map { "in " + duration(seconds: $0) } ?? "in a moment") + "."
+        case .incorrectCode:
+            return "That code is not right. Check the text message and try again."
+        case .maxAttemptsReached:
+            return "Too many wrong codes were entered. Send a new code to start again."
+        case .verificationExpired:
+            return "This code has expired. Send a new code."
+        case .verificationNotPending:
+            return "This code can no longer be used. Send a new code to start again."
+        case .verificationNotFound:
+            return "This code was not sent for this organization. Send a new code."
+        case .smsProviderUnavailable:
+            return "We could not send the code just now. Nothing was used up; try again in a minute."
+        case .missingRequiredParameter where refusal.param == "phone_number":
+            return "Enter your phone number."
+        case .invalidValue where refusal.param == "country":
+            return "Choose a country from the list."
         default:
             return refusal.message
         }
+    }
+
+    /// A wrong code, with the checks the verification has left.
+    static func incorrectCode(remaining: Int) -> String {
+        "That code is not right. \(remaining) attempt\(remaining == 1 ? "" : "s") left."
+    }
+
+    /// `45 seconds`, `3 minutes`, `2 hours`: a wait, rounded up to the unit it is said in.
+    static func duration(seconds: Int) -> String {
+        func counted(_ count: Int, _ unit: String) -> String { "\(count) \(unit)\(count == 1 ? "" : "s")" }
+        if seconds < 90 { return counted(max(1, seconds), "second") }
+        if seconds < 90 * 60 { return counted((seconds + 59) / 60, "minute") }
+        return counted((seconds + 3599) / 3600, "hour")
     }
 }

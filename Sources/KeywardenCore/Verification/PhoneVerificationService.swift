@@ -37,6 +37,12 @@ public struct PhoneVerificationService: Sendable {
     /// Checks allowed per code.
     public var maxChecks: Int { policy.maxChecks }
 
+    /// Digits in a code, for a form's code field.
+    public var codeLength: Int { policy.codeLength }
+
+    /// ISO codes of the countries numbers may come from; `nil` allows every country.
+    public var allowedCountries: Set<String>? { policy.allowedCountries }
+
     /// Who asks: an owner of the organization, from an address.
     public struct Requester: Sendable {
         public var membership: Membership
