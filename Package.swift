@@ -188,6 +188,7 @@ let package = Package(
             dependencies: [
                 "KeywardenCore",
                 "KeywardenServer",
+                "KeywardenDashboard",
                 "KeywardenStorage",
                 "KeywardenGateway",
                 "KeywardenProviders",

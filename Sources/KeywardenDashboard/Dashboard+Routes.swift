@@ -19,6 +19,7 @@ extension Dashboard {
         AccountPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
         signedIn.post("/switch", use: switchOrganization)
         PhonePages(dashboard: self).addRoutes(to: signedIn)
+        UsagePages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this
