@@ -17,6 +17,8 @@ public struct Dashboard: Sendable {
         public var verifications: PhoneVerificationService
         public var audit: any AuditLogRepository
         public var usage: any UsageRepository
+        /// Calls the gateway counted in memory and has not written yet.
+        public var meter: UsageMeter
         public var rateLimits: RateLimitPolicy
         public var clock: Clock
 
@@ -24,7 +26,7 @@ public struct Dashboard: Sendable {
         public init(
             accounts: AccountService, projects: ProjectService, keys: APIKeyService,
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
-            rateLimits: RateLimitPolicy, clock: Clock
+            meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock
         ) {
             self.accounts = accounts
             self.projects = projects
@@ -32,6 +34,7 @@ public struct Dashboard: Sendable {
             self.verifications = verifications
             self.audit = audit
             self.usage = usage
+            self.meter = meter
             self.rateLimits = rateLimits
             self.clock = clock
         }

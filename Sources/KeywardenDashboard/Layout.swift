@@ -38,7 +38,8 @@ struct Layout: Sendable {
     static func signedOut(title: String, assets: Assets, formToken: String = "", flash: String? = nil) -> Layout {
         Layout(
             title: title, stylesheet: assets.stylesheet, script: assets.script, signedIn: false, email: "",
-            formToken: formToken, organizations: [], projects: [], hasProjects: false, nav: [], settingsNav: [], unverified: false,
+            formToken: formToken, organizations: [], projects: [], hasProjects: false, nav: [], settingsNav: [],
+            unverified: false,
             flash: flash)
     }
 

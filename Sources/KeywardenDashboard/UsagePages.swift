@@ -168,6 +168,8 @@ struct UsagePages: Sendable {
 
     /// Every day of the filter's range with its totals, zero where nothing was used.
     func days(for filter: UsageFilter, context: PageContext) async throws -> [Day] {
+        // What the gateway counted and has not written yet counts too, as on the JSON endpoint.
+        try await dashboard.services.meter.flush(to: dashboard.services.usage)
         let days = filter.days
         let totals = try await dashboard.services.usage.totals(
             filter.query(organizationID: context.membership.organization.id.rawValue))

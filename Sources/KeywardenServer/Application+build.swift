@@ -141,7 +141,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
         services: Dashboard.Services(
             accounts: services.accounts, projects: services.projects, keys: services.keys,
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
-            rateLimits: services.gateway.rateLimits, clock: services.clock),
+            meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
