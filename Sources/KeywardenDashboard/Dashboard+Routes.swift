@@ -20,6 +20,7 @@ extension Dashboard {
         signedIn.post("/switch", use: switchOrganization)
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
+        APIKeyPages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this

@@ -49,6 +49,18 @@ enum PageSentences {
             return "Enter your phone number."
         case .invalidValue where refusal.param == "country":
             return "Choose a country from the list."
+        case .missingRequiredParameter where refusal.param == "name":
+            return "Enter a name."
+        case .invalidValue where refusal.param == "name":
+            return "Use a name of at most 256 characters, on one line."
+        case .invalidValue where refusal.param == "scopes":
+            return "Choose Read or Write for at least one group of resources, or choose All or Read only."
+        case .projectNotFound:
+            return "Choose one of this organization's projects."
+        case .projectArchived:
+            return "This project is archived, so its keys can no longer change."
+        case .apiKeyNotActive:
+            return "This key has been revoked or has expired, so it cannot be rotated. Create a new key instead."
         default:
             return refusal.message
         }
@@ -81,4 +93,15 @@ extension PageSentences {
             "That project is not an active project of this organization, so usage of all projects is shown."
         static let unknownKey = "That API key is not one of the keys listed here, so usage of all keys is shown."
     }
+}
+
+/// Sentences for what the API keys pages check themselves, before any service is asked.
+extension PageSentences {
+    static let serviceAccountKeyPermissions =
+        "A service account's key has all permissions. Choose All, or make the key owned by you."
+    static let unknownKeyOwner = "Choose who owns the key: you or a service account."
+    static let unknownKeyPermissions = "Choose All, Restricted or Read only."
+    static let unknownScopeLevel = "Choose None, Read or Write for each group of resources."
+    static let unknownGracePeriod =
+        "Choose how long the old key keeps working: revoke it now, or after 1 hour, 24 hours or 7 days."
 }

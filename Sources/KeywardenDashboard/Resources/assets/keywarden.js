@@ -48,3 +48,13 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
 });
+
+// API keys: a Rotate or Revoke form confirmed above says so (confirmed=yes), so the server acts
+// at once; without this script the server asks on a confirmation page first.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("form[data-confirm] input[data-confirmed]")) {
+    input.form.addEventListener("submit", (event) => {
+      if (!event.defaultPrevented) input.value = "yes";
+    });
+  }
+});

@@ -1,0 +1,177 @@
+import Foundation
+import KeywardenCore
+
+/// The view of `api-keys`: the chosen project's active keys.
+struct APIKeyListView: Sendable {
+    let layout: Layout
+    /// Whether the organization has an active project to list.
+    let hasProject: Bool
+    let projectID: String
+    let projectName: String
+    /// Newest first.
+    let keys: [APIKeyRow]
+    let hasKeys: Bool
+    /// More keys exist than the page read.
+    let truncated: Bool
+    /// The phone step replaces "Create new secret key".
+    let unverified: Bool
+    /// Why a rotation or revocation was refused.
+    let error: String?
+    /// The grace period the rotate forms start with.
+    let grace: GraceSelection
+    /// Sent with the rotate forms, so a form sent twice rotates once and shows the same new key.
+    let idempotencyKey: String
+}
+
+/// One row of the keys table.
+struct APIKeyRow: Sendable {
+    let id: String
+    let name: String
+    let unnamed: Bool
+    /// `sk-proj-...Xk3a`.
+    let redactedValue: String
+    let created: String
+    let lastUsed: String
+    let neverUsed: Bool
+    /// When a key that still works stops working (a rotated key's grace period, or its expiry).
+    let expires: String
+    let expiring: Bool
+    let ownerIsPerson: Bool
+    let ownerIsServiceAccount: Bool
+    /// The owner is a person no longer found.
+    let ownerIsFormerMember: Bool
+    /// The person's name, or the service account's.
+    let ownerName: String
+    let ownerHasName: Bool
+    let ownerEmail: String
+    let permissionsAll: Bool
+    let permissionsReadOnly: Bool
+    let permissionsRestricted: Bool
+    /// A restricted key's scopes, comma-separated.
+    let scopeList: String
+
+    /// The row of `key`, naming its owner from `people`.
+    init(_ key: APIKey, people: [UserID: User]) {
+        id = key.id.rawValue
+        name = key.name
+        unnamed = key.name.isEmpty
+        redactedValue = key.redactedValue
+        created = Self.timestamp(key.createdAt)
+        lastUsed = key.lastUsedAt.map(Self.timestamp) ?? ""
+        neverUsed = key.lastUsedAt == nil
+        expires = key.expiresAt.map(Self.timestamp) ?? ""
+        expiring = key.expiresAt != nil
+        switch key.owner {
+        case .user(let userID):
+            let user = people[userID]
+            ownerIsPerson = user != nil
+            ownerIsServiceAccount = false
+            ownerIsFormerMember = user == nil
+            ownerName = user?.name ?? ""
+            ownerEmail = user?.email.value ?? ""
+        case .serviceAccount:
+            // A service account's keys carry its name.
+            ownerIsPerson = false
+            ownerIsServiceAccount = true
+            ownerIsFormerMember = false
+            ownerName = key.name
+            ownerEmail = ""
+        }
+        ownerHasName = !ownerName.isEmpty
+        permissionsAll = key.permissions == .all
+        permissionsReadOnly = key.permissions == .readOnly
+        permissionsRestricted = !permissionsAll && !permissionsReadOnly
+        scopeList = key.permissions.scopes.joined(separator: ", ")
+    }
+
+    /// The Gregorian calendar in UTC, which every time on these pages is shown in.
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        return calendar
+    }()
+
+    /// `yyyy-MM-dd HH:mm` in UTC.
+    static func timestamp(_ date: Date) -> String {
+        let parts = utc.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ value: Int?) -> String {
+            let value = value ?? 0
+            return value < 10 ? "0\(value)" : "\(value)"
+        }
+        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute))"
+    }
+}
+
+/// Which grace period a rotate form has chosen: how long the replaced key keeps working.
+struct GraceSelection: Sendable {
+    /// The choices in seconds: revoke now, 1 hour, 24 hours, 7 days (all within the 0 to 30
+    /// days the rotation accepts).
+    static let choices = [0, 3_600, 86_400, 604_800]
+    /// What a form starts with: 24 hours, the API's default.
+    static let standard = 86_400
+
+    let revokeNow: Bool
+    let oneHour: Bool
+    let oneDay: Bool
+    let sevenDays: Bool
+
+    init(seconds: Int) {
+        revokeNow = seconds == 0
+        oneHour = seconds == 3_600
+        oneDay = seconds == 86_400
+        sevenDays = seconds == 604_800
+    }
+}
+
+/// The view of `api-key-create`: the form as it was sent (or new), with what was wrong.
+struct APIKeyCreateView: Sendable {
+    let layout: Layout
+    /// The phone step replaces the form.
+    let unverified: Bool
+    let hasProjects: Bool
+    /// The organization's active projects, the form's one selected.
+    let projects: [Layout.Choice]
+    let name: String
+    let ownerYou: Bool
+    let ownerServiceAccount: Bool
+    let permissionsAll: Bool
+    let permissionsRestricted: Bool
+    let permissionsReadOnly: Bool
+    /// Each resource group's radio buttons, by group id.
+    let scopeChoices: [String: ScopeChoice]
+    let errors: FieldErrors
+}
+
+/// The view of `api-key-saved`: a new key's value, shown this once.
+struct APIKeySavedView: Sendable {
+    let layout: Layout
+    let name: String
+    let unnamed: Bool
+    /// The secret.
+    let value: String
+    let projectName: String
+    let hasProjectName: Bool
+    let serviceAccount: Bool
+    /// The key replaces one that was rotated.
+    let rotated: Bool
+    /// The replaced key no longer works.
+    let oldKeyStopped: Bool
+    /// When the replaced key stops working, `yyyy-MM-dd HH:mm` UTC.
+    let oldKeyUntil: String
+}
+
+/// The view of `api-key-confirm`: the question a Rotate or Revoke form asks when the browser's
+/// script did not ask it.
+struct APIKeyConfirmView: Sendable {
+    let layout: Layout
+    let rotating: Bool
+    let revoking: Bool
+    /// The key's id.
+    let id: String
+    let projectID: String
+    let name: String
+    let unnamed: Bool
+    let redactedValue: String
+    let grace: GraceSelection
+    let idempotencyKey: String
+}
