@@ -18,6 +18,7 @@ extension Dashboard {
         let signedIn = pages.group(context: PageContext.self)
         AccountPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
         signedIn.post("/switch", use: switchOrganization)
+        SettingsPages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this
