@@ -34,7 +34,8 @@ public struct AuditLogController: Sendable {
             return type
         }
         let page = try await audit.events(
-            in: context.membership.organization.id, types: types.isEmpty ? nil : types, after: after, limit: limit)
+            in: context.membership.organization.id, types: types.isEmpty ? nil : types, from: nil, until: nil,
+            after: after, limit: limit)
         return ListObject(page.items.map(AuditLogObject.init), id: \.id, hasMore: page.hasMore)
     }
 }

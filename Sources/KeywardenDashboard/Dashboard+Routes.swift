@@ -21,6 +21,7 @@ extension Dashboard {
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)
+        SettingsPages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this

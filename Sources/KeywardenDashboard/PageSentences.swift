@@ -61,6 +61,16 @@ enum PageSentences {
             return "This project is archived, so its keys can no longer change."
         case .apiKeyNotActive:
             return "This key has been revoked or has expired, so it cannot be rotated. Create a new key instead."
+        case .cannotArchiveDefaultProject:
+            return "The default project cannot be archived. Archive another project instead."
+        case .projectArchived:
+            return "This project is archived and can no longer be changed."
+        case .unknownCursor:
+            return "That page of the list is no longer there. Start again from the first page."
+        case .missingRequiredParameter where refusal.param == "name":
+            return "Enter a name."
+        case .invalidValue where refusal.param == "name":
+            return "Use a name of at most 256 characters, without control characters."
         default:
             return refusal.message
         }
@@ -104,4 +114,15 @@ extension PageSentences {
     static let unknownScopeLevel = "Choose None, Read or Write for each group of resources."
     static let unknownGracePeriod =
         "Choose how long the old key keeps working: revoke it now, or after 1 hour, 24 hours or 7 days."
+    // MARK: Settings: what the pages check themselves
+
+    /// A requests or tokens per minute limit that is not a whole number in range.
+    static let perMinuteLimit =
+        "Enter a whole number from 1 to 1000000000000, or leave the field empty to use the tier's limit."
+    /// A day that is not `YYYY-MM-DD` from 1970 through 9999.
+    static let day = "Enter a date as YYYY-MM-DD, from 1970 through 9999."
+    /// A To day before the From day.
+    static let dayOrder = "The To date must be on or after the From date."
+    /// An audit event type that is not in the list.
+    static let eventType = "Choose an event type from the list."
 }

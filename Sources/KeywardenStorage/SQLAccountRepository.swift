@@ -84,6 +84,15 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    public func renameOrganization(_ id: OrganizationID, to name: String) async throws -> Organization? {
+        try await database.withConnection { db in
+            try await db.raw("UPDATE organizations SET name = \(bind: name) WHERE id = \(bind: id.rawValue)").run()
+            return try await db.raw(
+                "SELECT \(unsafeRaw: Self.organizationColumns) FROM organizations o WHERE o.id = \(bind: id.rawValue)"
+            ).first()?.organization()
+        }
+    }
+
     public func memberships(of user: UserID) async throws -> [Membership] {
         try await database.withConnection { db in
             let rows = try await db.raw(

@@ -28,7 +28,8 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     }
 
     public func events(
-        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, from: Date?, until: Date?, after: AuditEventID?,
+        limit: Int
     )
         async throws -> Page<AuditEvent>
     {
@@ -38,11 +39,16 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 after?.rawValue, in: "audit_logs", organization: organization, timeColumn: "effective_at",
                 descending: true, db: db)
             let typeFilter = (types ?? []).map(\.rawValue)
+            // Bounds in the stored unit, Unix milliseconds (see `append`): `until` is exclusive, so
+            // the millisecond before it is the last one kept. An absent bound is the widest one.
+            let lowest: Int64 = from?.unixMilliseconds ?? Int64.min
+            let highest: Int64 = until.map { max($0.unixMilliseconds, Int64.min + 1) - 1 } ?? Int64.max
             let rows = try await db.raw(
                 """
                 SELECT id, organization_id, type, effective_at, actor, details FROM audit_logs
                 WHERE organization_id = \(bind: organization.rawValue)
                   AND (\(bind: typeFilter.isEmpty ? 1 : 0) = 1 OR type IN (\(binds: typeFilter.isEmpty ? [""] : typeFilter)))
+                  AND effective_at BETWEEN \(bind: lowest) AND \(bind: highest)
                   AND \(keyset.condition)
                 \(keyset.orderAndLimit(limit))
                 """

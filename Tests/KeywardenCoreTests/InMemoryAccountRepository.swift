@@ -49,6 +49,14 @@ struct InMemoryAccountRepository: AccountRepository {
         await database.transaction { tables in tables.organization(id) }
     }
 
+    func renameOrganization(_ id: OrganizationID, to name: String) async throws -> Organization? {
+        await database.transaction { (tables) -> Organization? in
+            guard let index = tables.organizations.firstIndex(where: { $0.organization.id == id }) else { return nil }
+            tables.organizations[index].organization.name = name
+            return tables.organizations[index].organization
+        }
+    }
+
     func memberships(of user: UserID) async throws -> [Membership] {
         await database.transaction { tables in
             tables.members.filter { $0.userID == user }

@@ -14,15 +14,21 @@ struct InMemoryAuditLogRepository: AuditLogRepository {
     }
 
     func events(
-        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, from: Date?, until: Date?, after: AuditEventID?,
+        limit: Int
     ) async throws -> Page<AuditEvent> {
         try await database.transaction { (tables) -> Page<AuditEvent> in
-            // Newest first; the cursor is any event of the organization, whatever its type.
+            // Newest first; the cursor is any event of the organization, whatever its type or time.
             let events = tables.auditEvents.filter { $0.organizationID == organization }
             let wanted = types ?? []
+            let kept = events.filter { event -> Bool in
+                let typeKept = wanted.isEmpty || wanted.contains(event.type)
+                let fromKept = from.map { event.effectiveAt >= $0 } ?? true
+                let untilKept = until.map { event.effectiveAt < $0 } ?? true
+                return typeKept && fromKept && untilKept
+            }
             return try InMemoryKeyset.page(
-                of: wanted.isEmpty ? events : events.filter { wanted.contains($0.type) }, after: after?.rawValue,
-                among: events, descending: true, limit: limit
+                of: kept, after: after?.rawValue, among: events, descending: true, limit: limit
             ) { ($0.effectiveAt, $0.id.rawValue) }
         }
     }

@@ -212,7 +212,8 @@ struct RateLimitPolicyOutageTests {
             throw Outage()
         }
         func events(
-            in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
+            in organization: OrganizationID, types: [AuditEventType]?, from: Date?, until: Date?,
+            after: AuditEventID?, limit: Int
         ) async throws -> Page<AuditEvent> {
             Issue.record("unexpected audit log read")
             throw Outage()

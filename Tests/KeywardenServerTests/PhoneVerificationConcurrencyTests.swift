@@ -95,7 +95,8 @@ struct PhoneVerificationConcurrencyTests {
             #expect(
                 outcomes.sorted() == ["approved", "verification_not_pending: This verification is already approved."])
             let approvals = try await services.audit.events(
-                in: requester.membership.organization.id, types: [.phoneVerificationApproved], after: nil, limit: 10)
+                in: requester.membership.organization.id, types: [.phoneVerificationApproved], from: nil, until: nil,
+                after: nil, limit: 10)
             #expect(approvals.items.count == 1)
         }
     }

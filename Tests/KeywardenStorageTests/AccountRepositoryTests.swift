@@ -61,4 +61,26 @@ struct AccountRepositoryTests {
             #expect(value6.isEmpty)
         }
     }
+
+    @Test(arguments: Backend.available)
+    func renamingAnOrganizationChangesOnlyItsNameAndShowsInMemberships(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let repository = SQLAccountRepository(database: database)
+            let account = try makeAccount(email: "ada@example.com")
+            let other = try makeAccount(email: "grace@example.com")
+            try await repository.createAccount(account)
+            try await repository.createAccount(other)
+
+            let renamed = try #require(
+                try await repository.renameOrganization(account.organization.id, to: "Analytical"))
+            var expected = account.organization
+            expected.name = "Analytical"
+            #expect(renamed == expected)
+            #expect(try await repository.organization(id: account.organization.id) == expected)
+            let memberships = try await repository.memberships(of: account.user.id)
+            #expect(memberships.map(\.organization.name) == ["Analytical"])
+            #expect(try await repository.organization(id: other.organization.id) == other.organization)
+            #expect(try await repository.renameOrganization(.generate(), to: "Nobody") == nil)
+        }
+    }
 }

@@ -197,17 +197,21 @@ struct AuditLogRepositoryTests {
                 try await audit.append(event)
                 events.append(event)
             }
-            let all = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 10)
+            let all = try await audit.events(
+                in: account.organization.id, types: nil, from: nil, until: nil, after: nil, limit: 10)
             #expect(all.items == events.reversed())
-            let page = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 2)
+            let page = try await audit.events(
+                in: account.organization.id, types: nil, from: nil, until: nil, after: nil, limit: 2)
             #expect(page.hasMore)
             let rest = try await audit.events(
-                in: account.organization.id, types: nil, after: page.items.last?.id, limit: 2)
+                in: account.organization.id, types: nil, from: nil, until: nil, after: page.items.last?.id, limit: 2)
             #expect(rest.items == [events[0]])
             let filtered = try await audit.events(
-                in: account.organization.id, types: [.phoneVerificationStarted, .projectCreated], after: nil, limit: 10)
+                in: account.organization.id, types: [.phoneVerificationStarted, .projectCreated], from: nil,
+                until: nil, after: nil, limit: 10)
             #expect(filtered.items.map(\.type) == [.projectCreated, .phoneVerificationStarted])
-            let other = try await audit.events(in: .generate(), types: nil, after: nil, limit: 10)
+            let other = try await audit.events(
+                in: .generate(), types: nil, from: nil, until: nil, after: nil, limit: 10)
             #expect(other.items.isEmpty)
         }
     }
@@ -233,11 +237,54 @@ struct AuditLogRepositoryTests {
                     """
                 ).run()
             }
-            let first = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 1)
+            let first = try await audit.events(
+                in: account.organization.id, types: nil, from: nil, until: nil, after: nil, limit: 1)
             #expect(first.items.isEmpty)
             #expect(first.hasMore)
-            let all = try await audit.events(in: account.organization.id, types: nil, after: nil, limit: 10)
+            let all = try await audit.events(
+                in: account.organization.id, types: nil, from: nil, until: nil, after: nil, limit: 10)
             #expect(all.items == [known])
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func eventsAreKeptFromTheStartInclusiveUntilTheEndExclusiveAndPageWithinThem(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try makeAccount()
+            try await SQLAccountRepository(database: database).createAccount(account)
+            let audit = SQLAuditLogRepository(database: database)
+            // One event a second, and one a millisecond before the end.
+            var ids: [AuditEventID] = []
+            for offset in [0, 1, 2, 2.999, 3] {
+                let event = AuditEvent(
+                    organizationID: account.organization.id, type: .projectCreated,
+                    effectiveAt: epoch.addingTimeInterval(offset), actor: .operator, details: [:])
+                try await audit.append(event)
+                ids.append(event.id)
+            }
+            let organization = account.organization.id
+            let start = epoch.addingTimeInterval(1)
+            let end = epoch.addingTimeInterval(3)
+            let within = try await audit.events(
+                in: organization, types: nil, from: start, until: end, after: nil, limit: 10)
+            #expect(within.items.map(\.id) == [ids[3], ids[2], ids[1]])
+            let fromOnly = try await audit.events(
+                in: organization, types: nil, from: end, until: nil, after: nil, limit: 10)
+            #expect(fromOnly.items.map(\.id) == [ids[4]])
+            let untilOnly = try await audit.events(
+                in: organization, types: nil, from: nil, until: start, after: nil, limit: 10)
+            #expect(untilOnly.items.map(\.id) == [ids[0]])
+            let first = try await audit.events(
+                in: organization, types: nil, from: start, until: end, after: nil, limit: 2)
+            #expect(first.items.map(\.id) == [ids[3], ids[2]])
+            #expect(first.hasMore)
+            let rest = try await audit.events(
+                in: organization, types: nil, from: start, until: end, after: first.items.last?.id, limit: 2)
+            #expect(rest.items.map(\.id) == [ids[1]])
+            #expect(!rest.hasMore)
+            let otherType = try await audit.events(
+                in: organization, types: [.loginSucceeded], from: start, until: end, after: nil, limit: 10)
+            #expect(otherType.items.isEmpty)
         }
     }
 }

@@ -37,6 +37,9 @@ public protocol AccountRepository: Sendable {
     /// The organization with this id.
     func organization(id: OrganizationID) async throws -> Organization?
 
+    /// Changes an organization's name; returns the changed organization, or `nil` when there is none.
+    func renameOrganization(_ id: OrganizationID, to name: String) async throws -> Organization?
+
     /// The organizations the user belongs to, oldest membership first.
     func memberships(of user: UserID) async throws -> [Membership]
 

@@ -64,9 +64,13 @@ public protocol AuditLogRepository: Sendable {
     /// Appends an event.
     func append(_ event: AuditEvent) async throws
 
-    /// Events of an organization, newest first, optionally of some types only, after the event `after`.
+    /// Events of an organization, newest first, optionally of some types only and effective
+    /// from `from` (inclusive) until `until` (exclusive), after the event `after`.
+    ///
+    /// The cursor may name any event of the organization, whatever its type or time.
     func events(
-        in organization: OrganizationID, types: [AuditEventType]?, after: AuditEventID?, limit: Int
+        in organization: OrganizationID, types: [AuditEventType]?, from: Date?, until: Date?, after: AuditEventID?,
+        limit: Int
     ) async throws
         -> Page<AuditEvent>
 }

@@ -13,6 +13,8 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case organizationVerificationReset = "organization.verification_reset"
     /// By the operator.
     case organizationRateLimitTierUpdated = "organization.rate_limit_tier_updated"
+    /// Renamed by an owner; with the new `name`.
+    case organizationUpdated = "organization.updated"
     case loginSucceeded = "login.succeeded"
     case loginFailed = "login.failed"
     case logoutSucceeded = "logout.succeeded"
