@@ -130,3 +130,36 @@ func browserHasInlineScriptOrStyle(_ html: String) -> Bool {
     html.contains("<style") || html.contains(" style=") || html.contains("<script>")
         || html.firstMatch(of: /<script(?![^>]*\ssrc=)[^>]*>/) != nil
 }
+
+@Suite("Dashboard: the header's switchers")
+struct DashboardSwitcherTests {
+    @Test func theProjectChosenInTheHeaderIsKeptForTheNextPagesAndOnlyAProjectOfTheOrganizationCounts()
+        async throws
+    {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUpVerified(outbox: outbox)
+            let token = try #require(browser.cookieSessionToken)
+            let created = try await api.request(
+                .post, "/v1/organization/projects", token: token, json: #"{"name":"Second project"}"#)
+            let second = try #require(created.string("id"))
+            try await browser.get("/api-keys")
+            #expect(browser.lastPage.contains(#"<label for="switch-project">Project</label>"#))
+            #expect(browser.lastPage.contains(#"<option value="\#(second)">Second project</option>"#))
+
+            let switched = try await browser.post("/switch", [("project", second)])
+            #expect(switched.status == .seeOther)
+            try await browser.get("/api-keys")
+            #expect(browser.lastPage.contains(#"<option value="\#(second)" selected>Second project</option>"#))
+            try await browser.createKey([("name", "in the second project")])
+            let keys = try await api.projectKeyObjects(token, project: second)
+            #expect(keys.map { $0["name"] as? String } == ["in the second project"])
+
+            // Another organization's id is not a choice: the organization stays as it was.
+            try await browser.get("/api-keys")
+            try await browser.post("/switch", [("organization", "org_NotYours0000000000000")])
+            #expect(browser.cookies["keywarden_organization"] == nil)
+        }
+    }
+}
