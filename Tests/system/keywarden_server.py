@@ -1,10 +1,11 @@
-"""Starts and stops real Keywarden processes for the system suite.
+"""Starts and stops real Keywarden processes for the system suite (the browser suite imports it too).
 
 KEYWARDEN_BINARY names the executable (run.sh sets it to a fresh debug build).
 """
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -113,19 +114,48 @@ class Server:
                 decoded = raw
             return error.code, error.headers, decoded
 
+    def outbox(self):
+        """The messages of the development (log) SMS provider, oldest first: dicts with `to`,
+        `body`, `verification_id` and `sent_at`. A line still being written is left out."""
+        try:
+            with open(os.path.join(self.data_dir, "outbox.jsonl")) as outbox:
+                lines = outbox.read().splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                pass
+        return entries
+
+    @staticmethod
+    def code_in(entry):
+        """The 6-digit code a message's body carries."""
+        found = re.search(r"\b(\d{6})\b", entry["body"])
+        assert found, "no 6-digit code in " + repr(entry["body"])
+        return found.group(1)
+
     def latest_code(self, verification_id):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                with open(os.path.join(self.data_dir, "outbox.jsonl")) as outbox:
-                    for line in reversed(outbox.read().splitlines()):
-                        entry = json.loads(line)
-                        if entry["verification_id"] == verification_id:
-                            return "".join(c for c in entry["body"] if c.isdigit())[:6]
-            except FileNotFoundError:
-                pass
+            for entry in reversed(self.outbox()):
+                if entry["verification_id"] == verification_id:
+                    return self.code_in(entry)
             time.sleep(0.05)
         raise AssertionError("no code in the outbox for " + verification_id)
+
+    def code_sent_to(self, number, after=0, timeout=10):
+        """The code of the newest message to `number` (E.164) among the messages past the first
+        `after` (the outbox's length before the send), waiting up to `timeout` seconds for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for entry in reversed(self.outbox()[after:]):
+                if entry["to"] == number:
+                    return self.code_in(entry)
+            time.sleep(0.05)
+        raise AssertionError(f"no new message to {number} in the outbox: {self.outbox()[after:]}")
 
     def verified_account(self, email="system@example.com", number="+12015550123"):
         """Signs up, verifies the organization's phone; returns (session token, default project id)."""
