@@ -42,6 +42,7 @@ struct Assets: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = file.contentType
         headers[.cacheControl] = "public, max-age=31536000, immutable"
+        PageMiddleware.addPageHeaders(to: &headers)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: file.body))
     }
 }

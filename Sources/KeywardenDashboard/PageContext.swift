@@ -63,7 +63,9 @@ enum PageRefusal: Error {
 /// local path (no scheme, no host, no `//`, no backslash).
 func localPath(_ raw: String?) -> String {
     guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.count <= 512,
-        !raw.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F })
+        !raw.unicodeScalars.contains(where: {
+            $0.value < 0x21 || $0.value == 0x7F || "\"'<>`".unicodeScalars.contains($0)
+        })
     else { return "/" }
     return raw
 }

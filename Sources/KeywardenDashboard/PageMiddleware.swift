@@ -5,6 +5,7 @@ import Hummingbird
 import KeywardenCore
 import KeywardenHTTP
 import Logging
+import NIOCore
 
 /// What every page request passes through: the session cookie read into an identity, the form
 /// token worked out, redirects and refusals turned into answers, errors into the 500 page, and
@@ -20,7 +21,28 @@ struct PageMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
+        // A page knows a person by the cookie only, never by an Authorization header.
+        context.identity = nil
         var newPreSession: String?
+        var response: Response
+        do {
+            newPreSession = try await identify(request, context: &context)
+            response = try await next(request, context)
+        } catch {
+            response = answer(for: error, request: request, logger: context.logger)
+        }
+        if let newPreSession {
+            response.setCookie(
+                BrowserCookies.cookie(BrowserCookies.preSession, newPreSession, secure: forms.secureCookies))
+        }
+        Self.addPageHeaders(to: &response.headers)
+        return response
+    }
+
+    /// Reads the session cookie into an identity and works out the form token; without a
+    /// session, the token is bound to the pre-session cookie, whose new value is returned when
+    /// the browser has none yet.
+    func identify(_ request: Request, context: inout Context) async throws -> String? {
         if let token = request.cookies[BrowserCookies.session]?.value,
             let signedIn = try await accounts.authenticate(token: token)
         {
@@ -33,21 +55,10 @@ struct PageMiddleware: RouterMiddleware {
             context.formToken = forms.token(for: binding)
         } else {
             let binding = Self.randomBinding()
-            newPreSession = binding
             context.formToken = forms.token(for: binding)
+            return binding
         }
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            response = answer(for: error, request: request, logger: context.logger)
-        }
-        if let newPreSession {
-            response.setCookie(
-                BrowserCookies.cookie(BrowserCookies.preSession, newPreSession, secure: forms.secureCookies))
-        }
-        Self.addPageHeaders(to: &response.headers)
-        return response
+        return nil
     }
 
     /// The answer for an error a page threw.
@@ -66,6 +77,13 @@ struct PageMiddleware: RouterMiddleware {
             return renderer.errorPage(status: .notFound, heading: "Page not found", request: request)
         case let domain as DomainError where domain.kind == .payloadTooLarge:
             return renderer.errorPage(status: .contentTooLarge, heading: domain.message, request: request)
+        case is NIOTooManyBytesError:
+            return renderer.errorPage(
+                status: .contentTooLarge, heading: DomainError.payloadTooLarge.message, request: request)
+        case let domain as DomainError where domain.kind != .internal && domain.kind != .unavailable:
+            // A refusal no page caught: said in words with its own status, not as a failure of ours.
+            return renderer.errorPage(
+                status: domain.response().status, heading: PageSentences.sentence(for: domain), request: request)
         default:
             // Logged by type only: a description may hold what the form carried.
             logger.error("page failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])

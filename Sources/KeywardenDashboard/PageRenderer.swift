@@ -17,6 +17,7 @@ struct PageRenderer: Sendable {
 
     /// Reads every `.mustache` template and the assets from the bundle.
     init() throws {
+        MustacheContentTypes.register(ScalarEscapedHTML(), named: ScalarEscapedHTML.name)
         guard let root = Bundle.module.resourceURL else {
             throw LoadError(description: "the dashboard bundle is missing")
         }
@@ -28,7 +29,11 @@ struct PageRenderer: Sendable {
         for name in names.sorted() {
             let text = try String(contentsOf: templates.appendingPathComponent(name), encoding: .utf8)
             do {
-                try library.register(text, named: String(name.dropLast(".mustache".count)))
+                // Every template and partial escapes with ``ScalarEscapedHTML`` (a partial starts
+                // again from the engine's default, so each one names it).
+                try library.register(
+                    "{{% CONTENT_TYPE: \(ScalarEscapedHTML.name) }}" + text,
+                    named: String(name.dropLast(".mustache".count)))
             } catch {
                 throw LoadError(description: "template \(name) does not parse: \(error)")
             }

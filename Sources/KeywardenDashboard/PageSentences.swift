@@ -52,25 +52,19 @@ enum PageSentences {
         case .missingRequiredParameter where refusal.param == "name":
             return "Enter a name."
         case .invalidValue where refusal.param == "name":
-            return "Use a name of at most 256 characters, on one line."
+            return "Use a name of at most 256 characters, on one line, without control characters."
         case .invalidValue where refusal.param == "scopes":
             return "Choose Read or Write for at least one group of resources, or choose All or Read only."
         case .projectNotFound:
             return "Choose one of this organization's projects."
         case .projectArchived:
-            return "This project is archived, so its keys can no longer change."
+            return "This project is archived, so it and its keys can no longer change."
         case .apiKeyNotActive:
             return "This key has been revoked or has expired, so it cannot be rotated. Create a new key instead."
         case .cannotArchiveDefaultProject:
             return "The default project cannot be archived. Archive another project instead."
-        case .projectArchived:
-            return "This project is archived and can no longer be changed."
         case .unknownCursor:
             return "That page of the list is no longer there. Start again from the first page."
-        case .missingRequiredParameter where refusal.param == "name":
-            return "Enter a name."
-        case .invalidValue where refusal.param == "name":
-            return "Use a name of at most 256 characters, without control characters."
         default:
             return refusal.message
         }

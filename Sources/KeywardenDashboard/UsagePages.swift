@@ -132,8 +132,8 @@ struct UsagePages: Sendable {
     }
 
     /// The request's filters, the project and key checked against this organization's active
-    /// `projects` and their keys, and the keys the key filter offers: the chosen project's, or
-    /// every active project's under "All projects".
+    /// `projects` and their keys, and the keys the key filter offers: the chosen project's only, so
+    /// a page reads one project's keys at most (under "All projects" there is no key to choose).
     func checkedFilter(
         _ request: Request, context: PageContext, projects: [Project]
     ) async throws -> (UsageFilter, [KeyGroup]) {
@@ -142,7 +142,7 @@ struct UsagePages: Sendable {
             from: query["from"].map(String.init), to: query["to"].map(String.init),
             today: UTCDay(containing: dashboard.services.clock.now()))
         filter.chooseProject(query["project"].map(String.init), among: projects)
-        let offered = projects.filter { filter.projectID == nil || $0.id.rawValue == filter.projectID }
+        let offered = projects.filter { $0.id.rawValue == filter.projectID }
         var groups: [KeyGroup] = []
         for project in offered {
             let projectKeys = try await self.keys(of: project, in: context.membership)

@@ -163,3 +163,33 @@ struct DashboardSwitcherTests {
         }
     }
 }
+
+@Suite("Dashboard: escaping")
+struct DashboardEscapingTests {
+    @Test func aQuoteWithACombiningMarkIsEscapedLikeAnyQuote() async throws {
+        try await withApp { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            let token = try #require(browser.cookieSessionToken)
+            let name = "x\"\u{301} autofocus onfocus=alert(1) <b>"
+            let json = String(decoding: try JSONEncoder().encode(["name": name]), as: UTF8.self)
+            let created = try await api.request(.post, "/v1/organization/projects", token: token, json: json)
+            #expect(created.status == .created)
+            try await browser.get("/settings/organization/projects")
+            let page = browser.lastPage
+            let escaped = "x&quot;\u{301} autofocus onfocus=alert(1) &lt;b&gt;"
+            let raw = "x\"\u{301}"
+            #expect(page.contains(escaped))
+            #expect(!page.contains(raw))
+            #expect(!page.contains("<b>"))
+        }
+    }
+
+    @Test func aNextPathWithQuotesOrAnglesIsReplacedByTheRoot() async throws {
+        try await withApp { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.get("/login?next=%2F%22%CC%81%20autofocus")
+            #expect(browser.lastPage.contains(#"name="next" value="/""#))
+        }
+    }
+}
