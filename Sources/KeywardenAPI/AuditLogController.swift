@@ -24,7 +24,7 @@ public struct AuditLogController: Sendable {
             guard let id = AuditEventID(raw) else { throw DomainError.malformedCursor(expected: "an audit event id") }
             after = id
         }
-        let types = try request.uri.queryParameters.getAll("event_types[]").map { raw in
+        let types = try request.queryValues("event_types[]").map { raw in
             guard let type = AuditEventType(rawValue: String(raw)) else {
                 throw DomainError.invalidField(
                     "event_types[]",

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import KeywardenCore
 
@@ -42,7 +43,15 @@ extension Request {
 
     /// A text query parameter; given empty (`after=`), it counts as absent.
     func textQuery(_ name: String) -> String? {
-        guard let value = uri.queryParameters[name[...]], !value.isEmpty else { return nil }
+        guard let value = queryValues(name).first, !value.isEmpty else { return nil }
         return String(value)
+    }
+
+    /// Every value of the query parameter `name`, in order, whether its name came as typed or
+    /// percent-encoded (`event_types%5B%5D`, as many clients send brackets).
+    func queryValues(_ name: String) -> [Substring] {
+        uri.queryParameters.compactMap { parameter in
+            parameter.key == name[...] || String(parameter.key).removingPercentEncoding == name ? parameter.value : nil
+        }
     }
 }

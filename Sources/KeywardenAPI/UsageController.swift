@@ -99,7 +99,7 @@ public struct UsageController: Sendable {
 
     /// A query parameter given once, repeated, with `[]`, or as a comma-separated list.
     static func listQuery(_ request: Request, _ name: String) -> [String] {
-        let values = request.uri.queryParameters.getAll(name) + request.uri.queryParameters.getAll(name + "[]")
+        let values = request.queryValues(name) + request.queryValues(name + "[]")
         return values.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
     }
 

@@ -245,6 +245,13 @@ struct GatewayLimitTests {
             #expect(unknown.status == .badRequest)
             #expect(unknown.string("error.param") == "event_types[]")
             #expect(unknown.string("error.message")?.contains("rate_limit.updated") == true)
+            // Brackets percent-encoded, as many clients send them, name the same filter.
+            let encoded = try await api.request(
+                .get, "/v1/organization/audit_logs?event_types%5B%5D=rate_limit.updated", token: token)
+            #expect((encoded.value("data") as? [Any])?.count == 2)
+            let encodedUnknown = try await api.request(
+                .get, "/v1/organization/audit_logs?event_types%5B%5D=rate_limit.changed", token: token)
+            #expect(encodedUnknown.status == .badRequest)
         }
     }
 
