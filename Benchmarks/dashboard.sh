@@ -26,15 +26,15 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && b
 
 base="http://127.0.0.1:$port"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-session=$(curl -sf "$base/v1/auth/signup" -d '{"email":"bench@example.com","password":"benchmark-password"}' | json "d['session_token']")
-project=$(curl -sf "$base/v1/organization/projects" -H "Authorization: Bearer $session" | json "d['data'][0]['id']")
-verification=$(curl -sf "$base/v1/organization/phone_verifications" -H "Authorization: Bearer $session" \
+session=$(curl -sf -H "Content-Type: application/json" "$base/v1/auth/signup" -d '{"email":"bench@example.com","password":"benchmark-password"}' | json "d['session_token']")
+project=$(curl -sf -H "Content-Type: application/json" "$base/v1/organization/projects" -H "Authorization: Bearer $session" | json "d['data'][0]['id']")
+verification=$(curl -sf -H "Content-Type: application/json" "$base/v1/organization/phone_verifications" -H "Authorization: Bearer $session" \
   -d '{"phone_number":"+1 201 555 0123"}' | json "d['id']")
 code=$(python3 -c "import json; print([json.loads(l) for l in open('$data/outbox.jsonl')][-1]['body'].split('is ')[1][:6])")
-curl -sf "$base/v1/organization/phone_verifications/$verification/check" -H "Authorization: Bearer $session" \
+curl -sf -H "Content-Type: application/json" "$base/v1/organization/phone_verifications/$verification/check" -H "Authorization: Bearer $session" \
   -d "{\"code\":\"$code\"}" >/dev/null
 for i in $(seq "$keys"); do
-  curl -sf "$base/v1/organization/projects/$project/api_keys" -H "Authorization: Bearer $session" \
+  curl -sf -H "Content-Type: application/json" "$base/v1/organization/projects/$project/api_keys" -H "Authorization: Bearer $session" \
     -d "{\"name\":\"key $i\"}" >/dev/null
 done
 # The browser's session cookie holds the same session token the API signed up with.

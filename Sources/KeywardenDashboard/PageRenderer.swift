@@ -44,11 +44,39 @@ struct PageRenderer: Sendable {
 
     /// Renders `template` for `view` as a page: HTML, never cached, with the page headers.
     func page(_ template: String, _ view: some Sendable, status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(view, withTemplate: template) ?? ""
+        let html = library.render(Self.flattened(view), withTemplate: template) ?? ""
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// `value` as dictionaries and arrays, reflected once. The engine would otherwise reflect on a
+    /// view for every name it looks up, at every level of the context stack: a table of 100 keys
+    /// took 50 ms that way, against well under one in dictionaries.
+    static func flattened(_ value: Any) -> Any {
+        flattenedValue(value) ?? value
+    }
+
+    /// `nil` for an absent optional, which a template then looks up further out, as it does when
+    /// it reflects on a view itself.
+    private static func flattenedValue(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .struct, .class:
+            var fields: [String: Any] = [:]
+            fields.reserveCapacity(mirror.children.count)
+            for child in mirror.children {
+                if let label = child.label, let field = flattenedValue(child.value) { fields[label] = field }
+            }
+            return fields
+        case .collection:
+            return mirror.children.compactMap { flattenedValue($0.value) }
+        case .optional:
+            return mirror.children.first.flatMap { flattenedValue($0.value) }
+        default:
+            return value
+        }
     }
 
     /// A page that only says what went wrong, in the signed-out layout.
