@@ -35,6 +35,12 @@ struct APIKeyPages: Sendable {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let keyID = context.parameters.get("key_id") ?? ""
         let project = fields["project_id"] ?? ""
+        // The table's Rotate button sends no grace period: the confirmation page asks for one.
+        if fields["grace_period_seconds"] == nil, fields["confirmed"] != "yes" {
+            return try await confirmPage(
+                rotating: true, key: keyID, project: project, grace: GraceSelection.standard, idempotencyKey: nil,
+                request: request, context: context)
+        }
         guard let grace = fields["grace_period_seconds"].flatMap({ Int($0) }), GraceSelection.choices.contains(grace)
         else {
             return try await listPage(
@@ -95,7 +101,9 @@ struct APIKeyPages: Sendable {
         if let project = frame.project {
             let (keys, more) = try await activeKeys(of: project.id, membership: context.membership)
             let people = try await owners(of: keys, membership: context.membership)
-            rows = keys.reversed().map { APIKeyRow($0, people: people) }
+            rows = keys.reversed().map {
+                APIKeyRow($0, people: people, formToken: context.formToken, projectID: project.id.rawValue)
+            }
             truncated = more
         }
         let view = APIKeyListView(

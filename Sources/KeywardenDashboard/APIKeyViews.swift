@@ -49,9 +49,14 @@ struct APIKeyRow: Sendable {
     let permissionsRestricted: Bool
     /// A restricted key's scopes, comma-separated.
     let scopeList: String
+    /// What the row's forms carry (here, so a row's names are found in the row).
+    let formToken: String
+    let projectID: String
 
-    /// The row of `key`, naming its owner from `people`.
-    init(_ key: APIKey, people: [UserID: User]) {
+    /// The row of `key`, naming its owner from `people`, with the forms' token and project.
+    init(_ key: APIKey, people: [UserID: User], formToken: String, projectID: String) {
+        self.formToken = formToken
+        self.projectID = projectID
         id = key.id.rawValue
         name = key.name
         unnamed = key.name.isEmpty

@@ -64,6 +64,8 @@ struct PageRenderer: Sendable {
         let mirror = Mirror(reflecting: value)
         switch mirror.displayStyle {
         case .struct, .class:
+            // A view that names its own fields is read by name, with no reflection at all.
+            if value is any MustacheParent { return value }
             var fields: [String: Any] = [:]
             fields.reserveCapacity(mirror.children.count)
             for child in mirror.children {

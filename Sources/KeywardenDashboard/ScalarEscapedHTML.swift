@@ -8,6 +8,9 @@ struct ScalarEscapedHTML: MustacheContentType {
     static let name = "KEYWARDEN_HTML"
 
     func escapeText(_ text: String) -> String {
+        // Most text has nothing to escape: a byte scan decides without building a new string.
+        guard text.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 })
+        else { return text }
         var escaped = String.UnicodeScalarView()
         escaped.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {

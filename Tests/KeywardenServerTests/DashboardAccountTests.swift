@@ -155,6 +155,8 @@ struct DashboardSwitcherTests {
             try await browser.createKey([("name", "in the second project")])
             let keys = try await api.projectKeyObjects(token, project: second)
             #expect(keys.map { $0["name"] as? String } == ["in the second project"])
+            try await browser.get("/api-keys")
+            #expect(browser.lastPage.contains("<td>in the second project"))
 
             // Another organization's id is not a choice: the organization stays as it was.
             try await browser.get("/api-keys")
