@@ -42,6 +42,7 @@ struct APIKeyRow: Sendable {
     let ownerIsFormerMember: Bool
     /// The person's name, or the service account's.
     let ownerName: String
+    /// A person with a name (shown after their email).
     let ownerHasName: Bool
     let ownerEmail: String
     let permissionsAll: Bool
@@ -82,7 +83,8 @@ struct APIKeyRow: Sendable {
             ownerName = key.name
             ownerEmail = ""
         }
-        ownerHasName = !ownerName.isEmpty
+        // In brackets after a person's email; a service account's name follows its own label.
+        ownerHasName = ownerIsPerson && !ownerName.isEmpty
         permissionsAll = key.permissions == .all
         permissionsReadOnly = key.permissions == .readOnly
         permissionsRestricted = !permissionsAll && !permissionsReadOnly
