@@ -36,7 +36,7 @@ struct APIKeyPages: Sendable {
         let keyID = context.parameters.get("key_id") ?? ""
         let project = fields["project_id"] ?? ""
         // The table's Rotate button sends no grace period: the confirmation page asks for one.
-        if fields["grace_period_seconds"] == nil, fields["confirmed"] != "yes" {
+        if fields["grace_period_seconds"] == nil {
             return try await confirmPage(
                 rotating: true, key: keyID, project: project, grace: GraceSelection.standard, idempotencyKey: nil,
                 request: request, context: context)

@@ -109,6 +109,14 @@ struct DashboardAPIKeyTests {
             let keyID = try #require(browser.listedKeyIDs.first)
             let project = try #require(browser.pageProject)
 
+            // The table's Rotate button sends no grace period: the confirmation page asks for one.
+            #expect(browser.lastPage.contains(#"formaction="/api-keys/\#(keyID)/rotate""#))
+            try await browser.post("/api-keys/\(keyID)/rotate", [("project_id", project), ("confirmed", "yes")])
+            #expect(browser.lastPage.contains("<h1>Rotate this key?</h1>"))
+            #expect(browser.lastPage.contains(#"<option value="86400" selected>24 hours</option>"#))
+            #expect(browser.shownKey == nil)
+            try await browser.get("/api-keys")
+
             // Without the script's confirmation the form asks first, and rotates nothing.
             let asked = try await browser.post(
                 "/api-keys/\(keyID)/rotate",

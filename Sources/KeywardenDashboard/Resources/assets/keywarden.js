@@ -18,9 +18,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // Confirmations: <form data-confirm="Question?">.
+  // Confirmations: <form data-confirm="Question?">; a button marked data-no-confirm (one that
+  // leads to a page of its own) sends the form without asking.
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
+      if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) return;
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
@@ -54,7 +56,8 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("DOMContentLoaded", () => {
   for (const input of document.querySelectorAll("form[data-confirm] input[data-confirmed]")) {
     input.form.addEventListener("submit", (event) => {
-      if (!event.defaultPrevented) input.value = "yes";
+      const asked = !(event.submitter && event.submitter.hasAttribute("data-no-confirm"));
+      if (!event.defaultPrevented) input.value = asked ? "yes" : "";
     });
   }
 });
