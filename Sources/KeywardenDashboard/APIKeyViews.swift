@@ -91,21 +91,9 @@ struct APIKeyRow: Sendable {
         scopeList = key.permissions.scopes.joined(separator: ", ")
     }
 
-    /// The Gregorian calendar in UTC, which every time on these pages is shown in.
-    static let utc: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        return calendar
-    }()
-
     /// `yyyy-MM-dd HH:mm` in UTC.
     static func timestamp(_ date: Date) -> String {
-        let parts = utc.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String {
-            let value = value ?? 0
-            return value < 10 ? "0\(value)" : "\(value)"
-        }
-        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute))"
+        UTCTime.minutes(date)
     }
 }
 

@@ -1,17 +1,15 @@
 import Foundation
 
-/// Times as pages show them: UTC, to the minute, the same for every reader.
+/// Times as pages show them: UTC, to the minute, the same for every reader, worked out with
+/// integer calendar arithmetic (no calendar, time zone or formatter objects on the way).
 enum UTCTime {
-    /// `2026-03-01 14:05` (the template says UTC).
+    /// `2026-03-01 14:05` (the template says UTC); held within 1970 to 9999.
     static func minutes(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func padded(_ value: Int?, _ width: Int) -> String {
-            let digits = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(padded(parts.year, 4))-\(padded(parts.month, 2))-\(padded(parts.day, 2)) "
-            + "\(padded(parts.hour, 2)):\(padded(parts.minute, 2))"
+        let seconds = date.timeIntervalSince1970
+        let whole = seconds.isFinite ? Int(min(max(seconds, 0), 253_402_300_799).rounded(.down)) : 0
+        let day = UTCDay(number: whole / UTCDay.secondsPerDay)
+        let minuteOfDay = (whole % UTCDay.secondsPerDay) / 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(day.text) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60))"
     }
 }

@@ -119,3 +119,14 @@ struct UTCDayTests {
         #expect(UTCDay(parsing: "2025-03-01")?.adding(days: -1).text == "2025-02-28")
     }
 }
+
+@Suite("UTC times on pages")
+struct UTCTimeTests {
+    @Test(arguments: [
+        (0.0, "1970-01-01 00:00"), (951_782_400.0, "2000-02-29 00:00"), (1_796_196_278.0, "2026-12-02 07:24"),
+        (253_402_300_799.0, "9999-12-31 23:59"), (-5.0, "1970-01-01 00:00"), (1e300, "9999-12-31 23:59"),
+    ])
+    func minutesAreWrittenInUTCWithinTheCalendarsRange(_ seconds: Double, _ expected: String) {
+        #expect(UTCTime.minutes(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+}
