@@ -34,7 +34,7 @@ struct APIKeyPages: Sendable {
     @Sendable func rotate(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let keyID = context.parameters.get("key_id") ?? ""
-        let project = fields["project_id"] ?? ""
+        let project = try await projectOfForm(fields, request: request, context: context)
         // The table's Rotate button sends no grace period: the confirmation page asks for one.
         if fields["grace_period_seconds"] == nil {
             return try await confirmPage(
@@ -71,7 +71,7 @@ struct APIKeyPages: Sendable {
     @Sendable func revoke(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let keyID = context.parameters.get("key_id") ?? ""
-        let project = fields["project_id"] ?? ""
+        let project = try await projectOfForm(fields, request: request, context: context)
         guard fields["confirmed"] == "yes" else {
             return try await confirmPage(
                 rotating: false, key: keyID, project: project, grace: GraceSelection.standard, idempotencyKey: nil,
@@ -88,6 +88,13 @@ struct APIKeyPages: Sendable {
         throw PageRedirect.to("/api-keys", flash: "Key revoked.")
     }
 
+    /// The project a row's form is about: the one it names, or else the one chosen in the header,
+    /// which is the one the table listed.
+    func projectOfForm(_ fields: FormFields, request: Request, context: PageContext) async throws -> String {
+        if let named = fields["project_id"], !named.isEmpty { return named }
+        return try await dashboard.frame("API keys", request: request, context: context).project?.id.rawValue ?? ""
+    }
+
     // MARK: Pages
 
     /// The list of the chosen project's active keys, with `refusal` above it when a rotation or
@@ -102,7 +109,7 @@ struct APIKeyPages: Sendable {
             let (keys, more) = try await activeKeys(of: project.id, membership: context.membership)
             let people = try await owners(of: keys, membership: context.membership)
             rows = keys.reversed().map {
-                APIKeyRow($0, people: people, formToken: context.formToken, projectID: project.id.rawValue)
+                APIKeyRow($0, people: people, formToken: context.formToken)
             }
             truncated = more
         }

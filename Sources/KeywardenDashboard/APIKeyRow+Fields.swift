@@ -25,7 +25,6 @@ extension APIKeyRow: MustacheParent {
         case "permissionsRestricted": permissionsRestricted
         case "scopeList": scopeList
         case "formToken": formToken
-        case "projectID": projectID
         default: nil
         }
     }

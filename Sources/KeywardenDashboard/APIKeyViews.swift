@@ -50,14 +50,12 @@ struct APIKeyRow: Sendable {
     let permissionsRestricted: Bool
     /// A restricted key's scopes, comma-separated.
     let scopeList: String
-    /// What the row's forms carry (here, so a row's names are found in the row).
+    /// The token the row's form carries (here, so the row's names are all found in the row).
     let formToken: String
-    let projectID: String
 
-    /// The row of `key`, naming its owner from `people`, with the forms' token and project.
-    init(_ key: APIKey, people: [UserID: User], formToken: String, projectID: String) {
+    /// The row of `key`, naming its owner from `people`, with the form's token.
+    init(_ key: APIKey, people: [UserID: User], formToken: String) {
         self.formToken = formToken
-        self.projectID = projectID
         id = key.id.rawValue
         name = key.name
         unnamed = key.name.isEmpty
