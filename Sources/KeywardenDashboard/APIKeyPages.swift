@@ -152,7 +152,7 @@ struct APIKeyPages: Sendable {
             projectName: project, hasProjectName: !project.isEmpty, serviceAccount: serviceAccount,
             rotated: replacing != nil,
             oldKeyStopped: replacing.map { $0 <= dashboard.services.clock.now() } ?? false,
-            oldKeyUntil: replacing.map(APIKeyRow.timestamp) ?? "")
+            oldKeyUntil: replacing.map(UTCTime.minutes) ?? "")
         return dashboard.page("api-key-saved", view, frame: frame, status: .created)
     }
 
@@ -166,16 +166,11 @@ struct APIKeyPages: Sendable {
     /// A project's keys that work now, oldest first, and whether more pages were left unread.
     func activeKeys(of project: ProjectID, membership: Membership) async throws -> (keys: [APIKey], truncated: Bool) {
         let now = dashboard.services.clock.now()
-        var keys: [APIKey] = []
-        var after: String?
-        for _ in 0..<Self.maximumPages {
-            let page = try await dashboard.services.keys.projectKeys(
-                project: project.rawValue, membership: membership, after: after, limit: PageLimit.maximum)
-            keys += page.items.filter { $0.isActive(at: now) }
-            guard page.hasMore, let last = page.items.last else { return (keys, false) }
-            after = last.id.rawValue
+        let (keys, truncated) = try await readPages(maximumPages: Self.maximumPages, cursor: \.id.rawValue) {
+            try await dashboard.services.keys.projectKeys(
+                project: project.rawValue, membership: membership, after: $0, limit: PageLimit.maximum)
         }
-        return (keys, true)
+        return (keys.filter { $0.isActive(at: now) }, truncated)
     }
 
     /// The people who own `keys`, by id: the organization's members, and those who have left it.

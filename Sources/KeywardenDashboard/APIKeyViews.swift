@@ -60,10 +60,10 @@ struct APIKeyRow: Sendable {
         name = key.name
         unnamed = key.name.isEmpty
         redactedValue = key.redactedValue
-        created = Self.timestamp(key.createdAt)
-        lastUsed = key.lastUsedAt.map(Self.timestamp) ?? ""
+        created = UTCTime.minutes(key.createdAt)
+        lastUsed = key.lastUsedAt.map(UTCTime.minutes) ?? ""
         neverUsed = key.lastUsedAt == nil
-        expires = key.expiresAt.map(Self.timestamp) ?? ""
+        expires = key.expiresAt.map(UTCTime.minutes) ?? ""
         expiring = key.expiresAt != nil
         switch key.owner {
         case .user(let userID):
@@ -87,11 +87,6 @@ struct APIKeyRow: Sendable {
         permissionsReadOnly = key.permissions == .readOnly
         permissionsRestricted = !permissionsAll && !permissionsReadOnly
         scopeList = key.permissions.scopes.joined(separator: ", ")
-    }
-
-    /// `yyyy-MM-dd HH:mm` in UTC.
-    static func timestamp(_ date: Date) -> String {
-        UTCTime.minutes(date)
     }
 }
 

@@ -36,7 +36,7 @@ extension SettingsPages {
         let details: [Detail]
 
         init(_ event: AuditEvent) {
-            let shown = UTC.time(event.effectiveAt)
+            let shown = UTCTime.seconds(event.effectiveAt)
             time = shown
             timestamp = shown.replacingOccurrences(of: " ", with: "T") + "Z"
             type = event.type.rawValue
@@ -102,13 +102,13 @@ extension SettingsPages {
         }
         var start: Date?
         if !filters.from.isEmpty {
-            start = UTC.startOfDay(filters.from)
+            start = UTCDay(parsing: filters.from)?.start
             if start == nil { fieldErrors["from"] = PageSentences.day }
         }
         var end: Date?
         if !filters.to.isEmpty {
             // The To day is included: events until the start of the day after it.
-            end = UTC.startOfDay(filters.to).map { $0.addingTimeInterval(UTC.day) }
+            end = UTCDay(parsing: filters.to)?.start.addingTimeInterval(TimeInterval(UTCDay.secondsPerDay))
             if end == nil {
                 fieldErrors["to"] = PageSentences.day
             } else if let start, let end, end <= start {

@@ -111,8 +111,8 @@ extension SettingsPages {
         let rows = projects.map { project -> ProjectRow in
             let refusedHere = refused.flatMap { $0.project == project.id.rawValue ? $0 : nil }
             return ProjectRow(
-                id: project.id.rawValue, name: project.name, created: UTC.time(project.createdAt),
-                isDefault: project.isDefault, archivedAt: project.archivedAt.map(UTC.time),
+                id: project.id.rawValue, name: project.name, created: UTCTime.seconds(project.createdAt),
+                isDefault: project.isDefault, archivedAt: project.archivedAt.map(UTCTime.seconds),
                 canChange: isOwner && !project.isArchived,
                 canArchive: isOwner && !project.isArchived && !project.isDefault,
                 renameValue: refusedHere?.typed ?? project.name,

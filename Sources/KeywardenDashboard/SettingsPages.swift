@@ -42,13 +42,13 @@ struct SettingsPages: Sendable {
         init(_ organization: Organization) {
             id = organization.id.rawValue
             name = organization.name
-            created = UTC.time(organization.createdAt)
+            created = UTCTime.seconds(organization.createdAt)
             let verification = organization.verification
             unverified = verification.status == .unverified
             verified = verification.status == .verified
             exempt = verification.status == .exempt
             maskedPhoneNumber = verification.maskedPhoneNumber
-            verifiedAt = verification.verifiedAt.map(UTC.time)
+            verifiedAt = verification.verifiedAt.map(UTCTime.seconds)
         }
     }
 
@@ -106,14 +106,12 @@ struct SettingsPages: Sendable {
 
     /// Every project of the organization, oldest first, a page of 100 at a time.
     func allProjects(in membership: Membership, includeArchived: Bool) async throws -> [Project] {
-        var projects: [Project] = []
-        var after: String?
-        while true {
-            let page = try await services.projects.list(
-                in: membership, after: after, limit: PageLimit.maximum, includeArchived: includeArchived)
-            projects += page.items
-            guard page.hasMore, let last = page.items.last else { return projects }
-            after = last.id.rawValue
-        }
+        try await readPages(maximumPages: Self.maximumProjectPages, cursor: \.id.rawValue) {
+            try await services.projects.list(
+                in: membership, after: $0, limit: PageLimit.maximum, includeArchived: includeArchived)
+        }.items
     }
+
+    /// At most 5,000 projects are listed on a page.
+    static let maximumProjectPages = 50
 }

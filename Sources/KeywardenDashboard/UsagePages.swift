@@ -154,16 +154,10 @@ struct UsagePages: Sendable {
 
     /// The keys of `project`, up to ``maxKeyPages`` pages of 100.
     func keys(of project: Project, in membership: Membership) async throws -> [APIKey] {
-        var keys: [APIKey] = []
-        var after: String?
-        for _ in 0..<Self.maxKeyPages {
-            let page = try await dashboard.services.keys.projectKeys(
-                project: project.id.rawValue, membership: membership, after: after, limit: PageLimit.maximum)
-            keys += page.items
-            guard page.hasMore, let last = page.items.last else { break }
-            after = last.id.rawValue
-        }
-        return keys
+        try await readPages(maximumPages: Self.maxKeyPages, cursor: \.id.rawValue) {
+            try await dashboard.services.keys.projectKeys(
+                project: project.id.rawValue, membership: membership, after: $0, limit: PageLimit.maximum)
+        }.items
     }
 
     /// Every day of the filter's range with its totals, zero where nothing was used.
