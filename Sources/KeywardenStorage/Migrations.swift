@@ -226,5 +226,12 @@ extension Migration {
                 WHERE status = 'pending'
                 """
             ]),
+        Migration(
+            // Accounts made before email confirmation existed count as confirmed.
+            version: 7, name: "email confirmation",
+            statements: [
+                "ALTER TABLE users ADD COLUMN email_confirmed_at BIGINT",
+                "UPDATE users SET email_confirmed_at = created_at",
+            ]),
     ]
 }

@@ -37,7 +37,8 @@ extension SQLRow {
             id: UserID(unchecked: try string(prefix + "id")),
             email: EmailAddress(stored: try string(prefix + "email")),
             name: try string(prefix + "name"),
-            createdAt: try date(prefix + "created_at"))
+            createdAt: try date(prefix + "created_at"),
+            emailConfirmedAt: try optionalDate(prefix + "email_confirmed_at"))
     }
 
     func organization(prefix: String = "") throws -> Organization {

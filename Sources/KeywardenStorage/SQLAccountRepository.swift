@@ -19,9 +19,10 @@ public struct SQLAccountRepository: AccountRepository {
             try await database.withTransaction { db in
                 try await db.raw(
                     """
-                    INSERT INTO users (id, email, name, password_hash, created_at)
+                    INSERT INTO users (id, email, name, password_hash, created_at, email_confirmed_at)
                     VALUES (\(bind: user.id.rawValue), \(bind: user.email.value), \(bind: user.name),
-                            \(bind: account.passwordHash), \(bind: user.createdAt.unixMilliseconds))
+                            \(bind: account.passwordHash), \(bind: user.createdAt.unixMilliseconds),
+                            \(bind: user.emailConfirmedAt?.unixMilliseconds))
                     """
                 ).run()
                 try await db.raw(
@@ -53,6 +54,24 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    /// The columns ``SQLRow/user(prefix:)`` reads.
+    static let userColumns = "id, email, name, created_at, email_confirmed_at"
+
+    public func confirmEmail(of user: UserID, at date: Date) async throws -> User? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE users SET email_confirmed_at = \(bind: date.unixMilliseconds)
+                WHERE id = \(bind: user.rawValue) AND email_confirmed_at IS NULL
+                """
+            ).run()
+            return try await db.raw(
+                "SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE id = \(bind: user.rawValue)"
+            )
+            .first()?.user()
+        }
+    }
+
     static let organizationColumns = [
         "id", "name", "is_personal", "created_at", "verification_status",
         "verification_method", "verified_at", "phone_masked",
@@ -62,7 +81,7 @@ public struct SQLAccountRepository: AccountRepository {
         try await database.withConnection { db in
             guard
                 let row = try await db.raw(
-                    "SELECT id, email, name, password_hash, created_at FROM users WHERE email = \(bind: email.value)"
+                    "SELECT \(unsafeRaw: Self.userColumns), password_hash FROM users WHERE email = \(bind: email.value)"
                 ).first()
             else { return nil }
             return UserCredentials(user: try row.user(), passwordHash: try row.string("password_hash"))
@@ -71,7 +90,7 @@ public struct SQLAccountRepository: AccountRepository {
 
     public func user(id: UserID) async throws -> User? {
         try await database.withConnection { db in
-            try await db.raw("SELECT id, email, name, created_at FROM users WHERE id = \(bind: id.rawValue)")
+            try await db.raw("SELECT \(unsafeRaw: Self.userColumns) FROM users WHERE id = \(bind: id.rawValue)")
                 .first()?.user()
         }
     }
@@ -114,7 +133,7 @@ public struct SQLAccountRepository: AccountRepository {
         try await database.withConnection { db in
             let rows = try await db.raw(
                 """
-                SELECT u.id, u.email, u.name, u.created_at, m.role, m.added_at
+                SELECT u.id, u.email, u.name, u.created_at, u.email_confirmed_at, m.role, m.added_at
                 FROM organization_members m JOIN users u ON u.id = m.user_id
                 WHERE m.organization_id = \(bind: organization.rawValue)
                 ORDER BY m.added_at, u.id

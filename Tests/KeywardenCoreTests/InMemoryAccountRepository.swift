@@ -45,6 +45,14 @@ struct InMemoryAccountRepository: AccountRepository {
         await database.transaction { tables in tables.users.first { $0.user.id == id }?.user }
     }
 
+    func confirmEmail(of user: UserID, at date: Date) async throws -> User? {
+        await database.transaction { (tables) -> User? in
+            guard let index = tables.users.firstIndex(where: { $0.user.id == user }) else { return nil }
+            if tables.users[index].user.emailConfirmedAt == nil { tables.users[index].user.emailConfirmedAt = date }
+            return tables.users[index].user
+        }
+    }
+
     func organization(id: OrganizationID) async throws -> Organization? {
         await database.transaction { tables in tables.organization(id) }
     }

@@ -34,6 +34,10 @@ public protocol AccountRepository: Sendable {
     /// The user with this id.
     func user(id: UserID) async throws -> User?
 
+    /// Marks the user's email address confirmed at `date`, unless it already is; returns the
+    /// user as stored afterwards, or `nil` when there is none.
+    func confirmEmail(of user: UserID, at date: Date) async throws -> User?
+
     /// The organization with this id.
     func organization(id: OrganizationID) async throws -> Organization?
 

@@ -10,14 +10,21 @@ public struct User: Equatable, Sendable {
     public var name: String
     /// When the account was created.
     public var createdAt: Date
+    /// When the person proved the address is theirs (a confirmation link, or an invite sent
+    /// to it); `nil` until then. Accounts made before confirmation existed count as confirmed.
+    public var emailConfirmedAt: Date?
 
     /// Creates a user value.
-    public init(id: UserID, email: EmailAddress, name: String, createdAt: Date) {
+    public init(id: UserID, email: EmailAddress, name: String, createdAt: Date, emailConfirmedAt: Date? = nil) {
         self.id = id
         self.email = email
         self.name = name
         self.createdAt = createdAt
+        self.emailConfirmedAt = emailConfirmedAt
     }
+
+    /// Whether the email address is confirmed.
+    public var isEmailConfirmed: Bool { emailConfirmedAt != nil }
 }
 
 /// A user together with the stored password hash, as read for sign-in only.
