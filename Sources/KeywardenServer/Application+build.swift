@@ -33,6 +33,8 @@ public struct KeywardenServices: Sendable {
     public let clock: Clock
     /// The gateway's clients, rate limits and metering.
     public let gateway: GatewayServices
+    /// Sends email through the configured provider.
+    public let email: EmailSender
     /// The server secret, which keys the dashboard's form tokens.
     let serverSecret: String
 
@@ -42,11 +44,13 @@ public struct KeywardenServices: Sendable {
     ///   - secret: the server secret.
     ///   - delivery: replaces the configured SMS provider (tests).
     ///   - lineTypes: replaces the configured line-type lookup (tests).
+    ///   - email: replaces the configured email provider (tests).
     public init(
         database: DatabaseClient, configuration: KeywardenConfiguration, secret: String, logger: Logger,
         clock: Clock = .live, hasher: PasswordHasher? = nil, delivery: CodeDelivery? = nil,
-        lineTypes: LineTypeLookup? = nil
+        lineTypes: LineTypeLookup? = nil, email: EmailSender? = nil
     ) {
+        self.email = email ?? Self.email(for: configuration, clock: clock, logger: logger)
         let counters = SQLRateCounterRepository(database: database)
         let audit = SQLAuditLogRepository(database: database)
         self.database = database
@@ -110,6 +114,11 @@ public struct KeywardenServices: Sendable {
         case .webhook(let url, let secret):
             return .local(WebhookSMSSender(url: url, secret: secret, clock: clock).sender)
         }
+    }
+
+    /// The configured email provider.
+    static func email(for configuration: KeywardenConfiguration, clock: Clock, logger: Logger) -> EmailSender {
+        EmailOutbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender
     }
 
     static func lineTypes(for configuration: KeywardenConfiguration, clock: Clock) -> LineTypeLookup {

@@ -24,7 +24,7 @@ let testSecret = String(repeating: "test-secret-", count: 4)
 
 /// The real services over an in-memory SQLite database; SMS go to `outbox` when given.
 func makeServices(
-    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
+    clock: Clock = .live, outbox: TestOutbox? = nil, mailbox: TestMailbox? = nil, logger: Logger = quietLogger,
     configure: (inout KeywardenConfiguration) -> Void = { _ in }
 ) async throws -> KeywardenServices {
     var configuration = KeywardenConfiguration()
@@ -35,16 +35,17 @@ func makeServices(
     // Without a test outbox, the configured provider sends.
     return KeywardenServices(
         database: database, configuration: configuration, secret: testSecret, logger: logger, clock: clock,
-        hasher: testHasher, delivery: outbox.map { .local($0.sender) })
+        hasher: testHasher, delivery: outbox.map { .local($0.sender) }, email: mailbox?.sender)
 }
 
 /// Runs `body` with services over a fresh in-memory database, closed afterwards whatever happens.
 func withServices(
-    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
+    clock: Clock = .live, outbox: TestOutbox? = nil, mailbox: TestMailbox? = nil, logger: Logger = quietLogger,
     configure: (inout KeywardenConfiguration) -> Void = { _ in },
     _ body: @Sendable (KeywardenServices) async throws -> Void
 ) async throws {
-    let services = try await makeServices(clock: clock, outbox: outbox, logger: logger, configure: configure)
+    let services = try await makeServices(
+        clock: clock, outbox: outbox, mailbox: mailbox, logger: logger, configure: configure)
     do {
         try await body(services)
     } catch {
@@ -57,11 +58,12 @@ func withServices(
 
 /// Runs `body` with a client of the full application.
 func withApp(
-    clock: Clock = .live, outbox: TestOutbox? = nil, logger: Logger = quietLogger,
+    clock: Clock = .live, outbox: TestOutbox? = nil, mailbox: TestMailbox? = nil, logger: Logger = quietLogger,
     configure: (inout KeywardenConfiguration) -> Void = { _ in },
     _ body: @Sendable (TestAPI, KeywardenServices) async throws -> Void
 ) async throws {
-    try await withServices(clock: clock, outbox: outbox, logger: logger, configure: configure) { services in
+    try await withServices(clock: clock, outbox: outbox, mailbox: mailbox, logger: logger, configure: configure) {
+        services in
         let (router, _) = try buildRouter(services: services)
         let app = Application(router: router, logger: logger)
         try await app.test(.router) { client in
@@ -157,6 +159,35 @@ final class TestOutbox: Sendable {
         guard let body = sent.last(where: { $0.verificationID.rawValue == verification })?.body else { return nil }
         let words = body.split(separator: " ").map { String($0).trimmingCharacters(in: .punctuationCharacters) }
         return words.first { $0.count == 6 && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// Captures the email the services send.
+final class TestMailbox: Sendable {
+    private let messages = Mutex<[EmailMessage]>([])
+    /// When set, sending fails as a provider outage would.
+    let failing = Mutex(false)
+
+    var sender: EmailSender {
+        EmailSender(name: "test") { message in
+            if self.failing.withLock({ $0 }) { throw ProviderError(provider: "test", detail: "down") }
+            self.messages.withLock { $0.append(message) }
+        }
+    }
+
+    var sent: [EmailMessage] { messages.withLock { $0 } }
+
+    /// The messages to `address`, oldest first.
+    func sent(to address: String) -> [EmailMessage] {
+        sent.filter { $0.to.value == address.lowercased() }
+    }
+
+    /// The first link in the latest text body to `address` whose path contains `path`, as sent.
+    func link(to address: String, containing path: String) -> String? {
+        guard let text = sent(to: address).last?.text else { return nil }
+        return text.split(whereSeparator: \.isWhitespace).map(String.init).first {
+            $0.hasPrefix("http") && $0.contains(path)
+        }
     }
 }
 

@@ -27,6 +27,14 @@ public struct KeywardenConfiguration: Sendable {
     /// The defaults.
     public init() {}
 
+    /// The base of every link Keywarden sends (email confirmations, resets, invites): `public_url`
+    /// without a trailing slash, or this server's own address when it is not set.
+    public var linkBaseURL: String {
+        if let url = providers.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
+        let host = server.host.contains(":") ? "[\(server.host)]" : server.host
+        return "http://\(host == "0.0.0.0" || host == "[::]" ? "127.0.0.1" : host):\(server.port)"
+    }
+
     /// Reads every section from `settings`.
     ///
     /// - Throws: ``ConfigurationError`` naming the first setting that cannot be used.
