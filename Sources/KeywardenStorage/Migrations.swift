@@ -233,5 +233,25 @@ extension Migration {
                 "ALTER TABLE users ADD COLUMN email_confirmed_at BIGINT",
                 "UPDATE users SET email_confirmed_at = created_at",
             ]),
+        Migration(
+            // Single-use tokens mailed in links (kept only as SHA-256), and where each session
+            // was started from, for the sessions list.
+            version: 8, name: "account tokens and session origins",
+            statements: [
+                """
+                CREATE TABLE account_tokens (
+                    token_digest TEXT PRIMARY KEY,
+                    purpose TEXT NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT
+                )
+                """,
+                "CREATE INDEX account_tokens_by_user ON account_tokens (user_id, purpose)",
+                "ALTER TABLE sessions ADD COLUMN ip_address TEXT",
+                "ALTER TABLE sessions ADD COLUMN user_agent TEXT",
+                "CREATE INDEX sessions_by_user ON sessions (user_id, created_at)",
+            ]),
     ]
 }

@@ -72,6 +72,14 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    public func setPasswordHash(_ hash: String, of user: UserID) async throws -> Bool {
+        try await database.withConnection { db in
+            try await db.raw(
+                "UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: user.rawValue) RETURNING id"
+            ).first() != nil
+        }
+    }
+
     static let organizationColumns = [
         "id", "name", "is_personal", "created_at", "verification_status",
         "verification_method", "verified_at", "phone_masked",

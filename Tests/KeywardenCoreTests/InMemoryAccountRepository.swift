@@ -53,6 +53,14 @@ struct InMemoryAccountRepository: AccountRepository {
         }
     }
 
+    func setPasswordHash(_ hash: String, of user: UserID) async throws -> Bool {
+        await database.transaction { (tables) -> Bool in
+            guard let index = tables.users.firstIndex(where: { $0.user.id == user }) else { return false }
+            tables.users[index].passwordHash = hash
+            return true
+        }
+    }
+
     func organization(id: OrganizationID) async throws -> Organization? {
         await database.transaction { tables in tables.organization(id) }
     }

@@ -56,6 +56,12 @@ actor InMemoryDatabase {
         var expiresAt: Date
     }
 
+    /// A session and the digest of its token, which storage keys it by.
+    struct SessionRow: Sendable {
+        var session: Session
+        var tokenDigest: String
+    }
+
     /// Every table, each in insertion order.
     struct Tables: Sendable {
         var users: [UserRow] = []
@@ -67,6 +73,8 @@ actor InMemoryDatabase {
         var verifications: [PhoneVerification] = []
         var auditEvents: [AuditEvent] = []
         var counters: [CounterRow] = []
+        var sessions: [SessionRow] = []
+        var accountTokens: [StoredAccountToken] = []
     }
 
     private var tables = Tables()

@@ -15,6 +15,8 @@ struct InMemoryRepositories: Sendable {
     }
     var audit: InMemoryAuditLogRepository { InMemoryAuditLogRepository(database: database) }
     var counters: InMemoryRateCounterRepository { InMemoryRateCounterRepository(database: database) }
+    var sessions: InMemorySessionRepository { InMemorySessionRepository(database: database) }
+    var tokens: InMemoryAccountTokenRepository { InMemoryAccountTokenRepository(database: database) }
 
     /// Signs a person up as the account service does: the user, their personal organization
     /// (unverified), its owner membership and its default project, made at `date`.

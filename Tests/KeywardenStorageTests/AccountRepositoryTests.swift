@@ -83,4 +83,20 @@ struct AccountRepositoryTests {
             #expect(try await repository.renameOrganization(.generate(), to: "Nobody") == nil)
         }
     }
+
+    @Test(arguments: Backend.available)
+    func settingAPasswordHashReplacesOnlyThatUsersHash(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let repository = SQLAccountRepository(database: database)
+            let account = try makeAccount(email: "ada@example.com")
+            let other = try makeAccount(email: "grace@example.com")
+            try await repository.createAccount(account)
+            try await repository.createAccount(other)
+
+            #expect(try await repository.setPasswordHash("new hash", of: account.user.id))
+            #expect(try await repository.credentials(email: account.user.email)?.passwordHash == "new hash")
+            #expect(try await repository.credentials(email: other.user.email)?.passwordHash == "hash")
+            #expect(try await repository.setPasswordHash("nobody", of: .generate()) == false)
+        }
+    }
 }

@@ -38,6 +38,9 @@ public protocol AccountRepository: Sendable {
     /// user as stored afterwards, or `nil` when there is none.
     func confirmEmail(of user: UserID, at date: Date) async throws -> User?
 
+    /// Replaces the user's password hash; returns whether there was such a user.
+    func setPasswordHash(_ hash: String, of user: UserID) async throws -> Bool
+
     /// The organization with this id.
     func organization(id: OrganizationID) async throws -> Organization?
 
@@ -65,6 +68,16 @@ public protocol SessionRepository: Sendable {
 
     /// Ends the session.
     func revoke(_ id: SessionID, at now: Date) async throws
+
+    /// The user's sessions that are live at `now`: not revoked, expiring after `now` and last
+    /// seen after `lastSeenAfter`; newest first, at most `limit`.
+    func liveSessions(of user: UserID, at now: Date, lastSeenAfter: Date, limit: Int) async throws -> [Session]
+
+    /// Ends the session `id` if it belongs to `user` and is not ended yet; returns whether it did.
+    func revoke(_ id: SessionID, of user: UserID, at now: Date) async throws -> Bool
+
+    /// Ends every session of `user` not ended yet, except `kept`; returns the ids it ended.
+    func revokeAll(of user: UserID, except kept: SessionID?, at now: Date) async throws -> [SessionID]
 }
 
 /// Fixed-window counters kept in storage, so limits hold across restarts and instances.

@@ -18,6 +18,17 @@ public struct AccountSettings: Sendable {
     public var loginLimitPerAccount = FixedWindowLimit(limit: 10, window: 900)
     /// Failed sign-ins allowed per client address.
     public var loginLimitPerClientAddress = FixedWindowLimit(limit: 50, window: 900)
+    /// Sign-ups allowed per client address.
+    public var signUpLimitPerClientAddress = FixedWindowLimit(limit: 5, window: 3600)
+    /// Email domains sign-up refuses.
+    public var refusedEmailDomains = RefusedEmailDomains.none
+    /// Confirmation links asked for again, and password-reset links, allowed per account (or
+    /// address typed) in each window: one a minute and five a day.
+    public var emailLimitsPerAccount = [
+        FixedWindowLimit(limit: 1, window: 60), FixedWindowLimit(limit: 5, window: 86_400),
+    ]
+    /// Password-reset links asked for per client address.
+    public var passwordResetLimitPerClientAddress = FixedWindowLimit(limit: 20, window: 3600)
 
     /// The defaults.
     public init() {}
@@ -49,43 +60,63 @@ public struct AuthenticatedSession: Sendable {
     }
 }
 
-/// Sign-up, sign-in, sign-out and session checks.
+/// Sign-up, sign-in, sign-out and session checks; email confirmation, passwords and the
+/// sessions list live in extensions of their own.
 public struct AccountService: Sendable {
     let accounts: any AccountRepository
     let sessions: any SessionRepository
+    let tokens: any AccountTokenRepository
     let throttle: LoginThrottle
+    let signUps: SignUpThrottle
+    let emailThrottle: EmailSendThrottle
     let hasher: PasswordHasher
     let clock: Clock
     let settings: AccountSettings
     let audit: any AuditLogRepository
+    let mail: AccountMail
+    /// The CAPTCHA check sign-up asks for (none unless `captcha_provider` is set).
+    public let humanCheck: HumanCheck
 
     /// Creates the service from its stores and effects.
     public init(
-        accounts: any AccountRepository, sessions: any SessionRepository,
+        accounts: any AccountRepository, sessions: any SessionRepository, tokens: any AccountTokenRepository,
         counters: any RateCounterRepository, audit: any AuditLogRepository, hasher: PasswordHasher, clock: Clock,
-        settings: AccountSettings
+        settings: AccountSettings, mail: AccountMail, humanCheck: HumanCheck = .notRequired
     ) {
         self.audit = audit
         self.accounts = accounts
         self.sessions = sessions
+        self.tokens = tokens
         self.throttle = LoginThrottle(
             perAccount: settings.loginLimitPerAccount,
             perClientAddress: settings.loginLimitPerClientAddress, counters: counters)
+        self.signUps = SignUpThrottle(perClientAddress: settings.signUpLimitPerClientAddress, counters: counters)
+        self.emailThrottle = EmailSendThrottle(counters: counters)
         self.hasher = hasher
         self.clock = clock
         self.settings = settings
+        self.mail = mail
+        self.humanCheck = humanCheck
     }
 
     /// Creates a user, their personal organization with them as owner, its default project,
-    /// and a session.
+    /// and a session, and mails the link that confirms the address.
+    ///
+    /// What was typed is checked first; then the attempt counts against the client address's
+    /// sign-up budget, before the CAPTCHA (when required), hashing or storage. A confirmation
+    /// email that cannot be sent is logged and does not stop the sign-up.
     public func signUp(
-        email rawEmail: String, password: String, name rawName: String?
+        email rawEmail: String, password: String, name rawName: String?, clientAddress: String? = nil,
+        userAgent: String? = nil, humanCheckResponse: String? = nil
     ) async throws
         -> SignUpResult
     {
         let email = try EmailAddress(normalizing: rawEmail)
-        try checkPasswordStrength(password)
+        try settings.refusedEmailDomains.check(email)
+        try checkPasswordStrength(password, field: "password")
         let name = try DisplayName.validate(rawName ?? "", field: "name", maximumLength: settings.maximumNameLength)
+        try await signUps.count(clientAddress: clientAddress, now: clock.now())
+        try await humanCheck.require(humanCheckResponse, clientAddress: clientAddress)
         let now = wholeMilliseconds(clock.now())
         let user = User(id: .generate(), email: email, name: name, createdAt: now)
         let organization = Organization(id: .generate(), name: "Personal", isPersonal: true, createdAt: now)
@@ -95,13 +126,14 @@ public struct AccountService: Sendable {
         let passwordHash = try await hasher.hash(password)
         try await accounts.createAccount(
             NewAccount(user: user, passwordHash: passwordHash, organization: organization, defaultProject: project))
-        let token = try await startSession(for: user.id, at: now)
+        let token = try await startSession(for: user.id, at: now, clientAddress: clientAddress, userAgent: userAgent)
+        await mailConfirmationAfterSignUp(to: user, at: now)
         return SignUpResult(user: user, organization: organization, defaultProject: project, token: token)
     }
 
     /// Signs a user in, or throws the one `invalid_credentials` refusal whatever was wrong.
     public func logIn(
-        email rawEmail: String, password: String, clientAddress: String?
+        email rawEmail: String, password: String, clientAddress: String?, userAgent: String? = nil
     ) async throws
         -> (User, SessionToken)
     {
@@ -123,7 +155,8 @@ public struct AccountService: Sendable {
             throw Self.invalidCredentials
         }
         try await throttle.release(attempt)
-        let token = try await startSession(for: credentials.user.id, at: wholeMilliseconds(now))
+        let token = try await startSession(
+            for: credentials.user.id, at: wholeMilliseconds(now), clientAddress: clientAddress, userAgent: userAgent)
         try await record(.loginSucceeded, user: credentials.user, clientAddress: clientAddress, now: now)
         return (credentials.user, token)
     }
@@ -136,7 +169,7 @@ public struct AccountService: Sendable {
     }
 
     /// Writes an account event to the audit log of each of the user's organizations.
-    private func record(
+    func record(
         _ type: AuditEventType, user: User, clientAddress: String?, now: Date, details: [String: String] = [:]
     ) async throws {
         for membership in try await accounts.memberships(of: user.id) {
@@ -153,8 +186,7 @@ public struct AccountService: Sendable {
         guard token.hasPrefix(SessionToken.prefix), token.utf8.count <= 128 else { return nil }
         let now = clock.now()
         guard let session = try await sessions.session(tokenDigest: SessionToken(value: token).digest),
-            session.revokedAt == nil, session.expiresAt > now,
-            session.lastSeenAt.addingTimeInterval(settings.sessionIdleTimeout) > now,
+            session.isLive(at: now, idleTimeout: settings.sessionIdleTimeout),
             let user = try await accounts.user(id: session.userID)
         else { return nil }
         try await sessions.touch(
@@ -186,26 +218,31 @@ public struct AccountService: Sendable {
     public static let invalidCredentials = DomainError(
         .unauthenticated, code: .invalidCredentials, message: "Incorrect email address or password.")
 
-    private func checkPasswordStrength(_ password: String) throws {
+    /// Refuses a password that is too short (`weak_password`) or too long, naming `field`.
+    func checkPasswordStrength(_ password: String, field: String) throws {
         if password.unicodeScalars.count < settings.minimumPasswordLength {
             throw DomainError(
                 .invalidRequest, code: .weakPassword,
                 message: "Choose a password of at least \(settings.minimumPasswordLength) characters.",
-                param: "password")
+                param: field)
         }
         if password.unicodeScalars.count > settings.maximumPasswordLength {
             throw DomainError(
                 .invalidRequest, code: .invalidValue,
                 message: "Choose a password of at most \(settings.maximumPasswordLength) characters.",
-                param: "password")
+                param: field)
         }
     }
 
-    private func startSession(for user: UserID, at now: Date) async throws -> SessionToken {
+    /// Starts a session for `user`, noting where it was started from.
+    func startSession(
+        for user: UserID, at now: Date, clientAddress: String?, userAgent: String?
+    ) async throws -> SessionToken {
         let token = SessionToken.generate()
         let session = Session(
             id: .generate(), userID: user, createdAt: now, lastSeenAt: now,
-            expiresAt: now.addingTimeInterval(settings.sessionLifetime))
+            expiresAt: now.addingTimeInterval(settings.sessionLifetime), ipAddress: clientAddress,
+            userAgent: Session.userAgentSummary(userAgent))
         try await sessions.create(session, tokenDigest: token.digest)
         return token
     }

@@ -14,11 +14,16 @@ public struct Session: Equatable, Sendable {
     public var expiresAt: Date
     /// When it was ended by logout; `nil` while live.
     public var revokedAt: Date?
+    /// The client address it was started from, when known.
+    public var ipAddress: String?
+    /// A short summary of the browser or program it was started from (its `User-Agent`, cut
+    /// to ``userAgentLimit`` characters), when known.
+    public var userAgent: String?
 
     /// Creates a session value.
     public init(
         id: SessionID, userID: UserID, createdAt: Date, lastSeenAt: Date, expiresAt: Date,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil, ipAddress: String? = nil, userAgent: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -26,6 +31,30 @@ public struct Session: Equatable, Sendable {
         self.lastSeenAt = lastSeenAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+    }
+
+    /// The most characters of a `User-Agent` kept with a session.
+    public static let userAgentLimit = 200
+
+    /// A `User-Agent` header as a session keeps it: control characters dropped, white space
+    /// trimmed, cut to ``userAgentLimit`` characters; `nil` when nothing is left.
+    public static func userAgentSummary(_ header: String?) -> String? {
+        guard let header else { return nil }
+        var kept = String.UnicodeScalarView()
+        for scalar in header.unicodeScalars.prefix(4 * userAgentLimit)
+        where scalar.properties.generalCategory != .control {
+            kept.append(scalar)
+        }
+        let summary = String(String(kept).trimmingWhitespace().prefix(userAgentLimit))
+        return summary.isEmpty ? nil : summary
+    }
+
+    /// Whether the session still works at `now`: not revoked, not past its lifetime, and used
+    /// within `idleTimeout`.
+    public func isLive(at now: Date, idleTimeout: TimeInterval) -> Bool {
+        revokedAt == nil && expiresAt > now && lastSeenAt.addingTimeInterval(idleTimeout) > now
     }
 }
 

@@ -30,4 +30,12 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case serviceAccountCreated = "service_account.created"
     /// A project's own rate limits.
     case rateLimitUpdated = "rate_limit.updated"
+    /// The person opened the confirmation link mailed to their address.
+    case userEmailConfirmed = "user.email_confirmed"
+    /// A new password set with a reset link; with `sessions_ended`.
+    case userPasswordReset = "user.password_reset"
+    /// The signed-in person changed their password; with `sessions_ended`.
+    case userPasswordChanged = "user.password_changed"
+    /// The person ended one of their other sessions (`session_id`) or all of them (`session_ids`).
+    case sessionRevoked = "session.revoked"
 }

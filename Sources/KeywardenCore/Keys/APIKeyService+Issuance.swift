@@ -12,6 +12,7 @@ extension APIKeyService {
         project rawProject: String, request: Request, membership: Membership, user: User, actor: AuditActor
     ) async throws -> IssuedAPIKey {
         try membership.requireOwner(to: "create API keys")
+        try emailConfirmation.check(user)
         let project = try await activeProject(rawProject, in: membership.organization.id)
         return try await issue(
             .project, organization: membership.organization, project: project.id, request: request,
@@ -48,6 +49,7 @@ extension APIKeyService {
         project rawProject: String, name rawName: String, membership: Membership, user: User, actor: AuditActor
     ) async throws -> (ServiceAccount, IssuedAPIKey) {
         try membership.requireOwner(to: "create service accounts")
+        try emailConfirmation.check(user)
         let project = try await activeProject(rawProject, in: membership.organization.id)
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let now = wholeMilliseconds(clock.now())
@@ -77,6 +79,7 @@ extension APIKeyService {
         -> IssuedAPIKey
     {
         try membership.requireOwner(to: "create admin keys")
+        try emailConfirmation.check(user)
         let request = try Request(name: name, permissions: .all, expiresInSeconds: nil)
         return try await issue(
             .admin, organization: membership.organization, project: nil, request: request, owner: .user(user.id),

@@ -46,6 +46,7 @@ extension APIKeyService {
         membership: Membership, user: User, actor: AuditActor
     ) async throws -> IssuedAPIKey {
         try membership.requireOwner(to: "rotate API keys")
+        try emailConfirmation.check(user)
         let old = try await projectKey(project: rawProject, key: rawKey, membership: membership)
         let grace = gracePeriod ?? 86_400
         guard (0...30 * 86_400).contains(grace) else {

@@ -19,12 +19,15 @@ public struct APIKeyService: Sendable {
     let policy: KeyIssuancePolicy
     let rotationKey: SymmetricKey
     let clock: Clock
+    /// Whether a person must have confirmed their email address before they make or rotate keys.
+    let emailConfirmation: EmailConfirmationRule
 
     /// Creates the service.
     public init(
         keys: any APIKeyRepository, projects: any ProjectRepository, accounts: any AccountRepository,
         verifications: any PhoneVerificationRepository, audit: any AuditLogRepository, index: APIKeyIndex,
-        policy: KeyIssuancePolicy, serverSecret: String, clock: Clock
+        policy: KeyIssuancePolicy, serverSecret: String, clock: Clock,
+        emailConfirmation: EmailConfirmationRule = .notRequired
     ) {
         self.keys = keys
         self.projects = projects
@@ -38,6 +41,7 @@ public struct APIKeyService: Sendable {
             data: HMAC<SHA256>.authenticationCode(
                 for: Data("keywarden/keys/rotation".utf8), using: SymmetricKey(data: Data(serverSecret.utf8))))
         self.clock = clock
+        self.emailConfirmation = emailConfirmation
     }
 
     // MARK: Shared steps

@@ -7,12 +7,17 @@ import PhoneNumbers
 /// if the provider fails.
 extension PhoneVerificationService {
     /// Checks the number against every rule, then sends a code.
+    ///
+    /// - Parameter humanCheckResponse: the CAPTCHA widget's response token, which
+    ///   ``humanCheck`` requires when a CAPTCHA provider is configured.
     public func start(
-        phoneNumber raw: String, country rawCountry: String?, channel: String?, by requester: Requester
+        phoneNumber raw: String, country rawCountry: String?, channel: String?, humanCheckResponse: String? = nil,
+        by requester: Requester
     )
         async throws -> PhoneVerification
     {
         try requester.membership.requireOwner(to: "verify a phone number")
+        try emailConfirmation.check(requester.user)
         if let channel, channel != "sms" {
             throw DomainError.unsupportedChannel
         }
@@ -21,6 +26,7 @@ extension PhoneVerificationService {
         let digest = secrets.phoneDigest(e164)
         let now = clock.now()
         try await requireRoomForOrganization(requester.organization, phoneDigest: digest)
+        try await humanCheck.require(humanCheckResponse, clientAddress: requester.clientAddress)
         if let pending = try await verifications.pendingVerification(
             in: requester.organization, phoneDigest: digest, at: now)
         {

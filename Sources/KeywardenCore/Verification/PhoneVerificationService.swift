@@ -16,12 +16,17 @@ public struct PhoneVerificationService: Sendable {
     let policy: VerificationPolicy
     let clock: Clock
     let logger: Logger
+    /// Whether the person must have confirmed their email address before they start.
+    let emailConfirmation: EmailConfirmationRule
+    /// The CAPTCHA check starting a verification asks for (none unless `captcha_provider` is set).
+    public let humanCheck: HumanCheck
 
     /// Creates the service.
     public init(
         verifications: any PhoneVerificationRepository, audit: any AuditLogRepository,
         counters: any RateCounterRepository, secrets: VerificationSecrets, delivery: CodeDelivery,
-        lineTypes: LineTypeLookup, policy: VerificationPolicy, clock: Clock, logger: Logger
+        lineTypes: LineTypeLookup, policy: VerificationPolicy, clock: Clock, logger: Logger,
+        emailConfirmation: EmailConfirmationRule = .notRequired, humanCheck: HumanCheck = .notRequired
     ) {
         self.verifications = verifications
         self.audit = audit
@@ -32,6 +37,8 @@ public struct PhoneVerificationService: Sendable {
         self.policy = policy
         self.clock = clock
         self.logger = logger
+        self.emailConfirmation = emailConfirmation
+        self.humanCheck = humanCheck
     }
 
     /// Checks allowed per code.
