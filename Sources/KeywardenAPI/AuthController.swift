@@ -21,10 +21,17 @@ public struct AuthController: Sendable {
     }
 
     struct SignUpBody: JSONRequestBody {
-        static let fields: Set<String> = ["email", "password", "name"]
+        static let fields: Set<String> = ["email", "password", "name", "captcha_token"]
         let email: String
         let password: String
         let name: String?
+        /// The CAPTCHA widget's response token, when a CAPTCHA provider is configured.
+        let captchaToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case email, password, name
+            case captchaToken = "captcha_token"
+        }
     }
 
     struct SignUpResponse: ResponseEncodable {
@@ -43,7 +50,9 @@ public struct AuthController: Sendable {
     @Sendable func signUp(_ request: Request, context: KeywardenRequestContext) async throws -> Created<SignUpResponse>
     {
         let body = try await request.decodeBody(SignUpBody.self, context: context)
-        let result = try await accounts.signUp(email: body.email, password: body.password, name: body.name)
+        let result = try await accounts.signUp(
+            email: body.email, password: body.password, name: body.name, clientAddress: context.clientAddress,
+            userAgent: request.headers.userAgent, humanCheckResponse: body.captchaToken)
         context.logger.info("account created", metadata: ["user_id": .string(result.user.id.rawValue)])
         return Created(
             body: SignUpResponse(
@@ -72,7 +81,8 @@ public struct AuthController: Sendable {
     @Sendable func logIn(_ request: Request, context: KeywardenRequestContext) async throws -> LogInResponse {
         let body = try await request.decodeBody(LogInBody.self, context: context)
         let (user, token) = try await accounts.logIn(
-            email: body.email, password: body.password, clientAddress: context.clientAddress)
+            email: body.email, password: body.password, clientAddress: context.clientAddress,
+            userAgent: request.headers.userAgent)
         return LogInResponse(sessionToken: token.value, user: UserObject(user))
     }
 

@@ -13,17 +13,21 @@ struct UserObject: ResponseEncodable {
     let email: String
     let name: String
     let createdAt: Int64
+    /// Whether the person opened the confirmation link mailed to the address.
+    let emailConfirmed: Bool
 
     init(_ user: User) {
         id = user.id.rawValue
         email = user.email.value
         name = user.name
         createdAt = user.createdAt.unixSeconds
+        emailConfirmed = user.isEmailConfirmed
     }
 
     enum CodingKeys: String, CodingKey {
         case object, id, email, name
         case createdAt = "created_at"
+        case emailConfirmed = "email_confirmed"
     }
 }
 

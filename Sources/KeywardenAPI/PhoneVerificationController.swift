@@ -26,14 +26,17 @@ public struct PhoneVerificationController: Sendable {
     }
 
     struct StartBody: JSONRequestBody {
-        static let fields: Set<String> = ["phone_number", "country", "channel"]
+        static let fields: Set<String> = ["phone_number", "country", "channel", "captcha_token"]
         let phoneNumber: String
         let country: String?
         let channel: String?
+        /// The CAPTCHA widget's response token, when a CAPTCHA provider is configured.
+        let captchaToken: String?
 
         enum CodingKeys: String, CodingKey {
             case phoneNumber = "phone_number"
             case country, channel
+            case captchaToken = "captcha_token"
         }
     }
 
@@ -46,7 +49,7 @@ public struct PhoneVerificationController: Sendable {
         let body = try await request.decodeBody(StartBody.self, context: context)
         let verification = try await verifications.start(
             phoneNumber: body.phoneNumber, country: body.country, channel: body.channel,
-            by: requester(context))
+            humanCheckResponse: body.captchaToken, by: requester(context))
         var response = try PhoneVerificationObject(verification, maxChecks: verifications.maxChecks)
             .response(from: request, context: context)
         // A first send creates the verification; a later one repeated a live verification's code.

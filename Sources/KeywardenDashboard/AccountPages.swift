@@ -16,6 +16,8 @@ struct AccountPages: Sendable {
         let email: String
         let name: String
         let errors: FieldErrors
+        /// The CAPTCHA widget of the sign-up form, when one is required.
+        let captcha: HumanCheck.Widget?
     }
 
     func addRoutes(to pages: RouterGroup<KeywardenRequestContext>, signedIn: RouterGroup<PageContext>) {
@@ -49,12 +51,14 @@ struct AccountPages: Sendable {
         let name = fields["name"] ?? ""
         do {
             let result = try await dashboard.services.accounts.signUp(
-                email: email, password: fields["password"] ?? "", name: name)
+                email: email, password: fields["password"] ?? "", name: name, clientAddress: context.clientAddress,
+                userAgent: request.headers.userAgent, humanCheckResponse: dashboard.captchaResponse(in: fields))
             return signedIn(token: result.token, to: "/api-keys", flash: "Welcome to Keywarden.")
         } catch let refusal as DomainError {
             return form(
                 "signup", title: "Sign up", request: request, context: context, email: email, name: name,
-                errors: FieldErrors(refusal, fields: ["email", "password", "name"]), status: .badRequest)
+                errors: FieldErrors(refusal, fields: ["email", "password", "name"]),
+                status: refusal.kind == .invalidRequest || refusal.kind == .conflict ? .badRequest : refusal.status)
         }
     }
 
@@ -63,7 +67,8 @@ struct AccountPages: Sendable {
         let email = fields["email"] ?? ""
         do {
             let (_, token) = try await dashboard.services.accounts.logIn(
-                email: email, password: fields["password"] ?? "", clientAddress: context.clientAddress)
+                email: email, password: fields["password"] ?? "", clientAddress: context.clientAddress,
+                userAgent: request.headers.userAgent)
             return signedIn(token: token, to: localPath(fields["next"]), flash: nil)
         } catch let refusal as DomainError {
             return form(
@@ -98,12 +103,14 @@ struct AccountPages: Sendable {
         name: String = "", next: String? = nil, errors: FieldErrors = FieldErrors(), status: HTTPResponse.Status = .ok
     ) -> Response {
         let flash = request.cookies[BrowserCookies.flash].flatMap { BrowserCookies.flashText($0.value) }
+        let captcha = template == "signup" ? dashboard.captchaWidget : nil
         let view = FormView(
             layout: .signedOut(
-                title: title, assets: dashboard.renderer.assets, formToken: context.formToken ?? "", flash: flash),
+                title: title, assets: dashboard.renderer.assets, formToken: context.formToken ?? "", flash: flash,
+                captchaScript: captcha?.scriptURL),
             next: localPath(next ?? request.uri.queryParameters["next"].map(String.init)), email: email, name: name,
-            errors: errors)
-        var response = dashboard.renderer.page(template, view, status: status)
+            errors: errors, captcha: captcha)
+        var response = Dashboard.allowingCaptcha(captcha, in: dashboard.renderer.page(template, view, status: status))
         if flash != nil {
             response.setCookie(BrowserCookies.removal(BrowserCookies.flash, secure: dashboard.secureCookies))
         }

@@ -17,11 +17,13 @@ extension Dashboard {
         pages.add(middleware: PageMiddleware(accounts: services.accounts, forms: forms, renderer: renderer))
         let signedIn = pages.group(context: PageContext.self)
         AccountPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
+        AccountRecoveryPages(dashboard: self).addRoutes(to: pages)
         signedIn.post("/switch", use: switchOrganization)
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)
         SettingsPages(dashboard: self).addRoutes(to: signedIn)
+        SecurityPages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this

@@ -33,14 +33,20 @@ struct Layout: Sendable {
     /// The chosen organization is neither verified nor exempt.
     let unverified: Bool
     let flash: String?
+    /// The signed-in person has not confirmed their email address yet (the banner asking them to).
+    let emailUnconfirmed: Bool
+    /// The CAPTCHA provider's script, on the pages that show its widget (sign-up, phone).
+    var captchaScript: String?
 
-    /// The layout of a page for someone signed out.
-    static func signedOut(title: String, assets: Assets, formToken: String = "", flash: String? = nil) -> Layout {
+    /// The layout of a page for someone signed out; `captchaScript` loads a CAPTCHA widget.
+    static func signedOut(
+        title: String, assets: Assets, formToken: String = "", flash: String? = nil, captchaScript: String? = nil
+    ) -> Layout {
         Layout(
             title: title, stylesheet: assets.stylesheet, script: assets.script, signedIn: false, email: "",
             formToken: formToken, organizations: [], projects: [], hasProjects: false, nav: [], settingsNav: [],
             unverified: false,
-            flash: flash)
+            flash: flash, emailUnconfirmed: false, captchaScript: captchaScript)
     }
 
     /// The pages of the main nav and of settings, by path and label (the labels a person and the
@@ -49,7 +55,7 @@ struct Layout: Sendable {
     static let settingsPages = [
         ("/settings/organization/general", "General"), ("/settings/organization/projects", "Projects"),
         ("/settings/organization/limits", "Limits"), ("/settings/organization/audit-log", "Audit log"),
-        ("/settings/account/phone", "Phone"),
+        ("/settings/account/phone", "Phone"), ("/settings/security", "Security"),
     ]
 
     /// The layout of a signed-in page at `path`.
@@ -71,6 +77,7 @@ struct Layout: Sendable {
             },
             projects: projects.map { Choice(id: $0.id.rawValue, name: $0.name, selected: $0.id == selectedProject) },
             hasProjects: !projects.isEmpty, nav: items(mainPages), settingsNav: items(settingsPages),
-            unverified: organization.verification.status == .unverified, flash: flash)
+            unverified: organization.verification.status == .unverified, flash: flash,
+            emailUnconfirmed: !context.identity.user.isEmailConfirmed)
     }
 }

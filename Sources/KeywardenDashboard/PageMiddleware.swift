@@ -102,13 +102,25 @@ struct PageMiddleware: RouterMiddleware {
     }
 
     /// The headers of every page: nothing but this site's own files may load, no framing, no
-    /// full referrer to other sites.
+    /// full referrer to other sites. A page that shows a CAPTCHA widget has set a policy that
+    /// also allows the widget's origins (``contentSecurityPolicy(allowing:)``), which is kept.
     static func addPageHeaders(to headers: inout HTTPFields) {
-        headers[.contentSecurityPolicy] =
-            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] = contentSecurityPolicy(allowing: nil)
+        }
         headers[.xFrameOptions] = "DENY"
         headers[.referrerPolicy] = "same-origin"
         headers[.xContentTypeOptions] = "nosniff"
+    }
+
+    /// The page's Content-Security-Policy: this site's own files only, and with a CAPTCHA
+    /// `widget`, its provider's script, frames, styles and requests too.
+    static func contentSecurityPolicy(allowing widget: HumanCheck.Widget?) -> String {
+        let fixed = "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        guard let widget, !widget.origins.isEmpty else { return "default-src 'self'; " + fixed }
+        let origins = widget.origins.joined(separator: " ")
+        return "default-src 'self'; script-src 'self' \(origins); frame-src \(origins); "
+            + "style-src 'self' \(origins); connect-src 'self' \(origins); " + fixed
     }
 
     /// 32 random bytes, base64url without padding (43 characters).

@@ -6,6 +6,8 @@ import KeywardenCore
 enum PageSentences {
     static func sentence(for refusal: DomainError) -> String {
         switch refusal.code {
+        case .invalidCredentials where refusal.param == "current_password":
+            return "That is not your current password. Type it again; nothing was changed."
         case .invalidCredentials:
             return "That email address and password do not match an account. Check both and try again."
         case .emailTaken:
@@ -65,6 +67,27 @@ enum PageSentences {
             return "The default project cannot be archived. Archive another project instead."
         case .unknownCursor:
             return "That page of the list is no longer there. Start again from the first page."
+        // Accounts: confirmation, passwords, sessions, sign-up limits.
+        case .emailNotConfirmed:
+            return "Confirm your email address first: open the link we sent you, "
+                + "or choose Send the link again at the top of the page."
+        case .emailAlreadyConfirmed:
+            return "Your email address is already confirmed."
+        case .tooManyEmailRequests:
+            return "An email was sent moments ago. You can ask for another "
+                + (refusal.retryAfterSeconds.map { "in " + duration(seconds: $0) } ?? "in a moment") + "."
+        case .tooManySignups:
+            return "Too many accounts were made from your network in the last hour. Try again "
+                + (refusal.retryAfterSeconds.map { "in " + duration(seconds: $0) } ?? "later") + "."
+        case .captchaFailed:
+            return "Complete the check that you are a person, then send the form again."
+        case .captchaUnavailable:
+            return "We could not run the check that you are a person just now. "
+                + "Nothing was done; try again in a minute."
+        case .sessionNotFound:
+            return "That session has already ended."
+        case .invalidValue where refusal.param == "session_id":
+            return "This is the session you are using. To end it, log out."
         default:
             return refusal.message
         }
@@ -119,4 +142,11 @@ extension PageSentences {
     static let dayOrder = "The To date must be on or after the From date."
     /// An audit event type that is not in the list.
     static let eventType = "Choose an event type from the list."
+
+    // MARK: Accounts: what the pages check themselves
+
+    /// The new password and its confirmation differ.
+    static let passwordsDiffer = "The two new passwords are not the same. Type the new password twice."
+    /// A confirmation or reset page opened without the token of its link.
+    static let linkWithoutToken = "This page needs the link from your email. Open the link again, whole."
 }

@@ -88,7 +88,9 @@ struct PhonePages: Sendable {
         let verification: PhoneVerification
         do {
             verification = try await verifications.start(
-                phoneNumber: number, country: country, channel: nil, by: requester(context))
+                phoneNumber: number, country: country, channel: nil,
+                humanCheckResponse: verifications.humanCheck.widget.flatMap { fields[$0.formField] },
+                by: requester(context))
         } catch let refusal as DomainError {
             let errors = FieldErrors(refusal, fields: ["phone_number", "country"])
             return try await render(
@@ -161,10 +163,14 @@ struct PhonePages: Sendable {
         let frame = try await dashboard.frame("Phone", request: request, context: context)
         let verification = context.membership.organization.verification
         let owner = context.membership.role == .owner
+        // The number form carries the CAPTCHA widget when one is required: its script loads then.
+        let captcha = owner ? phone?.numberForm?.captcha : nil
+        var layout = frame.layout
+        layout.captchaScript = captcha?.scriptURL
         let view = PageView(
-            layout: frame.layout, verified: VerifiedView(verification), phone: owner ? phone : nil,
+            layout: layout, verified: VerifiedView(verification), phone: owner ? phone : nil,
             ownerNeeded: !owner && verification.status == .unverified)
-        return dashboard.page("phone", view, frame: frame, status: status)
+        return Dashboard.allowingCaptcha(captcha, in: dashboard.page("phone", view, frame: frame, status: status))
     }
 
     func numberStep(
@@ -172,7 +178,7 @@ struct PhonePages: Sendable {
     ) -> PhoneStep {
         PhoneStep.number(
             actions: Self.actions, allowedCountries: verifications.allowedCountries, phoneNumber: phoneNumber,
-            country: country, errors: errors)
+            country: country, errors: errors, captcha: verifications.humanCheck.widget)
     }
 
     func codeStep(_ verification: PhoneVerification, errors: FieldErrors = FieldErrors()) -> PhoneStep {

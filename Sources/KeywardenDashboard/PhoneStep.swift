@@ -29,6 +29,8 @@ struct PhoneStep: Sendable {
         let countries: [Country]
         let phoneNumber: String
         let errors: FieldErrors
+        /// The CAPTCHA widget "Send code" needs, when one is required.
+        let captcha: HumanCheck.Widget?
     }
 
     /// The code form of a pending verification.
@@ -53,11 +55,11 @@ struct PhoneStep: Sendable {
     /// The number form, with `country` chosen (or the first country of the list).
     static func number(
         actions: Actions, allowedCountries: Set<String>?, phoneNumber: String = "", country: String? = nil,
-        errors: FieldErrors = FieldErrors()
+        errors: FieldErrors = FieldErrors(), captcha: HumanCheck.Widget? = nil
     ) -> PhoneStep {
         let form = NumberForm(
             countries: countries(allowed: allowedCountries, selected: country), phoneNumber: phoneNumber,
-            errors: errors)
+            errors: errors, captcha: captcha)
         return PhoneStep(actions: actions, numberForm: form, codeForm: nil)
     }
 

@@ -56,13 +56,17 @@ public struct KeywardenServices: Sendable {
         self.database = database
         self.counters = counters
         self.audit = audit
+        let humanCheck = configuration.accounts.captcha?.check ?? .notRequired
         self.accounts = AccountService(
             accounts: SQLAccountRepository(database: database),
             sessions: SQLSessionRepository(database: database),
+            tokens: SQLAccountTokenRepository(database: database),
             counters: counters, audit: audit,
             hasher: hasher ?? .bcrypt(cost: configuration.accounts.bcryptCost),
             clock: clock,
-            settings: configuration.accounts.serviceSettings)
+            settings: configuration.accounts.serviceSettings,
+            mail: AccountMail(sender: self.email, linkBaseURL: configuration.linkBaseURL, logger: logger),
+            humanCheck: humanCheck)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
         self.serverSecret = secret
@@ -77,13 +81,14 @@ public struct KeywardenServices: Sendable {
             index: APIKeyIndex(format: APIKeyFormat(stem: configuration.keys.keyStem)),
             policy: KeyIssuancePolicy(
                 enforcementDate: configuration.keys.enforcementDate, scope: configuration.keys.verificationScope),
-            serverSecret: secret, clock: clock)
+            serverSecret: secret, clock: clock, emailConfirmation: configuration.accounts.emailConfirmationRule)
         self.verifications = PhoneVerificationService(
             verifications: verificationRepository, audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),
             delivery: delivery ?? Self.delivery(for: configuration, clock: clock, logger: logger),
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration, clock: clock),
-            policy: configuration.verification, clock: clock, logger: logger)
+            policy: configuration.verification, clock: clock, logger: logger,
+            emailConfirmation: configuration.accounts.emailConfirmationRule, humanCheck: humanCheck)
     }
 
     /// The Twilio client for `account`, with the sender and callbacks the providers chose.
@@ -166,6 +171,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
         openAPIDocument: OpenAPIDocument.text
     ).addRoutes(to: router)
     AuthController(accounts: services.accounts).addRoutes(to: router)
+    AccountSecurityController(accounts: services.accounts).addRoutes(to: router)
     OrganizationController(accounts: services.accounts, projects: services.projects).addRoutes(to: router)
     PhoneVerificationController(
         verifications: services.verifications, allowedCountries: services.configuration.verification.allowedCountries

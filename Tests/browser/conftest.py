@@ -34,7 +34,7 @@ def server():
 
 def _page(request, server, javascript):
     driver = chromium(javascript=javascript)
-    page = Page(driver, server.base_url, javascript)
+    page = Page(driver, server.base_url, javascript, server=server)
     try:
         yield page
         leftover = None

@@ -38,11 +38,12 @@ PASSWORD = "correct horse battery staple"
 UNITED_STATES = "United States (+1)"
 
 # The server of a test module. Every test signs up an organization of its own from 127.0.0.1,
-# and several send codes to the same test numbers, so the per-number, per-organization and
-# per-address send caps and the organizations-per-number limit are roomy here; the resend
-# cooldown and every refusal of a number keep their defaults.
+# and several send codes to the same test numbers, so the per-address sign-up limit, the
+# per-number, per-organization and per-address send caps and the organizations-per-number limit
+# are roomy here; the resend cooldown and every refusal of a number keep their defaults.
 SERVER_ENV = {
     "KEYWARDEN_BCRYPT_COST": "4",
+    "KEYWARDEN_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
     "KEYWARDEN_MAX_ORGANIZATIONS_PER_PHONE": "1000",
     "KEYWARDEN_SMS_SENDS_PER_NUMBER_PER_10_MINUTES": "1000",
     "KEYWARDEN_SMS_SENDS_PER_NUMBER_PER_DAY": "1000",
@@ -170,10 +171,11 @@ return [form.getAttribute("action") || location.pathname, pairs];
 class Page:
     """One browser on one server."""
 
-    def __init__(self, driver, base_url, javascript):
+    def __init__(self, driver, base_url, javascript, server=None):
         self.driver = driver
         self.base_url = base_url
         self.javascript = javascript
+        self.server = server  # the `Server`, whose email outbox holds the links sign-up mails
         self.steps = []  # (what was done, URL, screenshot PNG, page source), the latest 40
         self.console = []  # every browser log entry, with the URL it was read on
 
@@ -257,7 +259,9 @@ class Page:
         link = self.visible(f"//nav//a[normalize-space()={literal(label)}]", f"nav entry {label!r}")
         self.click(link)
 
-    def sign_up(self, email=None, name="Ada Lovelace", password=PASSWORD):
+    def sign_up(self, email=None, name="Ada Lovelace", password=PASSWORD, confirm=True):
+        """Signs up through the pages; with `confirm`, then opens the confirmation link mailed to
+        the address (from the server's email outbox) and confirms it, as the person would."""
         email = email or unique_email()
         self.open("/signup")
         self.fill("Email address", email)
@@ -265,7 +269,17 @@ class Page:
         self.fill("Name", name)
         self.click("Sign up")
         assert not self.path.startswith("/signup"), f"sign-up refused: {self.messages()}"
+        if confirm:
+            self.confirm_email(email)
         return email
+
+    def confirm_email(self, email):
+        """Opens the newest confirmation link mailed to `email` and presses its button."""
+        assert self.server is not None, "this page was made without its server"
+        token = self.server.link_token(email, "/confirm-email")
+        self.open("/confirm-email?token=" + token)
+        self.click("Confirm email address")
+        assert "Your email address is confirmed." in " ".join(self.messages()), self.messages()
 
     def log_in(self, email, password=PASSWORD):
         self.fill("Email address", email)

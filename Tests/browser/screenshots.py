@@ -23,7 +23,7 @@ def main(directory):
     # The viewport itself is 1280x800, whatever the window around it measures.
     metrics = {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    page = Page(driver, server.base_url, javascript=True)
+    page = Page(driver, server.base_url, javascript=True, server=server)
 
     def shoot(name):
         path = os.path.join(directory, name)

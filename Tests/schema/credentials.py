@@ -1,6 +1,6 @@
 """Prints shell exports of the credentials schemathesis runs with, made on a running server:
-a verified organization's session token, a second session for logging out, an admin key, and a
-project key of another organization. Usage: credentials.py BASE_URL DATA_DIR"""
+a verified organization's session token, a session of another account for logging out, an admin
+key, and a project key of that other organization. Usage: credentials.py BASE_URL DATA_DIR"""
 
 import os
 import sys
@@ -20,8 +20,10 @@ def main():
     key = server.key(other_token, other_project)
     status, _, admin = server.call("POST", "/v1/organization/admin_api_keys", token, {"name": "schema"})
     assert status == 201, admin
+    # Logging out gets a session of the other account: the schema account's requests may end any
+    # of its own other sessions (DELETE /v1/me/sessions/{session_id}), never another person's.
     status, _, other = server.call(
-        "POST", "/v1/auth/login", body={"email": "schema@example.com", "password": "correct horse battery"}
+        "POST", "/v1/auth/login", body={"email": "gateway@example.com", "password": "correct horse battery"}
     )
     assert status == 200, other
     print(f"export KW_SESSION={token}")

@@ -20,6 +20,7 @@ export KW_OPERATOR_TOKEN=operator-token-for-the-schema-run-0123456789
 KEYWARDEN_OPERATOR_TOKEN=$KW_OPERATOR_TOKEN KEYWARDEN_BCRYPT_COST=4 \
   KEYWARDEN_RATE_LIMIT_TIERS="schema: rpm=10000000 tpm=10000000000" \
   KEYWARDEN_LOGIN_ATTEMPTS_PER_ACCOUNT=10000 KEYWARDEN_LOGIN_ATTEMPTS_PER_ADDRESS=100000 \
+  KEYWARDEN_SIGNUPS_PER_ADDRESS_PER_HOUR=1000000 \
   "$binary" serve --upstream echo --port "$port" --data-dir "$data" --log-level warning >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do

@@ -1,11 +1,12 @@
 """A verified organization with keys on a running Keywarden whose SMS go to the development outbox.
 
 Used by the SDK suite and the gateway benchmark. KEYWARDEN_SDK_BASE_URL names the server and
-KEYWARDEN_SDK_DATA_DIR its data directory (where outbox.jsonl is).
+KEYWARDEN_SDK_DATA_DIR its data directory (where outbox.jsonl and email-outbox.jsonl are).
 """
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,28 @@ def call(method, path, token=None, body=None):
             return response.status, response.headers, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, error.headers, json.loads(error.read() or b"null")
+
+
+def confirmation_token(email):
+    """The token of the confirmation link the development (log) email provider wrote to the
+    email outbox for `email`."""
+    pattern = re.compile(r"/confirm-email\?token=([A-Za-z0-9_-]+)")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(os.path.join(DATA_DIR, "email-outbox.jsonl")) as outbox:
+                for line in reversed(outbox.read().splitlines()):
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    found = pattern.search(entry["text"])
+                    if entry["to"] == email and found:
+                        return found.group(1)
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("no confirmation link in the email outbox for " + email)
 
 
 def latest_code(verification_id):
@@ -55,6 +78,8 @@ class Account:
         assert status == 201, signed_up
         self.token = signed_up["session_token"]
         self.project = signed_up["default_project"]["id"]
+        status, _, confirmed = call("POST", "/v1/auth/email/confirm", body={"token": confirmation_token(email)})
+        assert status == 200 and confirmed["email_confirmed"], confirmed
         status, _, started = call(
             "POST",
             "/v1/organization/phone_verifications",

@@ -30,7 +30,15 @@ class Server:
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="keywarden-system-")
         self.port = port or free_port()
         self.env = dict(os.environ)
-        self.env.update({"KEYWARDEN_BCRYPT_COST": "4", "KEYWARDEN_LOG_LEVEL": "debug"})
+        # Tests sign up many accounts from 127.0.0.1: the per-address sign-up limit is roomy here
+        # (a test of the limit sets its own).
+        self.env.update(
+            {
+                "KEYWARDEN_BCRYPT_COST": "4",
+                "KEYWARDEN_LOG_LEVEL": "debug",
+                "KEYWARDEN_SIGNUPS_PER_ADDRESS_PER_HOUR": "1000",
+            }
+        )
         self.env.update(env or {})
         self.args = list(args)
         self.log_path = os.path.join(self.data_dir, "server.log")
@@ -130,6 +138,42 @@ class Server:
                 pass
         return entries
 
+    def email_outbox(self):
+        """The messages of the development (log) email provider, oldest first: dicts with `to`,
+        `subject`, `text`, `html` and `sent_at`. A line still being written is left out."""
+        try:
+            with open(os.path.join(self.data_dir, "email-outbox.jsonl")) as outbox:
+                lines = outbox.read().splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                pass
+        return entries
+
+    def link_token(self, email, path, timeout=10):
+        """The token of the newest link to `path` (`/confirm-email`, `/reset-password`) mailed to
+        `email`, waiting up to `timeout` seconds for it."""
+        pattern = re.compile(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for entry in reversed(self.email_outbox()):
+                found = pattern.search(entry["text"])
+                if entry["to"] == email.lower() and found:
+                    return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no {path} link mailed to {email}: {self.email_outbox()}")
+
+    def confirm_email(self, email):
+        """Confirms `email` as its owner does: with the token of the link mailed at sign-up."""
+        token = self.link_token(email, "/confirm-email")
+        status, _, user = self.call("POST", "/v1/auth/email/confirm", body={"token": token})
+        assert status == 200 and user["email_confirmed"], user
+        return user
+
     @staticmethod
     def code_in(entry):
         """The 6-digit code a message's body carries."""
@@ -158,12 +202,14 @@ class Server:
         raise AssertionError(f"no new message to {number} in the outbox: {self.outbox()[after:]}")
 
     def verified_account(self, email="system@example.com", number="+12015550123"):
-        """Signs up, verifies the organization's phone; returns (session token, default project id)."""
+        """Signs up, confirms the email address from the mailed link, verifies the organization's
+        phone; returns (session token, default project id)."""
         status, _, signed_up = self.call(
             "POST", "/v1/auth/signup", body={"email": email, "password": "correct horse battery"}
         )
         assert status == 201, signed_up
         token = signed_up["session_token"]
+        self.confirm_email(email)
         status, _, started = self.call(
             "POST", "/v1/organization/phone_verifications", token, {"phone_number": number}
         )

@@ -1,7 +1,7 @@
 import Foundation
 import KeywardenCore
 
-/// Passwords, sessions and sign-in limits.
+/// Passwords, sessions, sign-in and sign-up limits, and email confirmation.
 public struct AccountsSettings: Sendable {
     /// The bcrypt cost for password hashes (4...31).
     public var bcryptCost = 12
@@ -13,6 +13,14 @@ public struct AccountsSettings: Sendable {
     public var loginAttemptsPerAccount = 10
     /// Failed sign-ins allowed per client address per 15 minutes.
     public var loginAttemptsPerAddress = 50
+    /// Whether phone verification and key creation wait for a confirmed email address.
+    public var requireEmailConfirmation = true
+    /// Sign-ups allowed per client address per hour.
+    public var signupsPerAddressPerHour = 5
+    /// Email domains sign-up refuses, with their subdomains.
+    public var refusedEmailDomains: [String] = []
+    /// The CAPTCHA on sign-up and on starting a phone verification; `nil` for none.
+    public var captcha: CaptchaSettings?
 
     /// The defaults.
     public init() {}
@@ -26,10 +34,16 @@ public struct AccountsSettings: Sendable {
             (.sessionLifetime, 60...year, \.sessionLifetime),
             (.loginAttemptsPerAccount, 1...10000, \.loginAttemptsPerAccount),
             (.loginAttemptsPerAddress, 1...100_000, \.loginAttemptsPerAddress),
+            (.signupsPerAddressPerHour, 1...1_000_000, \.signupsPerAddressPerHour),
         ]
         for (setting, range, path) in bounded {
             if let number = try settings.integer(setting, in: range) { self[keyPath: path] = number }
         }
+        if let required = try settings.boolean(.requireEmailConfirmation) { requireEmailConfirmation = required }
+        if let domains = settings.text(.refusedEmailDomains) {
+            refusedEmailDomains = domains.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        }
+        captcha = try CaptchaSettings(reading: settings)
     }
 
     /// What the account service needs of these settings.
@@ -39,6 +53,13 @@ public struct AccountsSettings: Sendable {
         settings.sessionLifetime = TimeInterval(sessionLifetime)
         settings.loginLimitPerAccount = FixedWindowLimit(limit: loginAttemptsPerAccount, window: 900)
         settings.loginLimitPerClientAddress = FixedWindowLimit(limit: loginAttemptsPerAddress, window: 900)
+        settings.signUpLimitPerClientAddress = FixedWindowLimit(limit: signupsPerAddressPerHour, window: 3600)
+        settings.refusedEmailDomains = RefusedEmailDomains(refusedEmailDomains)
         return settings
+    }
+
+    /// The rule phone verification and key creation apply.
+    public var emailConfirmationRule: EmailConfirmationRule {
+        EmailConfirmationRule(isRequired: requireEmailConfirmation)
     }
 }

@@ -21,6 +21,13 @@ public enum Setting: String, CaseIterable, Sendable {
     case sessionLifetime = "session_lifetime"
     case loginAttemptsPerAccount = "login_attempts_per_account"
     case loginAttemptsPerAddress = "login_attempts_per_address"
+    case requireEmailConfirmation = "require_email_confirmation"
+    case signupsPerAddressPerHour = "signups_per_address_per_hour"
+    case refusedEmailDomains = "refused_email_domains"
+    case captchaProvider = "captcha_provider"
+    case captchaSecret = "captcha_secret"
+    case captchaSiteKey = "captcha_site_key"
+    case captchaVerifyURL = "captcha_verify_url"
     case enforcementDate = "enforcement_date"
     case verificationScope = "verification_scope"
     case keyStem = "key_stem"
@@ -69,7 +76,8 @@ public enum Setting: String, CaseIterable, Sendable {
     /// hold a password, so it counts as one too.
     public var isSecret: Bool {
         switch self {
-        case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL:
+        case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL,
+            .captchaSecret:
             return true
         default:
             return false
@@ -107,6 +115,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .sessionLifetime: return String(defaults.accounts.sessionLifetime)
         case .loginAttemptsPerAccount: return String(defaults.accounts.loginAttemptsPerAccount)
         case .loginAttemptsPerAddress: return String(defaults.accounts.loginAttemptsPerAddress)
+        case .requireEmailConfirmation: return String(defaults.accounts.requireEmailConfirmation)
+        case .signupsPerAddressPerHour: return String(defaults.accounts.signupsPerAddressPerHour)
         case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
         case .verificationScope: return defaults.keys.verificationScope.rawValue
         case .keyStem: return defaults.keys.keyStem
@@ -135,7 +145,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .smsSendsPerAddressPerHour: return String(defaults.verification.sendsPerClientAddressPerHour)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
-            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries:
+            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .refusedEmailDomains,
+            .captchaProvider, .captchaSecret, .captchaSiteKey, .captchaVerifyURL:
             return nil
         }
     }
