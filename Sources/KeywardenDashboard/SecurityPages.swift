@@ -102,10 +102,11 @@ struct SecurityPages: Sendable {
         throw PageRedirect.to("/settings/security", flash: flash)
     }
 
-    /// The banner's "Send the link again": back to the page it was on, saying what happened.
+    /// The banner's "Send the link again": back to the page it was on (API keys when the browser
+    /// does not say), saying what happened.
     @Sendable func resendConfirmation(_ request: Request, context: PageContext) async throws -> Response {
         _ = try await dashboard.forms.form(request, expectedToken: context.formToken)
-        let back = localPath(request.headers[.referer].flatMap(Dashboard.path(of:)))
+        let back = request.headers[.referer].flatMap(Dashboard.path(of:)).map { localPath($0) } ?? "/api-keys"
         let user = context.identity.user
         do {
             try await accounts.resendConfirmation(to: user)

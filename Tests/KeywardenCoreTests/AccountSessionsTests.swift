@@ -67,7 +67,8 @@ struct AccountSessionsTests {
 
         for id in [theirs.session.id.rawValue, "sessid_unknown", "not-an-id"] {
             let code = await refusal {
-                try await bench.service.revokeSession(id, of: current.user, current: current.session, clientAddress: nil)
+                try await bench.service.revokeSession(
+                    id, of: current.user, current: current.session, clientAddress: nil)
             }
             #expect(code == "session_not_found", "\(id)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import Synchronization
 import Testing
 
 @Suite("Key creation and phone verification wait for a confirmed email")

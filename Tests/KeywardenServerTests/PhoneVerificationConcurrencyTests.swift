@@ -14,7 +14,7 @@ struct PhoneVerificationConcurrencyTests {
     ) async throws
         -> PhoneVerificationService.Requester
     {
-        let account = try await services.accounts.signUp(email: email, password: "correct horse battery", name: nil)
+        let account = try await services.signUpConfirmed(email)
         return PhoneVerificationService.Requester(
             membership: Membership(organization: account.organization, role: .owner, addedAt: Date()),
             user: account.user, clientAddress: address)

@@ -81,8 +81,7 @@ struct SecretsAtRestTests {
         let services = KeywardenServices(
             database: database, configuration: configuration, secret: testSecret, logger: quietLogger,
             hasher: testHasher, delivery: .local(outbox.sender))
-        let account = try await services.accounts.signUp(
-            email: "ada@example.com", password: "correct horse battery", name: nil)
+        let account = try await services.signUpConfirmed("ada@example.com")
         let requester = PhoneVerificationService.Requester(
             membership: Membership(organization: account.organization, role: .owner, addedAt: Date()),
             user: account.user, clientAddress: nil)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KeywardenServer
 import NIOCore
 import Synchronization
 import Testing
@@ -97,14 +98,17 @@ enum FormEncodingForTests {
 }
 
 extension TestBrowser {
-    /// Signs up through the pages and returns the browser signed in.
+    /// Signs up through the pages and returns the browser signed in; with `confirmed`, the
+    /// address then counts as confirmed (as opening the mailed link makes it).
     @discardableResult
     func signUp(
-        _ email: String = "ada@example.com", password: String = "correct horse battery"
+        _ email: String = "ada@example.com", password: String = "correct horse battery", confirmed: Bool = true
     ) async throws
         -> TestResponse
     {
         try await get("/signup")
-        return try await post("/signup", [("email", email), ("password", password), ("name", "Ada")])
+        let response = try await post("/signup", [("email", email), ("password", password), ("name", "Ada")])
+        if confirmed, response.status == .seeOther { try await api.services?.confirmEmail(of: email) }
+        return response
     }
 }

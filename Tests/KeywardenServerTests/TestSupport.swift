@@ -67,7 +67,7 @@ func withApp(
         let (router, _) = try buildRouter(services: services)
         let app = Application(router: router, logger: logger)
         try await app.test(.router) { client in
-            try await body(TestAPI(client: client), services)
+            try await body(TestAPI(client: client, services: services), services)
         }
     }
 }
@@ -103,6 +103,8 @@ struct TestResponse: Sendable {
 /// Requests against the application, with JSON bodies and session tokens.
 struct TestAPI: Sendable {
     let client: any TestClientProtocol
+    /// The services behind the application, for helpers that arrange what a test is not about.
+    var services: KeywardenServices?
 
     func request(
         _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil,
@@ -122,18 +124,23 @@ struct TestAPI: Sendable {
         }
     }
 
-    /// Signs up and returns the session token.
+    /// Signs up; with `confirmed`, the address then counts as confirmed (as opening the mailed
+    /// link makes it), so tests about other things can verify phones and make keys.
     @discardableResult
     func signUp(
-        _ email: String = "ada@example.com", password: String = "correct horse battery"
+        _ email: String = "ada@example.com", password: String = "correct horse battery", confirmed: Bool = true
     ) async throws
         -> TestResponse
     {
-        try await request(.post, "/v1/auth/signup", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        let response = try await request(
+            .post, "/v1/auth/signup", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        if confirmed, response.status == .created { try await services?.confirmEmail(of: email) }
+        return response
     }
 
-    func token(_ email: String = "ada@example.com") async throws -> String {
-        let response = try await signUp(email)
+    /// Signs up and returns the session token.
+    func token(_ email: String = "ada@example.com", confirmed: Bool = true) async throws -> String {
+        let response = try await signUp(email, confirmed: confirmed)
         return try #require(response.string("session_token"))
     }
 }
@@ -230,6 +237,24 @@ func temporaryDirectory() throws -> String {
 }
 
 extension KeywardenServices {
+    /// Marks the address confirmed in storage, as opening the confirmation link does, without
+    /// the audit event: for tests about something else.
+    func confirmEmail(of email: String) async throws {
+        let repository = SQLAccountRepository(database: database)
+        guard let user = try await repository.credentials(email: try EmailAddress(normalizing: email))?.user else {
+            return
+        }
+        _ = try await repository.confirmEmail(of: user.id, at: clock.now())
+    }
+
+    /// Signs up through the service, then confirms the address: the user as they are afterwards.
+    func signUpConfirmed(_ email: String, password: String = "correct horse battery") async throws -> SignUpResult {
+        var result = try await accounts.signUp(email: email, password: password, name: nil)
+        try await confirmEmail(of: email)
+        result.user = try #require(try await accounts.user(result.user.id))
+        return result
+    }
+
     /// Makes a user a reader of an organization (there is no membership API yet).
     func addReader(_ userID: String, to organization: String) async throws {
         try await addMember(userID, to: organization, role: "reader")

@@ -80,12 +80,15 @@ struct AccountTokenRepositoryTests {
             try await tokens.issue(newerStored)
 
             let later = epoch.addingTimeInterval(20)
-            #expect(try await tokens.consume(digest: older.digest, purpose: .passwordReset, at: later) == nil)
-            #expect(try await tokens.consume(digest: newer.digest, purpose: .passwordReset, at: later) == account.user.id)
-            #expect(
-                try await tokens.consume(digest: confirmation.digest, purpose: .emailConfirmation, at: later)
-                    == account.user.id)
-            #expect(try await tokens.consume(digest: others.digest, purpose: .passwordReset, at: later) == other.user.id)
+            let olderUse = try await tokens.consume(digest: older.digest, purpose: .passwordReset, at: later)
+            #expect(olderUse == nil)
+            let newerUse = try await tokens.consume(digest: newer.digest, purpose: .passwordReset, at: later)
+            #expect(newerUse == account.user.id)
+            let confirmationUse = try await tokens.consume(
+                digest: confirmation.digest, purpose: .emailConfirmation, at: later)
+            #expect(confirmationUse == account.user.id)
+            let othersUse = try await tokens.consume(digest: others.digest, purpose: .passwordReset, at: later)
+            #expect(othersUse == other.user.id)
         }
     }
 
