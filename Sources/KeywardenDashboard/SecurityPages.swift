@@ -40,6 +40,10 @@ struct SecurityPages: Sendable {
 
     func addRoutes(to signedIn: RouterGroup<PageContext>) {
         signedIn.get("/settings/security", use: show)
+        // DESIGN §9 names the page under account settings; that address leads here.
+        signedIn.get("/settings/account/security") { _, _ -> Response in
+            PageMiddleware.redirect(to: "/settings/security")
+        }
         signedIn.post("/settings/security/password", use: changePassword)
         signedIn.post("/settings/security/sessions/revoke-others", use: revokeOthers)
         signedIn.post("/settings/security/sessions/{session_id}/revoke", use: revoke)

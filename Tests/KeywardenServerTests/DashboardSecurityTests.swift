@@ -50,6 +50,9 @@ struct DashboardSecurityTests {
             #expect(browser.revocableSessions.isEmpty)
             #expect(!html.contains("Sign out of all other sessions"))
             #expect(!browserHasInlineScriptOrStyle(html))
+            let old = try await browser.get("/settings/account/security")
+            #expect(old.status == .seeOther)
+            #expect(old.headers[.location] == Self.page)
         }
     }
 
