@@ -118,7 +118,12 @@ public struct KeywardenServices: Sendable {
 
     /// The configured email provider.
     static func email(for configuration: KeywardenConfiguration, clock: Clock, logger: Logger) -> EmailSender {
-        EmailOutbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender
+        switch configuration.email.provider {
+        case .log:
+            return EmailOutbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender
+        case .smtp(let relay):
+            return SMTPClient(relay: relay, from: configuration.email.from, clock: clock).sender
+        }
     }
 
     static func lineTypes(for configuration: KeywardenConfiguration, clock: Clock) -> LineTypeLookup {

@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import KeywardenProviders
 import PhoneNumbers
 
 /// Every setting Keywarden reads: its key in the config file, its environment variable, what it
@@ -57,6 +58,15 @@ public enum Setting: String, CaseIterable, Sendable {
     case smsSendsPerNumberPerDay = "sms_sends_per_number_per_day"
     case smsSendsPerOrganizationPerDay = "sms_sends_per_organization_per_day"
     case smsSendsPerAddressPerHour = "sms_sends_per_address_per_hour"
+    case emailProvider = "email_provider"
+    case emailFrom = "email_from"
+    case smtpHost = "smtp_host"
+    case smtpPort = "smtp_port"
+    case smtpSecurity = "smtp_security"
+    case smtpUsername = "smtp_username"
+    case smtpPassword = "smtp_password"
+    case smtpCAFile = "smtp_ca_file"
+    case smtpTimeout = "smtp_timeout"
 
     /// The key, as in the config file.
     public var key: String { rawValue }
@@ -69,7 +79,8 @@ public enum Setting: String, CaseIterable, Sendable {
     /// hold a password, so it counts as one too.
     public var isSecret: Bool {
         switch self {
-        case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL:
+        case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL,
+            .smtpPassword:
             return true
         default:
             return false
@@ -133,9 +144,15 @@ public enum Setting: String, CaseIterable, Sendable {
         case .smsSendsPerNumberPerDay: return String(defaults.verification.sendsPerNumberPerDay)
         case .smsSendsPerOrganizationPerDay: return String(defaults.verification.sendsPerOrganizationPerDay)
         case .smsSendsPerAddressPerHour: return String(defaults.verification.sendsPerClientAddressPerHour)
+        case .emailProvider: return defaults.email.provider.kind.rawValue
+        case .emailFrom: return defaults.email.from.description
+        case .smtpPort: return String(SMTPRelay.defaultPort)
+        case .smtpSecurity: return SMTPRelay.defaultSecurity.rawValue
+        case .smtpTimeout: return String(SMTPRelay.defaultTimeout)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
-            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries:
+            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .smtpHost, .smtpUsername,
+            .smtpPassword, .smtpCAFile:
             return nil
         }
     }
