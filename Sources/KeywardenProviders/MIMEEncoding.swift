@@ -77,7 +77,9 @@ enum MIMEEncoding {
         for (index, word) in line.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
             if index == 0 {
                 current = String(word)
-            } else if current.utf8.count + 1 + word.utf8.count > headerLineLength, !current.trimmingSpaces.isEmpty {
+            } else if !word.isEmpty, current.utf8.count + 1 + word.utf8.count > headerLineLength,
+                !current.trimmingSpaces.isEmpty
+            {
                 folded.append(current)
                 current = " " + String(word)
             } else {
