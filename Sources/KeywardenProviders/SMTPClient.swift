@@ -29,7 +29,7 @@ public struct SMTPClient: Sendable {
         self.from = from
         self.clock = clock
         self.group = group
-        self.tls = relay.security == .none ? nil : Self.makeTLSContext(trusting: relay.trustedRootsFile)
+        self.tls = relay.security == .plaintext ? nil : Self.makeTLSContext(trusting: relay.trustedRootsFile)
     }
 
     /// The sender to hand to the services.
@@ -96,7 +96,7 @@ public struct SMTPClient: Sendable {
         _ credentials: SMTPCredentials, offered: SMTPCapabilities, over connection: SMTPConnection
     ) async throws {
         // Every other connection is inside TLS by now; the settings allow `none` only to loopback.
-        guard relay.security != .none || SMTPRelay.isLoopback(relay.host) else {
+        guard relay.security != .plaintext || SMTPRelay.isLoopback(relay.host) else {
             throw ProviderError(provider: "smtp", detail: "AUTH in plain text to \(relay.host) is refused")
         }
         let mechanisms = offered.authMechanisms
@@ -135,7 +135,12 @@ public struct SMTPClient: Sendable {
                         }
                         let greeting = channel.eventLoop.makePromise(of: SMTPReply.self)
                         let handler = SMTPReplyHandler(timeout: timeout, greeting: greeting)
-                        try channel.pipeline.syncOperations.addHandler(handler)
+                        do {
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        } catch {
+                            greeting.fail(error)
+                            throw error
+                        }
                         return SMTPConnection(
                             channel: channel, handler: handler, greeting: greeting.futureResult, timeout: seconds)
                     }

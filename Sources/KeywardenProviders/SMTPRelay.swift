@@ -22,8 +22,8 @@ public struct SMTPRelay: Equatable, Sendable {
 
     /// A relay; the caller has checked the settings.
     public init(
-        host: String, port: Int = Self.defaultPort, security: SMTPSecurity = Self.defaultSecurity,
-        credentials: SMTPCredentials? = nil, trustedRootsFile: String? = nil, timeout: Int = Self.defaultTimeout
+        host: String, port: Int = SMTPRelay.defaultPort, security: SMTPSecurity = SMTPRelay.defaultSecurity,
+        credentials: SMTPCredentials? = nil, trustedRootsFile: String? = nil, timeout: Int = SMTPRelay.defaultTimeout
     ) {
         self.host = host
         self.port = port
@@ -51,8 +51,8 @@ public enum SMTPSecurity: String, Sendable, CaseIterable {
     case starttls
     /// TLS from the first byte (often port 465).
     case tls
-    /// Plain text throughout; allowed only towards a loopback address.
-    case none
+    /// Plain text throughout (`none`); allowed only towards a loopback address.
+    case plaintext = "none"
 }
 
 /// The AUTH user name and password. Its descriptions never show the password.

@@ -11,8 +11,9 @@ public enum EmailTestMessage {
 
     /// Sends the test message to `address` and says what was done.
     ///
-    /// - Throws: ``DomainError`` `invalid_email` for an address that is not one, or the
-    ///   provider's ``ProviderError``, which names the failed step (never the password).
+    /// - Throws: ``DomainError`` `invalid_email` for an address that is not one, ``StartupError``
+    ///   when the log provider has no data directory to write to, or the provider's
+    ///   ``ProviderError``, which names the failed step (never the password).
     public static func send(
         to address: String, configuration: KeywardenConfiguration, logger: Logger, clock: Clock = .live
     ) async throws -> String {
@@ -21,10 +22,13 @@ public enum EmailTestMessage {
         let route: String
         switch settings.provider {
         case .log:
-            // The log provider writes into the data directory, as `serve` would create it.
-            try FileManager.default.createDirectory(
-                atPath: configuration.storage.dataDirectory, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
+            // The log provider writes into the data directory; run elsewhere, say where it looked.
+            let directory = URL(fileURLWithPath: configuration.storage.dataDirectory).standardizedFileURL.path
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw StartupError(
+                    "no Keywarden data directory at \(directory); run the command where 'keywarden serve' keeps its data, or name it with --data-dir"
+                )
+            }
             route = "the log provider (see it with 'keywarden outbox --email')"
         case .smtp(let relay):
             route = "\(relay.host):\(relay.port) (smtp_security \(relay.security.rawValue))"

@@ -12,7 +12,7 @@ struct SMTPClientTests {
         text: "Hello\n.hidden line\nBye", html: "<p>Hello</p>")
 
     static func relay(
-        _ port: Int, security: SMTPSecurity = .none, password: String? = "right-password"
+        _ port: Int, security: SMTPSecurity = .plaintext, password: String? = "right-password"
     ) -> SMTPRelay {
         SMTPRelay(
             host: "127.0.0.1", port: port, security: security,

@@ -8,6 +8,15 @@ struct SMTPReplyParserTests {
         "250-mail.example.com Hello", "250-SIZE 10240000", "250-auth plain LOGIN", "250-STARTTLS", "250 SMTPUTF8",
     ].map { $0 + "\r\n" }.joined()
 
+    /// Every reply in `bytes`.
+    static func replies(in bytes: [UInt8]) throws -> [SMTPReply] {
+        var parser = SMTPReplyParser()
+        parser.append(bytes)
+        var replies: [SMTPReply] = []
+        while let reply = try parser.next() { replies.append(reply) }
+        return replies
+    }
+
     @Test func aMultiLineReplyIsOneReplyWhoseLinesAreTheCapabilities() throws {
         var parser = SMTPReplyParser()
         parser.append(Array(Self.ehlo.utf8))
@@ -54,17 +63,12 @@ struct SMTPReplyParserTests {
         "hello\r\n", "25\r\n", "250+OK\r\n", "650 six hundred\r\n", "2x0 OK\r\n", "250-first\r\n251 second\r\n",
     ])
     func linesThatAreNotRepliesAreRefused(_ text: String) {
-        var parser = SMTPReplyParser()
-        parser.append(Array(text.utf8))
-        #expect(throws: SMTPFailure.malformedReply) {
-            while try parser.next() != nil {}
-        }
+        #expect(throws: SMTPFailure.malformedReply) { _ = try Self.replies(in: Array(text.utf8)) }
     }
 
     @Test func aLineLongerThanTheLimitIsRefusedBeforeItEnds() {
-        var parser = SMTPReplyParser()
-        parser.append(Array(repeating: UInt8(ascii: "2"), count: SMTPReplyParser.maximumLineLength + 1))
-        #expect(throws: SMTPFailure.malformedReply) { _ = try parser.next() }
+        let unending = Array(repeating: UInt8(ascii: "2"), count: SMTPReplyParser.maximumLineLength + 1)
+        #expect(throws: SMTPFailure.malformedReply) { _ = try Self.replies(in: unending) }
     }
 
     @Test func aReplySummaryHasTheCodesButNotTheServersText() {

@@ -288,3 +288,16 @@ def test_the_test_command_refuses_an_address_that_is_not_one():
     assert code != 0
     assert "--to" in output, output
     assert not os.path.exists(os.path.join(data_dir, "email-outbox.jsonl"))
+
+
+def test_the_log_provider_outside_a_data_directory_says_where_it_looked_and_creates_nothing():
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("KEYWARDEN_")}
+    empty = tempfile.mkdtemp(prefix="keywarden-email-")
+    finished = subprocess.run(
+        [BINARY, "admin", "email", "test", "--to", RECIPIENT],
+        cwd=empty, capture_output=True, text=True, timeout=60, env=environment,
+    )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode != 0, output
+    assert "no Keywarden data directory at " + os.path.realpath(empty) + "/.keywarden" in output, output
+    assert not os.path.exists(os.path.join(empty, ".keywarden"))

@@ -78,7 +78,7 @@ extension SMTPRelay {
         let security =
             try settings.choice(.smtpSecurity, as: SMTPSecurity.self, expected: "expected one of \(securities)")
             ?? Self.defaultSecurity
-        if security == .none, !Self.isLoopback(host) {
+        if security == .plaintext, !Self.isLoopback(host) {
             throw ConfigurationError(
                 .smtpSecurity,
                 "none (plain text) is allowed only when smtp_host is a loopback address (localhost, 127.0.0.1, ::1), not \(host); use starttls or tls"
