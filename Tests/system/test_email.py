@@ -284,7 +284,9 @@ def test_the_log_provider_keeps_the_test_message_for_outbox_email():
 def test_the_test_command_refuses_an_address_that_is_not_one():
     environment = {key: value for key, value in os.environ.items() if not key.startswith("KEYWARDEN_")}
     data_dir = tempfile.mkdtemp(prefix="keywarden-email-")
-    code, output, _ = keywarden("admin", "email", "test", "--to", "not-an-address", "--data-dir", data_dir, env=environment)
+    code, output, _ = keywarden(
+        "admin", "email", "test", "--to", "not-an-address", "--data-dir", data_dir, env=environment
+    )
     assert code != 0
     assert "--to" in output, output
     assert not os.path.exists(os.path.join(data_dir, "email-outbox.jsonl"))
