@@ -85,7 +85,7 @@ final class SMTPConnection: Sendable {
             throw Self.describe(error, during: step, timeout: timeout)
         }
         guard codes.contains(reply.code) else {
-            let expected = codes.sorted().map(String.init).joined(separator: " or ")
+            let expected = codes.sorted().map { String($0) }.joined(separator: " or ")
             throw ProviderError(provider: "smtp", detail: "\(step) was answered \(reply.summary), expected \(expected)")
         }
         return reply
