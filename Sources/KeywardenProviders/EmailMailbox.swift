@@ -50,10 +50,10 @@ public struct EmailMailbox: Equatable, Sendable, CustomStringConvertible {
     /// control character, angle bracket or quote anywhere; at most 254 characters.
     static func isPlausible(_ address: String) -> Bool {
         let scalars = Array(address.unicodeScalars)
+        let refused = Set("<>\"(),;[]\\".unicodeScalars)
         guard scalars.count <= 254,
             !scalars.contains(where: {
-                $0.properties.isWhitespace || $0.properties.generalCategory == .control || "<>\"(),;[]\\".unicodeScalars
-                    .contains($0)
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control || refused.contains($0)
             })
         else { return false }
         let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
