@@ -62,10 +62,12 @@ extension APIKeyPages {
         _ form: APIKeyForm, frame: Dashboard.Frame, context: PageContext, errors: FieldErrors = FieldErrors(),
         phoneStep: Bool = false, status: HTTPResponse.Status = .ok
     ) -> Response {
+        // The projects offered are those the person may create keys in (members and owners).
+        let projects = frame.projects.filter { context.membership.allows(.createKeys, in: $0.id) }
         let view = APIKeyCreateView(
             layout: frame.layout, unverified: phoneStep || Self.isUnverified(context),
-            hasProjects: !frame.projects.isEmpty,
-            projects: frame.projects.map {
+            hasProjects: !projects.isEmpty, readOnly: projects.isEmpty && !frame.projects.isEmpty,
+            projects: projects.map {
                 Layout.Choice(id: $0.id.rawValue, name: $0.name, selected: $0.id.rawValue == form.projectID)
             },
             name: form.name, ownerYou: form.owner != APIKeyForm.ownerServiceAccount,

@@ -87,7 +87,7 @@ struct SettingsPages: Sendable {
         let organization = context.membership.organization
         let view = GeneralView(
             layout: frame.layout, organization: OrganizationFacts(organization),
-            isOwner: context.membership.role == .owner, name: typed ?? organization.name, errors: errors)
+            isOwner: context.membership.allows(.renameOrganization), name: typed ?? organization.name, errors: errors)
         return dashboard.page("settings-general", view, frame: frame, status: status)
     }
 
