@@ -153,6 +153,11 @@ public struct InviteService: Sendable {
         return renewed
     }
 
+    /// Where an invite stands now.
+    public func status(of invite: Invite) -> Invite.Status {
+        invite.status(at: clock.now())
+    }
+
     // MARK: Shared steps
 
     /// The projects an invite grants: each an active project of the organization, named once;
