@@ -25,8 +25,10 @@ extension APIKeyPages {
                 // The phone step the form shows instead says what to do.
                 return createPage(form, frame: frame, context: context, phoneStep: true, status: .forbidden)
             }
+            // A refusal of the person's role is about the whole form, which may not even be shown.
+            let fields = refusal.code == .insufficientPermissions ? [] : APIKeyForm.fieldNames
             return createPage(
-                form, frame: frame, context: context, errors: FieldErrors(refusal, fields: APIKeyForm.fieldNames),
+                form, frame: frame, context: context, errors: FieldErrors(refusal, fields: fields),
                 status: Self.status(for: refusal))
         }
     }
