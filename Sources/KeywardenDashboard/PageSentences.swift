@@ -143,4 +143,10 @@ extension PageSentences {
     static let dayOrder = "The To date must be on or after the From date."
     /// An audit event type that is not in the list.
     static let eventType = "Choose an event type from the list."
+
+    // MARK: Members
+
+    /// Leaving the one organization a person belongs to would leave them nowhere to work.
+    static let onlyOrganization =
+        "This is your only organization, so you cannot leave it. Create or join another one first."
 }
