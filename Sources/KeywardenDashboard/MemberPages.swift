@@ -61,7 +61,7 @@ struct MemberPages: Sendable {
         _ = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let user = try context.parameters.require("user_id")
         return try await act(request, context: context, flash: "Member removed.") {
-            try await teams.removeMember(
+            _ = try await teams.removeMember(
                 user, from: context.membership, by: context.identity.user, actor: context.actor)
         }
     }

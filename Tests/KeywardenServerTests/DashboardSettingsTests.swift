@@ -49,7 +49,8 @@ struct DashboardSettingsTests {
         try await withApp { api, _ in
             let browser = try await signedIn(api, at: "/settings/organization/general")
             for (path, heading) in [
-                ("general", "General"), ("projects", "Projects"), ("limits", "Limits"), ("audit-log", "Audit log"),
+                ("general", "General"), ("members", "Members"), ("projects", "Projects"), ("limits", "Limits"),
+                ("audit-log", "Audit log"),
             ] {
                 let page = try await browser.get("/settings/organization/\(path)")
                 #expect(page.status == .ok, "\(path)")
