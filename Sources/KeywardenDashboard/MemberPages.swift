@@ -41,9 +41,11 @@ struct MemberPages: Sendable {
                 by: context.identity.user, actor: context.actor)
         } catch let refusal as DomainError where refusal.kind != .internal {
             let errors = FieldErrors(refusal, fields: ["email", "role"])
+            // Someone who may not invite sees no form to show the refusal next to.
+            let shownAbove = context.membership.allows(.manageMembers) ? nil : PageSentences.sentence(for: refusal)
             return try await render(
                 request, context: context, form: InviteForm(projects: projects, fields: fields, errors: errors),
-                status: SettingsPages.status(for: refusal))
+                pageError: shownAbove, status: SettingsPages.status(for: refusal))
         }
         throw PageRedirect.to(Self.path, flash: "Invite sent.")
     }
