@@ -41,8 +41,9 @@ extension SQLAccountRepository {
         var roles: [OrganizationID: [ProjectID: ProjectRole]] = [:]
         for row in rows {
             let organization = OrganizationID(unchecked: try row.string("organization_id"))
-            roles[organization, default: [:]][ProjectID(unchecked: try row.string("project_id"))] =
-                try row.projectRole("role")
+            let project = ProjectID(unchecked: try row.string("project_id"))
+            let role = try row.projectRole("role")
+            roles[organization, default: [:]][project] = role
         }
         return roles
     }
