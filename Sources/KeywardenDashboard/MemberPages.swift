@@ -16,11 +16,11 @@ struct MemberPages: Sendable {
     var invites: InviteService { dashboard.services.invites }
 
     func addRoutes(to pages: RouterGroup<KeywardenRequestContext>, signedIn: RouterGroup<PageContext>) {
-        signedIn.get(Self.path, use: membersPage)
-        signedIn.post(Self.path + "/invite", use: invite)
-        signedIn.post(Self.path + "/leave", use: leave)
-        signedIn.post(Self.path + "/{user_id}/role", use: changeRole)
-        signedIn.post(Self.path + "/{user_id}/remove", use: remove)
+        signedIn.get("/settings/organization/members", use: membersPage)
+        signedIn.post("/settings/organization/members/invite", use: invite)
+        signedIn.post("/settings/organization/members/leave", use: leave)
+        signedIn.post("/settings/organization/members/{user_id}/role", use: changeRole)
+        signedIn.post("/settings/organization/members/{user_id}/remove", use: remove)
         signedIn.post("/settings/organization/invites/{invite_id}/resend", use: resend)
         signedIn.post("/settings/organization/invites/{invite_id}/revoke", use: revoke)
         signedIn.post("/settings/organizations", use: createOrganization)
