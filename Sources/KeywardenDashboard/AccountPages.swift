@@ -50,11 +50,14 @@ struct AccountPages: Sendable {
         do {
             let result = try await dashboard.services.accounts.signUp(
                 email: email, password: fields["password"] ?? "", name: name)
-            return signedIn(token: result.token, to: "/api-keys", flash: "Welcome to Keywarden.")
+            // Back to where sign-up was asked for (an invite), or to the keys.
+            let next = localPath(fields["next"])
+            return signedIn(token: result.token, to: next == "/" ? "/api-keys" : next, flash: "Welcome to Keywarden.")
         } catch let refusal as DomainError {
             return form(
                 "signup", title: "Sign up", request: request, context: context, email: email, name: name,
-                errors: FieldErrors(refusal, fields: ["email", "password", "name"]), status: .badRequest)
+                next: fields["next"], errors: FieldErrors(refusal, fields: ["email", "password", "name"]),
+                status: .badRequest)
         }
     }
 

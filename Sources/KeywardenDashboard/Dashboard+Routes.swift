@@ -18,6 +18,8 @@ extension Dashboard {
         let signedIn = pages.group(context: PageContext.self)
         AccountPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
         signedIn.post("/switch", use: switchOrganization)
+        MemberPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
+        ProjectMemberPages(dashboard: self).addRoutes(to: signedIn)
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)

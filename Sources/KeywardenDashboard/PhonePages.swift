@@ -160,7 +160,7 @@ struct PhonePages: Sendable {
     ) async throws -> Response {
         let frame = try await dashboard.frame("Phone", request: request, context: context)
         let verification = context.membership.organization.verification
-        let owner = context.membership.role == .owner
+        let owner = context.membership.allows(.verifyPhone)
         let view = PageView(
             layout: frame.layout, verified: VerifiedView(verification), phone: owner ? phone : nil,
             ownerNeeded: !owner && verification.status == .unverified)

@@ -15,6 +15,8 @@ struct InMemoryRepositories: Sendable {
     }
     var audit: InMemoryAuditLogRepository { InMemoryAuditLogRepository(database: database) }
     var counters: InMemoryRateCounterRepository { InMemoryRateCounterRepository(database: database) }
+    var teams: InMemoryTeamRepository { InMemoryTeamRepository(database: database) }
+    var invites: InMemoryInviteRepository { InMemoryInviteRepository(database: database) }
 
     /// Signs a person up as the account service does: the user, their personal organization
     /// (unverified), its owner membership and its default project, made at `date`.

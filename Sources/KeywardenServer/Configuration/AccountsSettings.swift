@@ -13,6 +13,8 @@ public struct AccountsSettings: Sendable {
     public var loginAttemptsPerAccount = 10
     /// Failed sign-ins allowed per client address per 15 minutes.
     public var loginAttemptsPerAddress = 50
+    /// Seconds an invite's emailed link stays usable (and again after each resend).
+    public var inviteLifetime = 7 * 24 * 3600
 
     /// The defaults.
     public init() {}
@@ -26,6 +28,7 @@ public struct AccountsSettings: Sendable {
             (.sessionLifetime, 60...year, \.sessionLifetime),
             (.loginAttemptsPerAccount, 1...10000, \.loginAttemptsPerAccount),
             (.loginAttemptsPerAddress, 1...100_000, \.loginAttemptsPerAddress),
+            (.inviteLifetime, 60...year, \.inviteLifetime),
         ]
         for (setting, range, path) in bounded {
             if let number = try settings.integer(setting, in: range) { self[keyPath: path] = number }

@@ -19,6 +19,7 @@ extension Setting {
         case .sessionLifetime: "seconds after sign-in that end a session"
         case .loginAttemptsPerAccount: "failed sign-ins per email per 15 minutes"
         case .loginAttemptsPerAddress: "failed sign-ins per client address per 15 minutes"
+        case .inviteLifetime: "seconds an invite's emailed link stays usable"
         case .enforcementDate: "ISO 8601 instant from which new keys need verification"
         case .verificationScope: "organization or user: whose verification lets keys be created"
         case .keyStem: "the stem of key prefixes, letters and digits"

@@ -22,6 +22,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case sessionLifetime = "session_lifetime"
     case loginAttemptsPerAccount = "login_attempts_per_account"
     case loginAttemptsPerAddress = "login_attempts_per_address"
+    case inviteLifetime = "invite_lifetime"
     case enforcementDate = "enforcement_date"
     case verificationScope = "verification_scope"
     case keyStem = "key_stem"
@@ -118,6 +119,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .sessionLifetime: return String(defaults.accounts.sessionLifetime)
         case .loginAttemptsPerAccount: return String(defaults.accounts.loginAttemptsPerAccount)
         case .loginAttemptsPerAddress: return String(defaults.accounts.loginAttemptsPerAddress)
+        case .inviteLifetime: return String(defaults.accounts.inviteLifetime)
         case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
         case .verificationScope: return defaults.keys.verificationScope.rawValue
         case .keyStem: return defaults.keys.keyStem
