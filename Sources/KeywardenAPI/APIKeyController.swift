@@ -74,7 +74,7 @@ public struct APIKeyController: Sendable {
     @Sendable func delete(_ request: Request, context: OrganizationContext) async throws -> DeletedObject {
         let key = try await keys.deleteProjectKey(
             project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
-            membership: context.membership, actor: context.actor)
+            membership: context.membership, user: context.identity.user, actor: context.actor)
         return DeletedObject(object: "organization.project.api_key.deleted", id: key.id.rawValue)
     }
 

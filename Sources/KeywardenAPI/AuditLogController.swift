@@ -18,6 +18,8 @@ public struct AuditLogController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: OrganizationContext) async throws -> ListObject<AuditLogObject> {
+        // The log names every project and key, so only organization owners read it.
+        try context.membership.require(.readAuditLog)
         let limit = try request.pageLimit()
         var after: AuditEventID?
         if let raw = request.textQuery("after") {

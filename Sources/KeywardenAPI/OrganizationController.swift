@@ -17,6 +17,7 @@ public struct OrganizationController: Sendable {
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
         let organization = router.group("/v1/organization", context: OrganizationContext.self)
         organization.get(use: show)
+        organization.post(use: rename)
         organization.get("users", use: users)
         organization.get("projects", use: listProjects)
         organization.post("projects", use: createProject)
@@ -27,6 +28,12 @@ public struct OrganizationController: Sendable {
 
     @Sendable func show(_ request: Request, context: OrganizationContext) async throws -> OrganizationObject {
         OrganizationObject(context.membership.organization, role: context.membership.role)
+    }
+
+    @Sendable func rename(_ request: Request, context: OrganizationContext) async throws -> OrganizationObject {
+        let body = try await request.decodeBody(ProjectBody.self, context: context)
+        let renamed = try await accounts.renameOrganization(in: context.membership, to: body.name, by: context.actor)
+        return OrganizationObject(renamed, role: context.membership.role)
     }
 
     @Sendable func users(

@@ -71,6 +71,9 @@ public struct UsageController: Sendable {
                     "group_by", "'group_by' may be project_id and api_key_id; '\(raw)' is not recorded.")
             }
         }
+        // A reader's report covers the projects they were added to, and only those: `nil` is the
+        // whole organization, an empty list no project at all.
+        let readable = try context.membership.readableProjects(among: Self.listQuery(request, "project_ids"))
         // Calls counted in memory but not yet written are included, so a dashboard never lags.
         try await meter.flush(to: usage)
 
@@ -78,13 +81,16 @@ public struct UsageController: Sendable {
         let rangeEnd = end ?? (max(now, first) / width.seconds + 1) * width.seconds
         let bucketCount = max(0, min(limit, (rangeEnd - first + width.seconds - 1) / width.seconds))
         let pageEnd = min(rangeEnd, first + bucketCount * width.seconds)
-        let totals = try await usage.totals(
-            UsageQuery(
-                organizationID: context.membership.organization.id.rawValue,
-                start: Date(timeIntervalSince1970: TimeInterval(first)),
-                end: Date(timeIntervalSince1970: TimeInterval(pageEnd)), bucketWidth: width.seconds,
-                groupByProject: groupByProject, groupByAPIKey: groupByKey,
-                projectIDs: Self.listQuery(request, "project_ids"), apiKeyIDs: Self.listQuery(request, "api_key_ids")))
+        var totals: [UsageTotal] = []
+        if readable?.isEmpty != true {
+            totals = try await usage.totals(
+                UsageQuery(
+                    organizationID: context.membership.organization.id.rawValue,
+                    start: Date(timeIntervalSince1970: TimeInterval(first)),
+                    end: Date(timeIntervalSince1970: TimeInterval(pageEnd)), bucketWidth: width.seconds,
+                    groupByProject: groupByProject, groupByAPIKey: groupByKey,
+                    projectIDs: readable ?? [], apiKeyIDs: Self.listQuery(request, "api_key_ids")))
+        }
         var buckets = (0..<bucketCount).map { index in
             UsageBucket(
                 startTime: first + index * width.seconds, endTime: min(pageEnd, first + (index + 1) * width.seconds),
@@ -156,9 +162,10 @@ public struct UsageController: Sendable {
     @Sendable func modifyLimits(
         _ request: Request, context: OrganizationContext
     ) async throws -> ProjectRateLimitsObject {
-        try context.membership.requireOwner(to: "change a project's rate limits")
+        let projectID = try context.parameters.require("project_id")
+        try context.membership.require(.manage, in: projectID)
         let body = try await request.decodeBody(LimitsBody.self, context: context)
-        let project = try await projects.project(try context.parameters.require("project_id"), in: context.membership)
+        let project = try await projects.project(projectID, in: context.membership)
         try await limits.updateProjectLimits(
             of: project, requests: body.requests, tokens: body.tokens, by: context.actor)
         return try await object(for: project)

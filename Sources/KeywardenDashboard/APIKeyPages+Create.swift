@@ -25,8 +25,10 @@ extension APIKeyPages {
                 // The phone step the form shows instead says what to do.
                 return createPage(form, frame: frame, context: context, phoneStep: true, status: .forbidden)
             }
+            // A refusal of the person's role is about the whole form, which may not even be shown.
+            let fields = refusal.code == .insufficientPermissions ? [] : APIKeyForm.fieldNames
             return createPage(
-                form, frame: frame, context: context, errors: FieldErrors(refusal, fields: APIKeyForm.fieldNames),
+                form, frame: frame, context: context, errors: FieldErrors(refusal, fields: fields),
                 status: Self.status(for: refusal))
         }
     }
@@ -62,10 +64,12 @@ extension APIKeyPages {
         _ form: APIKeyForm, frame: Dashboard.Frame, context: PageContext, errors: FieldErrors = FieldErrors(),
         phoneStep: Bool = false, status: HTTPResponse.Status = .ok
     ) -> Response {
+        // The projects offered are those the person may create keys in (members and owners).
+        let projects = frame.projects.filter { context.membership.allows(.createKeys, in: $0.id) }
         let view = APIKeyCreateView(
             layout: frame.layout, unverified: phoneStep || Self.isUnverified(context),
-            hasProjects: !frame.projects.isEmpty,
-            projects: frame.projects.map {
+            hasProjects: !projects.isEmpty, readOnly: projects.isEmpty && !frame.projects.isEmpty,
+            projects: projects.map {
                 Layout.Choice(id: $0.id.rawValue, name: $0.name, selected: $0.id.rawValue == form.projectID)
             },
             name: form.name, ownerYou: form.owner != APIKeyForm.ownerServiceAccount,

@@ -79,7 +79,8 @@ struct APIKeyPages: Sendable {
         }
         do {
             _ = try await dashboard.services.keys.deleteProjectKey(
-                project: project, key: keyID, membership: context.membership, actor: context.actor)
+                project: project, key: keyID, membership: context.membership, user: context.identity.user,
+                actor: context.actor)
         } catch let refusal as DomainError where Self.shownKinds.contains(refusal.kind) {
             return try await listPage(
                 request: request, context: context, refusal: PageSentences.sentence(for: refusal),
@@ -109,12 +110,16 @@ struct APIKeyPages: Sendable {
             let (keys, more) = try await activeKeys(of: project.id, membership: context.membership)
             let people = try await owners(of: keys, membership: context.membership)
             rows = keys.reversed().map {
-                APIKeyRow($0, people: people, formToken: context.formToken)
+                APIKeyRow(
+                    $0, people: people, formToken: context.formToken,
+                    canChange: context.membership.mayChange($0, as: context.identity.user.id))
             }
             truncated = more
         }
+        let canCreate = frame.project.map { context.membership.allows(.createKeys, in: $0.id) } ?? false
         let view = APIKeyListView(
-            layout: frame.layout, hasProject: frame.project != nil, projectID: frame.project?.id.rawValue ?? "",
+            layout: frame.layout, hasProject: frame.project != nil, canCreate: canCreate,
+            projectID: frame.project?.id.rawValue ?? "",
             projectName: frame.project?.name ?? "", keys: rows, hasKeys: !rows.isEmpty, truncated: truncated,
             unverified: Self.isUnverified(context), error: refusal,
             grace: GraceSelection(seconds: GraceSelection.standard), idempotencyKey: PageMiddleware.randomBinding())

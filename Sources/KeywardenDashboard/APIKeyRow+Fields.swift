@@ -25,6 +25,7 @@ extension APIKeyRow: MustacheParent {
         case "permissionsRestricted": permissionsRestricted
         case "scopeList": scopeList
         case "formToken": formToken
+        case "canChange": canChange
         default: nil
         }
     }

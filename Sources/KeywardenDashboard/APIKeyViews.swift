@@ -6,6 +6,8 @@ struct APIKeyListView: Sendable {
     let layout: Layout
     /// Whether the organization has an active project to list.
     let hasProject: Bool
+    /// Whether the person may create keys in the listed project (members and owners).
+    let canCreate: Bool
     let projectID: String
     let projectName: String
     /// Newest first.
@@ -52,10 +54,13 @@ struct APIKeyRow: Sendable {
     let scopeList: String
     /// The token the row's form carries (here, so the row's names are all found in the row).
     let formToken: String
+    /// Whether the person may rotate and revoke this key (its project's owners; members their own).
+    let canChange: Bool
 
     /// The row of `key`, naming its owner from `people`, with the form's token.
-    init(_ key: APIKey, people: [UserID: User], formToken: String) {
+    init(_ key: APIKey, people: [UserID: User], formToken: String, canChange: Bool) {
         self.formToken = formToken
+        self.canChange = canChange
         id = key.id.rawValue
         name = key.name
         unnamed = key.name.isEmpty
@@ -117,7 +122,9 @@ struct APIKeyCreateView: Sendable {
     /// The phone step replaces the form.
     let unverified: Bool
     let hasProjects: Bool
-    /// The organization's active projects, the form's one selected.
+    /// The person reads projects but may create keys in none of them.
+    let readOnly: Bool
+    /// The active projects the person may create keys in, the form's one selected.
     let projects: [Layout.Choice]
     let name: String
     let ownerYou: Bool

@@ -53,11 +53,13 @@ struct AccountPages: Sendable {
             let result = try await dashboard.services.accounts.signUp(
                 email: email, password: fields["password"] ?? "", name: name, clientAddress: context.clientAddress,
                 userAgent: request.headers.userAgent, humanCheckResponse: dashboard.captchaResponse(in: fields))
-            return signedIn(token: result.token, to: "/api-keys", flash: "Welcome to Keywarden.")
+            // Back to where sign-up was asked for (an invite), or to the keys.
+            let next = localPath(fields["next"])
+            return signedIn(token: result.token, to: next == "/" ? "/api-keys" : next, flash: "Welcome to Keywarden.")
         } catch let refusal as DomainError {
             return form(
                 "signup", title: "Sign up", request: request, context: context, email: email, name: name,
-                errors: FieldErrors(refusal, fields: ["email", "password", "name"]),
+                next: fields["next"], errors: FieldErrors(refusal, fields: ["email", "password", "name"]),
                 status: refusal.kind == .invalidRequest || refusal.kind == .conflict ? .badRequest : refusal.status)
         }
     }

@@ -19,6 +19,8 @@ extension Dashboard {
         AccountPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
         AccountRecoveryPages(dashboard: self).addRoutes(to: pages)
         signedIn.post("/switch", use: switchOrganization)
+        MemberPages(dashboard: self).addRoutes(to: pages, signedIn: signedIn)
+        ProjectMemberPages(dashboard: self).addRoutes(to: signedIn)
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)

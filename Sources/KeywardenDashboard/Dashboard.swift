@@ -21,13 +21,19 @@ public struct Dashboard: Sendable {
         public var meter: UsageMeter
         public var rateLimits: RateLimitPolicy
         public var clock: Clock
+        /// Further organizations, members and project users.
+        public var teams: TeamService
+        /// Email invites.
+        public var invites: InviteService
 
         /// Groups the services.
         public init(
             accounts: AccountService, projects: ProjectService, keys: APIKeyService,
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
-            meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock
+            meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService
         ) {
+            self.teams = teams
+            self.invites = invites
             self.accounts = accounts
             self.projects = projects
             self.keys = keys

@@ -53,7 +53,8 @@ struct Layout: Sendable {
     /// browser tests follow).
     static let mainPages = [("/api-keys", "API keys"), ("/usage", "Usage")]
     static let settingsPages = [
-        ("/settings/organization/general", "General"), ("/settings/organization/projects", "Projects"),
+        ("/settings/organization/general", "General"), ("/settings/organization/members", "Members"),
+        ("/settings/organization/projects", "Projects"),
         ("/settings/organization/limits", "Limits"), ("/settings/organization/audit-log", "Audit log"),
         ("/settings/account/phone", "Phone"), ("/settings/security", "Security"),
     ]

@@ -14,8 +14,32 @@ enum PageSentences {
             return "An account with this email address already exists. Log in instead."
         case .phoneVerificationRequired:
             return "Verify a phone number for this organization before creating API keys."
+        case .insufficientPermissions where refusal.param == "project_id":
+            return "Your role in this project does not allow that. Ask an owner of the project or of the organization."
         case .insufficientPermissions:
             return "Only owners of this organization can do that. Ask an owner."
+        // Teams: members, invites and organizations.
+        case .lastOwner:
+            return "An organization needs at least one owner. Make another member an owner first."
+        case .alreadyMember where refusal.param == "email":
+            return "This person is already a member of this organization."
+        case .alreadyMember where refusal.param == "token":
+            return "You already belong to this organization. Choose it in the organization menu."
+        case .alreadyMember:
+            return "This person is already a member of this project. Change their role instead."
+        case .userNotFound:
+            return "That person is not a member here any more. Reload the page."
+        case .inviteNotFound:
+            return "This invite link no longer works: it was revoked or sent again with a new link. "
+                + "Ask an owner of the organization for a new invite."
+        case .inviteExpired:
+            return "This invite has expired. Ask an owner of the organization to send it again."
+        case .inviteNotPending:
+            return "This invite has already been accepted."
+        case .emailProviderUnavailable:
+            return "We could not send the email just now. Nothing was sent; try again in a minute."
+        case .invalidEmail:
+            return "Enter an email address of the form name@example.com."
         // Phone verification: each refusal says what to do next.
         case .invalidPhoneNumber:
             return "This is not a phone number we can send a code to. Check the digits and the country, "
@@ -142,6 +166,12 @@ extension PageSentences {
     static let dayOrder = "The To date must be on or after the From date."
     /// An audit event type that is not in the list.
     static let eventType = "Choose an event type from the list."
+
+    // MARK: Members
+
+    /// Leaving the one organization a person belongs to would leave them nowhere to work.
+    static let onlyOrganization =
+        "This is your only organization, so you cannot leave it. Create or join another one first."
 
     // MARK: Accounts: what the pages check themselves
 

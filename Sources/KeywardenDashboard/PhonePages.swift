@@ -162,7 +162,7 @@ struct PhonePages: Sendable {
     ) async throws -> Response {
         let frame = try await dashboard.frame("Phone", request: request, context: context)
         let verification = context.membership.organization.verification
-        let owner = context.membership.role == .owner
+        let owner = context.membership.allows(.verifyPhone)
         // The number form carries the CAPTCHA widget when one is required: its script loads then.
         let captcha = owner ? phone?.numberForm?.captcha : nil
         var layout = frame.layout

@@ -93,6 +93,13 @@ extension SettingsPages {
             query[Substring(name)].map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
         }
         let filters = AuditFilters(type: text("type"), from: text("from"), to: text("to"))
+        guard context.membership.allows(.readAuditLog) else {
+            // As `GET /v1/organization/audit_logs`: the log names every project, so owners only.
+            return try await renderAuditLog(
+                request, context: context, filters: filters,
+                formError: PageSentences.sentence(for: DomainError.insufficientRole("read the audit log")),
+                status: .forbidden)
+        }
         let after = text("after")
         var fieldErrors: [String: String] = [:]
         var type: AuditEventType?

@@ -116,8 +116,8 @@ extension SettingsPages {
                 form: form)
         }
         do {
-            // As `POST /v1/organization/projects/{id}/rate_limits`: owners only.
-            try context.membership.requireOwner(to: "change a project's rate limits")
+            // As `POST /v1/organization/projects/{id}/rate_limits`: project owners only.
+            try context.membership.require(.manage, in: id)
             let project = try await services.projects.project(id, in: context.membership)
             var errors: [String: String] = [:]
             if requests == .invalid { errors["requests"] = PageSentences.perMinuteLimit }
@@ -145,6 +145,7 @@ extension SettingsPages {
         let tier = await services.rateLimits.tier(of: context.membership.organization.id, now: now)
         let isOwner = context.membership.role == .owner
         var rows: [ProjectLimitsRow] = []
+        let membership = context.membership
         for project in try await allProjects(in: context.membership, includeArchived: false) {
             let own = await services.rateLimits.projectLimits(of: project.id, now: now)
             let applied = own.applied(to: tier)
@@ -153,7 +154,7 @@ extension SettingsPages {
                 ProjectLimitsRow(
                     id: project.id.rawValue, name: project.name, requests: Self.grouped(applied.requests),
                     tokens: Self.grouped(applied.tokens), requestsOwn: own.maxRequestsPerMinute != nil,
-                    tokensOwn: own.maxTokensPerMinute != nil, canChange: isOwner,
+                    tokensOwn: own.maxTokensPerMinute != nil, canChange: membership.allows(.manage, in: project.id),
                     requestsValue: here?.requests ?? own.maxRequestsPerMinute.map(String.init) ?? "",
                     tokensValue: here?.tokens ?? own.maxTokensPerMinute.map(String.init) ?? "",
                     requestsError: here?.fields["requests"], tokensError: here?.fields["tokens"],

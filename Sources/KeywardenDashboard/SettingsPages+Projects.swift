@@ -93,7 +93,8 @@ extension SettingsPages {
         _ request: Request, context: PageContext, refused: ProjectsRefusal? = nil
     ) async throws -> Response {
         let frame = try await dashboard.frame("Projects", request: request, context: context)
-        let isOwner = context.membership.role == .owner
+        let isOwner = context.membership.allows(.createProjects)
+        let membership = context.membership
         let projects = try await allProjects(in: context.membership, includeArchived: true)
         var createName = ""
         var createError: String?
@@ -113,8 +114,8 @@ extension SettingsPages {
             return ProjectRow(
                 id: project.id.rawValue, name: project.name, created: UTCTime.seconds(project.createdAt),
                 isDefault: project.isDefault, archivedAt: project.archivedAt.map(UTCTime.seconds),
-                canChange: isOwner && !project.isArchived,
-                canArchive: isOwner && !project.isArchived && !project.isDefault,
+                canChange: membership.allows(.manage, in: project.id) && !project.isArchived,
+                canArchive: membership.allows(.manage, in: project.id) && !project.isArchived && !project.isDefault,
                 renameValue: refusedHere?.typed ?? project.name,
                 rowError: refusedHere.map { PageSentences.sentence(for: $0.refusal) })
         }

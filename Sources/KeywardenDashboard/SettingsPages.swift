@@ -60,6 +60,9 @@ struct SettingsPages: Sendable {
         /// What the rename field holds: the name, or what was typed.
         let name: String
         let errors: FieldErrors
+        /// What the "Create organization" field holds, and why it was refused.
+        let createName: String
+        let createError: String?
     }
 
     @Sendable func general(_ request: Request, context: PageContext) async throws -> Response {
@@ -81,13 +84,14 @@ struct SettingsPages: Sendable {
 
     func generalPage(
         _ request: Request, context: PageContext, typed: String? = nil, errors: FieldErrors = FieldErrors(),
-        status: HTTPResponse.Status = .ok
+        creating: (name: String, error: String)? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let frame = try await dashboard.frame("General", request: request, context: context)
         let organization = context.membership.organization
         let view = GeneralView(
             layout: frame.layout, organization: OrganizationFacts(organization),
-            isOwner: context.membership.role == .owner, name: typed ?? organization.name, errors: errors)
+            isOwner: context.membership.allows(.renameOrganization), name: typed ?? organization.name, errors: errors,
+            createName: creating?.name ?? "", createError: creating?.error)
         return dashboard.page("settings-general", view, frame: frame, status: status)
     }
 

@@ -165,8 +165,12 @@ struct UsagePages: Sendable {
         // What the gateway counted and has not written yet counts too, as on the JSON endpoint.
         try await dashboard.services.meter.flush(to: dashboard.services.usage)
         let days = filter.days
-        let totals = try await dashboard.services.usage.totals(
-            filter.query(organizationID: context.membership.organization.id.rawValue))
+        var query = filter.query(organizationID: context.membership.organization.id.rawValue)
+        // A reader's usage is that of the projects they were added to: `nil` is every project.
+        let readable = try context.membership.readableProjects(among: query.projectIDs)
+        query.projectIDs = readable ?? query.projectIDs
+        var totals: [UsageTotal] = []
+        if readable?.isEmpty != true { totals = try await dashboard.services.usage.totals(query) }
         var sums = Array(repeating: (requests: 0, prompt: 0, completion: 0), count: days.count)
         for total in totals where sums.indices.contains(total.bucket) {
             sums[total.bucket].requests += total.requests

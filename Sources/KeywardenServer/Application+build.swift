@@ -27,6 +27,10 @@ public struct KeywardenServices: Sendable {
     public let audit: any AuditLogRepository
     /// API keys and the issuance policy.
     public let keys: APIKeyService
+    /// Further organizations, members and project users.
+    public let teams: TeamService
+    /// Email invites to organizations.
+    public let invites: InviteService
     /// The settings the services were built from.
     public let configuration: KeywardenConfiguration
     /// The time every service reads.
@@ -82,6 +86,16 @@ public struct KeywardenServices: Sendable {
             policy: KeyIssuancePolicy(
                 enforcementDate: configuration.keys.enforcementDate, scope: configuration.keys.verificationScope),
             serverSecret: secret, clock: clock, emailConfirmation: configuration.accounts.emailConfirmationRule)
+        self.teams = TeamService(
+            teams: SQLTeamRepository(database: database, clock: clock),
+            projects: SQLProjectRepository(database: database), audit: audit, keys: self.keys, clock: clock)
+        var inviteSettings = InviteSettings()
+        inviteSettings.lifetime = TimeInterval(configuration.accounts.inviteLifetime)
+        inviteSettings.linkBaseURL = configuration.linkBaseURL
+        self.invites = InviteService(
+            invites: SQLInviteRepository(database: database), accounts: SQLAccountRepository(database: database),
+            projects: SQLProjectRepository(database: database), audit: audit, email: self.email,
+            settings: inviteSettings, clock: clock)
         self.verifications = PhoneVerificationService(
             verifications: verificationRepository, audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),
@@ -123,7 +137,12 @@ public struct KeywardenServices: Sendable {
 
     /// The configured email provider.
     static func email(for configuration: KeywardenConfiguration, clock: Clock, logger: Logger) -> EmailSender {
-        EmailOutbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender
+        switch configuration.email.provider {
+        case .log:
+            return EmailOutbox(directory: configuration.storage.dataDirectory, logger: logger, clock: clock).sender
+        case .smtp(let relay):
+            return SMTPClient(relay: relay, from: configuration.email.from, clock: clock).sender
+        }
     }
 
     static func lineTypes(for configuration: KeywardenConfiguration, clock: Clock) -> LineTypeLookup {
@@ -155,7 +174,8 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
         services: Dashboard.Services(
             accounts: services.accounts, projects: services.projects, keys: services.keys,
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
-            meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock),
+            meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock,
+            teams: services.teams, invites: services.invites),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
@@ -173,6 +193,8 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     AuthController(accounts: services.accounts).addRoutes(to: router)
     AccountSecurityController(accounts: services.accounts).addRoutes(to: router)
     OrganizationController(accounts: services.accounts, projects: services.projects).addRoutes(to: router)
+    TeamController(teams: services.teams).addRoutes(to: router)
+    InviteController(invites: services.invites).addRoutes(to: router)
     PhoneVerificationController(
         verifications: services.verifications, allowedCountries: services.configuration.verification.allowedCountries
     ).addRoutes(to: router)

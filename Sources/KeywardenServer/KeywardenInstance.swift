@@ -46,6 +46,7 @@ public struct KeywardenInstance: Sendable {
                 "sms_provider": .string(configuration.providers.sms.kind.rawValue),
                 "line_type_lookup": .string(configuration.providers.lineTypes.kind.rawValue),
             ])
+        logger.info("email", metadata: configuration.email.startupMetadata)
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
         let (router, _) = try buildRouter(services: services)
         let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))

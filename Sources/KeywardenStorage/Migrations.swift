@@ -253,5 +253,38 @@ extension Migration {
                 "ALTER TABLE sessions ADD COLUMN user_agent TEXT",
                 "CREATE INDEX sessions_by_user ON sessions (user_id, created_at)",
             ]),
+        Migration(
+            // Organization owners own every project without a row here; readers reach only the
+            // projects they have one for. Invites keep their token only as a digest.
+            version: 9, name: "project members and organization invites",
+            statements: [
+                """
+                CREATE TABLE project_members (
+                    project_id TEXT NOT NULL REFERENCES projects (id),
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    role TEXT NOT NULL,
+                    added_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, user_id)
+                )
+                """,
+                "CREATE INDEX project_members_by_user ON project_members (user_id)",
+                """
+                CREATE TABLE organization_invites (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    email TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    projects TEXT NOT NULL,
+                    token_digest TEXT NOT NULL UNIQUE,
+                    invited_by TEXT NOT NULL REFERENCES users (id),
+                    invited_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    accepted_at BIGINT,
+                    revoked_at BIGINT
+                )
+                """,
+                "CREATE INDEX invites_by_organization ON organization_invites (organization_id, invited_at, id)",
+                "CREATE INDEX invites_by_email ON organization_invites (organization_id, email)",
+            ]),
     ]
 }

@@ -25,21 +25,7 @@ public struct SQLAccountRepository: AccountRepository {
                             \(bind: user.emailConfirmedAt?.unixMilliseconds))
                     """
                 ).run()
-                try await db.raw(
-                    """
-                    INSERT INTO organizations (id, name, is_personal, created_at)
-                    VALUES (\(bind: organization.id.rawValue), \(bind: organization.name),
-                            \(bind: organization.isPersonal ? 1 : 0), \(bind: organization.createdAt.unixMilliseconds))
-                    """
-                ).run()
-                try await db.raw(
-                    """
-                    INSERT INTO organization_members (organization_id, user_id, role, added_at)
-                    VALUES (\(bind: organization.id.rawValue), \(bind: user.id.rawValue),
-                            \(bind: OrganizationRole.owner.rawValue), \(bind: user.createdAt.unixMilliseconds))
-                    """
-                ).run()
-                try await SQLProjectRepository.insert(project, into: db)
+                try await Self.insert(organization, owner: user.id, defaultProject: project, into: db)
             }
         } catch {
             // The unique index on email is the arbiter between racing sign-ups; report its
@@ -130,9 +116,14 @@ public struct SQLAccountRepository: AccountRepository {
                 ORDER BY m.added_at, o.id
                 """
             ).all()
-            return try rows.map {
-                Membership(
-                    organization: try $0.organization(), role: try $0.role("role"), addedAt: try $0.date("added_at"))
+            // The person's project roles come on the same connection, so every check of a
+            // request reads them from memory.
+            let projectRoles = try await Self.projectRoles(of: user, db: db)
+            return try rows.map { row -> Membership in
+                let organization = try row.organization()
+                return Membership(
+                    organization: organization, role: try row.role("role"), addedAt: try row.date("added_at"),
+                    projectRoles: projectRoles[organization.id] ?? [:])
             }
         }
     }

@@ -50,6 +50,19 @@ public struct SQLProjectRepository: ProjectRepository {
         ).first()?.project()
     }
 
+    public func projects(_ ids: Set<ProjectID>, in organization: OrganizationID) async throws -> [Project] {
+        guard !ids.isEmpty else { return [] }
+        let binds: [any Encodable & Sendable] = ids.map(\.rawValue).sorted()
+        return try await database.withConnection { db in
+            try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM projects
+                WHERE organization_id = \(bind: organization.rawValue) AND id IN (\(binds: binds))
+                """
+            ).all().map { try $0.project() }
+        }
+    }
+
     public func list(
         in organization: OrganizationID, after: ProjectID?, limit: Int, includeArchived: Bool
     ) async throws -> Page<Project> {

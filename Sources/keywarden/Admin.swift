@@ -5,7 +5,7 @@ import KeywardenServer
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Operator actions on the configured database.",
-        subcommands: [Organization.self])
+        subcommands: [Organization.self, Email.self])
 
     struct Organization: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,10 +88,12 @@ extension Admin {
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
-        abstract: "Print the latest text messages of the development (log) SMS provider.")
+        abstract: "Print the latest messages of the development (log) SMS or, with --email, email provider.")
 
     @OptionGroup var options: ConfigurationOptions
     @Option(help: "How many messages, 1 to 1000.") var count = 10
+    @Flag(help: "Show the email of the log email provider instead: time, recipient, subject, then the text.")
+    var email = false
 
     func validate() throws {
         guard (1...1000).contains(count) else {
@@ -101,6 +103,10 @@ struct OutboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, _) = try await options.load()
+        if email {
+            try EmailOutboxListing.print(in: configuration.storage.dataDirectory, count: count)
+            return
+        }
         let entries = try KeywardenOutbox.latest(in: configuration.storage.dataDirectory, count: count)
         if entries.isEmpty {
             let path = URL(fileURLWithPath: configuration.storage.dataDirectory).appendingPathComponent("outbox.jsonl")

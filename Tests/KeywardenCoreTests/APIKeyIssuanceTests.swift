@@ -4,18 +4,20 @@ import Testing
 
 @Suite("Key creation rules in the key service")
 struct APIKeyIssuanceTests {
-    @Test func readersCannotChangeKeysAndAreToldSoBeforeThePolicy() async throws {
+    @Test func projectViewersCannotChangeKeysAndAreToldSoBeforeThePolicy() async throws {
         let bench = KeyBench()
         let ada = try await bench.signUp("ada@example.com")
         let grace = try await bench.signUp("grace@example.com")
         let legacy = try await bench.importLegacyKey(into: ada)
         try await bench.add(grace, to: ada, as: .reader)
+        try await bench.repositories.database.addProjectMember(
+            grace.user.id, to: ada.defaultProject.id, role: .viewer, at: bench.time.now)
         let reader = try await bench.membership(in: ada, of: grace.user)
         let project = ada.defaultProject.id.rawValue
         let actor = AuditActor.session(grace.user, ipAddress: nil)
         let service = bench.service
         let request = try bench.keyRequest()
-        // Ada's organization is unverified, yet a reader is told about the role, not the phone.
+        // Ada's organization is unverified, yet a viewer is told about the role, not the phone.
         var codes: [String?] = []
         codes.append(
             await refusal {
@@ -40,11 +42,11 @@ struct APIKeyIssuanceTests {
         codes.append(
             await refusal {
                 try await service.deleteProjectKey(
-                    project: project, key: legacy.id.rawValue, membership: reader, actor: actor)
+                    project: project, key: legacy.id.rawValue, membership: reader, user: grace.user, actor: actor)
             })
         #expect(codes == Array(repeating: "insufficient_permissions", count: 5))
         #expect(await bench.storedKeys() == [legacy])
-        // Reading is open to readers.
+        // Reading is open to viewers.
         let listed = try await service.projectKeys(project: project, membership: reader, after: nil, limit: nil)
         #expect(listed.items == [legacy])
     }

@@ -110,7 +110,7 @@ struct EmailConfirmationTests {
         let result = try await bench.signUp()
         #expect(bench.mail.sent.isEmpty)
         let refused = await refusalError { try await bench.service.resendConfirmation(to: result.user) }
-        #expect(refused?.code == .emailUnavailable)
+        #expect(refused?.code == .emailProviderUnavailable)
         #expect(refused?.kind == .unavailable)
 
         bench.mail.failing.withLock { $0 = false }

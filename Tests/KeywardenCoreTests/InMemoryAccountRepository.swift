@@ -79,7 +79,9 @@ struct InMemoryAccountRepository: AccountRepository {
                 .sorted { ($0.addedAt, $0.organizationID.rawValue) < ($1.addedAt, $1.organizationID.rawValue) }
                 .compactMap { member in
                     tables.organization(member.organizationID).map {
-                        Membership(organization: $0, role: member.role, addedAt: member.addedAt)
+                        Membership(
+                            organization: $0, role: member.role, addedAt: member.addedAt,
+                            projectRoles: tables.projectRoles(of: user, in: $0.id))
                     }
                 }
         }

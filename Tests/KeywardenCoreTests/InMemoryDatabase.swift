@@ -39,6 +39,20 @@ actor InMemoryDatabase {
         var addedAt: Date
     }
 
+    /// A person's role in a project.
+    struct ProjectMemberRow: Sendable {
+        var projectID: ProjectID
+        var userID: UserID
+        var role: ProjectRole
+        var addedAt: Date
+    }
+
+    /// An invite and the digest of its token.
+    struct InviteRow: Sendable {
+        var invite: Invite
+        var tokenDigest: String
+    }
+
     /// A key with the columns storage keeps beside it.
     struct KeyRow: Sendable {
         var key: APIKey
@@ -67,6 +81,8 @@ actor InMemoryDatabase {
         var users: [UserRow] = []
         var organizations: [OrganizationRow] = []
         var members: [MemberRow] = []
+        var projectMembers: [ProjectMemberRow] = []
+        var invites: [InviteRow] = []
         var projects: [Project] = []
         var serviceAccounts: [ServiceAccount] = []
         var keys: [KeyRow] = []
@@ -99,6 +115,18 @@ actor InMemoryDatabase {
                 !tables.members.contains { $0.organizationID == organization && $0.userID == user },
                 "organization_members (organization_id, user_id) is unique")
             tables.members.append(MemberRow(organizationID: organization, userID: user, role: role, addedAt: date))
+        }
+    }
+
+    /// Adds a person to a project with a role, as an owner of the project does.
+    func addProjectMember(_ user: UserID, to project: ProjectID, role: ProjectRole, at date: Date) throws {
+        try transaction { tables in
+            try tables.requireUser(user)
+            try tables.requireProject(project)
+            try tables.require(
+                !tables.projectMembers.contains { $0.projectID == project && $0.userID == user },
+                "project_members (project_id, user_id) is unique")
+            tables.projectMembers.append(ProjectMemberRow(projectID: project, userID: user, role: role, addedAt: date))
         }
     }
 
@@ -155,6 +183,32 @@ extension InMemoryDatabase.Tables {
     /// The organization as storage reads it, verification included.
     func organization(_ id: OrganizationID) -> Organization? {
         organizations.first { $0.organization.id == id }?.organization
+    }
+
+    /// The person's roles in the organization's projects.
+    func projectRoles(of user: UserID, in organization: OrganizationID) -> [ProjectID: ProjectRole] {
+        let inOrganization = Set(projects.filter { $0.organizationID == organization }.map(\.id))
+        return Dictionary(
+            projectMembers.filter { $0.userID == user && inOrganization.contains($0.projectID) }.map {
+                ($0.projectID, $0.role)
+            }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Revokes, now, the unrevoked keys of the organization that `user` owns and that `matching` picks;
+    /// returns them as they now are.
+    mutating func revokeKeys(
+        ownedBy user: UserID, in organization: OrganizationID, at date: Date, where matching: (APIKey) -> Bool
+    ) -> [APIKey] {
+        var revoked: [APIKey] = []
+        for index in keys.indices {
+            let key = keys[index].key
+            guard key.organizationID == organization, key.owner == .user(user), key.revokedAt == nil, matching(key)
+            else { continue }
+            keys[index].key.revokedAt = date
+            keys[index].updatedAt = Date()
+            revoked.append(keys[index].key)
+        }
+        return revoked
     }
 
     /// Stores a new project.

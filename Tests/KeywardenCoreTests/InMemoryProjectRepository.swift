@@ -19,6 +19,12 @@ struct InMemoryProjectRepository: ProjectRepository {
         }
     }
 
+    func projects(_ ids: Set<ProjectID>, in organization: OrganizationID) async throws -> [Project] {
+        await database.transaction { tables in
+            tables.projects.filter { ids.contains($0.id) && $0.organizationID == organization }
+        }
+    }
+
     func list(
         in organization: OrganizationID, after: ProjectID?, limit: Int, includeArchived: Bool
     ) async throws -> Page<Project> {

@@ -15,6 +15,8 @@ struct InMemoryRepositories: Sendable {
     }
     var audit: InMemoryAuditLogRepository { InMemoryAuditLogRepository(database: database) }
     var counters: InMemoryRateCounterRepository { InMemoryRateCounterRepository(database: database) }
+    var teams: InMemoryTeamRepository { InMemoryTeamRepository(database: database) }
+    var invites: InMemoryInviteRepository { InMemoryInviteRepository(database: database) }
     var sessions: InMemorySessionRepository { InMemorySessionRepository(database: database) }
     var tokens: InMemoryAccountTokenRepository { InMemoryAccountTokenRepository(database: database) }
 

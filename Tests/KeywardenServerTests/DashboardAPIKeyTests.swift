@@ -248,7 +248,7 @@ struct DashboardAPIKeyTests {
         }
     }
 
-    @Test func aReaderIsToldInWordsThatOnlyOwnersCreateKeysAndNoKeyIsMade() async throws {
+    @Test func aProjectViewerSeesNoKeyControlsAndIsToldInWordsWhenPostingAnyway() async throws {
         let outbox = TestOutbox()
         try await withApp(outbox: outbox) { api, services in
             let owner = try await api.signUp("ada@example.com")
@@ -261,16 +261,21 @@ struct DashboardAPIKeyTests {
             try await browser.signUp("grace@example.com")
             let me = try await api.request(.get, "/v1/me", token: browser.cookieSessionToken)
             try await services.addReader(try #require(me.string("id")), to: organization)
+            try await services.addProjectMember(try #require(me.string("id")), to: project, role: "viewer")
             try await browser.get("/api-keys")
             try await browser.post("/switch", [("organization", organization)])
+            try await browser.get("/api-keys")
+            // A viewer sees the keys but no control to make or change one.
+            #expect(!browser.lastPage.contains("Create new secret key"))
             try await browser.get("/api-keys/new")
-            #expect(browser.lastPage.contains(#"action="/api-keys""#))
+            #expect(!browser.lastPage.contains(#"action="/api-keys""#))
+            #expect(browser.lastPage.contains("lets you read their keys but not create them"))
             #expect(!browser.lastPage.contains(Self.phoneStep))
 
             let refused = try await browser.post(
                 "/api-keys", [("owner", "you"), ("name", "mine"), ("project_id", project), ("permissions", "all")])
             #expect(refused.status == .forbidden)
-            #expect(browser.lastPage.contains("Only owners of this organization can do that."))
+            #expect(browser.lastPage.contains("Your role in this project does not allow that."))
             #expect(browser.shownKey == nil)
             #expect(try await api.projectKeyObjects(ownerToken, project: project).isEmpty)
         }

@@ -120,7 +120,7 @@ struct EmailConfirmationAPITests {
             let token = try #require(signUp.string("session_token"))
             let refused = try await api.request(.post, "/v1/auth/email/confirmation", token: token)
             #expect(refused.status == .serviceUnavailable)
-            #expect(refused.string("error.code") == "email_unavailable")
+            #expect(refused.string("error.code") == "email_provider_unavailable")
             let warnings = logs.all.filter { $0.contains("confirmation email not sent") }
             #expect(warnings.count == 2)
             // The links were made (and stored) but never shown: no log line holds a stored token's value,

@@ -177,6 +177,9 @@ struct OrganizationAPITests {
             let readerID = try #require(reader.string("user.id"))
             let readerToken = try #require(reader.string("session_token"))
             try await services.addReader(readerID, to: organization)
+            // A reader reaches the projects they were added to: here the default one, as a viewer.
+            try await services.addProjectMember(
+                readerID, to: try #require(owner.string("default_project.id")), role: "viewer")
             var headers = HTTPFields()
             headers[.init("Keywarden-Organization")!] = organization
             let org = try await api.request(.get, "/v1/organization", token: readerToken, headers: headers)

@@ -19,7 +19,7 @@ struct MigratorTests {
     func aNewStepIsPendingUntilApplied(_ backend: Backend) async throws {
         try await withTestDatabase(backend) { database in
             let next = Migration(
-                version: Migration.all.count + 1, name: "test step",
+                version: (Migration.all.map(\.version).max() ?? 0) + 1, name: "test step",
                 statements: ["CREATE TABLE migrator_probe (id TEXT PRIMARY KEY)"])
             let migrator = Migrator(database: database, migrations: Migration.all + [next])
             let value3 = try await migrator.pending().map(\.version)
@@ -35,7 +35,7 @@ struct MigratorTests {
     func aFailingStepLeavesNoTraceAndStaysPending(_ backend: Backend) async throws {
         try await withTestDatabase(backend) { database in
             let broken = Migration(
-                version: Migration.all.count + 1, name: "broken step",
+                version: (Migration.all.map(\.version).max() ?? 0) + 1, name: "broken step",
                 statements: ["CREATE TABLE half_done (id TEXT PRIMARY KEY)", "THIS IS NOT SQL"])
             let migrator = Migrator(database: database, migrations: Migration.all + [broken])
             await #expect(throws: (any Error).self) { try await migrator.migrate() }

@@ -7,7 +7,7 @@ import urllib.request
 from keywarden_browser import PASSWORD, literal, unique_email
 
 # DESIGN §9: the nav entries of the developer pages and the heading each page carries.
-NAV = ["API keys", "Usage", "General", "Projects", "Limits", "Audit log", "Phone"]
+NAV = ["API keys", "Usage", "General", "Members", "Projects", "Limits", "Audit log", "Phone"]
 
 
 def test_signing_up_logging_out_and_logging_in_again(browser):

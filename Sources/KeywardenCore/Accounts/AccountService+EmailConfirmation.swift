@@ -21,7 +21,7 @@ extension AccountService {
     /// Mails the signed-in `user` a new confirmation link, which ends the older ones.
     ///
     /// - Throws: ``DomainError`` `email_already_confirmed` (409) for a confirmed address,
-    ///   `too_many_email_requests` (429) past one a minute or five a day, `email_unavailable` (503)
+    ///   `too_many_email_requests` (429) past one a minute or five a day, `email_provider_unavailable` (503)
     ///   when the email could not be sent (it does not count then).
     public func resendConfirmation(to user: User) async throws {
         guard !user.isEmailConfirmed else {
@@ -38,7 +38,7 @@ extension AccountService {
         } catch {
             mail.logFailure("confirmation", to: user.id, error)
             try? await emailThrottle.release(reservation)
-            throw Self.emailUnavailable
+            throw DomainError.emailProviderUnavailable
         }
     }
 
@@ -87,9 +87,4 @@ extension AccountService {
             message: "This link has expired, has been used already, or a newer one was sent. \(next)",
             param: "token")
     }
-
-    /// The email could not be sent.
-    static let emailUnavailable = DomainError(
-        .unavailable, code: .emailUnavailable,
-        message: "We could not send the email just now. Nothing was used up; try again in a few minutes.")
 }

@@ -10,7 +10,7 @@ extension AccountService {
     public func renameOrganization(
         in membership: Membership, to rawName: String, by actor: AuditActor
     ) async throws -> Organization {
-        try membership.requireOwner(to: "rename the organization")
+        try membership.require(.renameOrganization)
         let name = try DisplayName.validateRequired(rawName, field: "name")
         guard let renamed = try await accounts.renameOrganization(membership.organization.id, to: name) else {
             throw DomainError.organizationNotFound

@@ -30,6 +30,26 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case serviceAccountCreated = "service_account.created"
     /// A project's own rate limits.
     case rateLimitUpdated = "rate_limit.updated"
+    /// A further organization, with its `name`; recorded in the new organization.
+    case organizationCreated = "organization.created"
+    /// An invite was emailed (again, with `resent`), with its `id`, `email`, `role` and `projects`.
+    case inviteSent = "invite.sent"
+    /// The invited person joined.
+    case inviteAccepted = "invite.accepted"
+    /// Revoked by an owner, or replaced by a newer invite to the same address (`reason`).
+    case inviteDeleted = "invite.deleted"
+    /// A person joined the organization, with their `id` and `role`.
+    case userAdded = "user.added"
+    /// A member's role changed, with `id`, `role` and `previous_role`.
+    case userUpdated = "user.updated"
+    /// A member was removed or left, with `id`.
+    case userDeleted = "user.deleted"
+    /// A person was added to a project, with `project_id`, `id` and `role`.
+    case projectUserAdded = "project.user.added"
+    /// A person's role in a project changed.
+    case projectUserUpdated = "project.user.updated"
+    /// A person was removed from a project.
+    case projectUserDeleted = "project.user.deleted"
     /// The person opened the confirmation link mailed to their address.
     case userEmailConfirmed = "user.email_confirmed"
     /// A new password set with a reset link; with `sessions_ended`.

@@ -7,11 +7,11 @@ import Foundation
 extension APIKeyService {
     // MARK: Project keys
 
-    /// Creates a project key owned by the signed-in person. Owners only.
+    /// Creates a project key owned by the signed-in person: project members and owners.
     public func createProjectKey(
         project rawProject: String, request: Request, membership: Membership, user: User, actor: AuditActor
     ) async throws -> IssuedAPIKey {
-        try membership.requireOwner(to: "create API keys")
+        try membership.require(.createKeys, in: rawProject)
         try emailConfirmation.check(user)
         let project = try await activeProject(rawProject, in: membership.organization.id)
         return try await issue(
@@ -37,6 +37,17 @@ extension APIKeyService {
         }
         let project = try await activeProject(projectID.rawValue, in: organization.id)
         let creator: UserID? = if case .user(let user) = caller.owner { user } else { nil }
+        if let creator {
+            // A person's key makes keys only while its owner's role in the project allows them to.
+            guard let membership = try await accounts.memberships(of: creator).first(where: {
+                $0.organization.id == organization.id
+            }), membership.allows(.createKeys, in: project.id)
+            else {
+                throw DomainError(
+                    .forbidden, code: .insufficientPermissions,
+                    message: "The owner of this key may no longer create keys in its project.")
+            }
+        }
         return try await issue(
             caller.kind, organization: organization, project: project.id, request: request, owner: caller.owner,
             creator: creator, actor: AuditActor(type: "api_key", userID: caller.id.rawValue))
@@ -44,11 +55,11 @@ extension APIKeyService {
 
     // MARK: Service accounts and admin keys
 
-    /// Creates a service account in a project with its key. Owners only.
+    /// Creates a service account in a project with its key. Project owners only.
     public func createServiceAccount(
         project rawProject: String, name rawName: String, membership: Membership, user: User, actor: AuditActor
     ) async throws -> (ServiceAccount, IssuedAPIKey) {
-        try membership.requireOwner(to: "create service accounts")
+        try membership.require(.manage, in: rawProject)
         try emailConfirmation.check(user)
         let project = try await activeProject(rawProject, in: membership.organization.id)
         let name = try DisplayName.validateRequired(rawName, field: "name")
@@ -72,13 +83,13 @@ extension APIKeyService {
         return (account, IssuedAPIKey(key: key, value: value))
     }
 
-    /// Creates an admin key for the organization. Owners only.
+    /// Creates an admin key for the organization. Organization owners only.
     public func createAdminKey(
         name: String?, membership: Membership, user: User, actor: AuditActor
     ) async throws
         -> IssuedAPIKey
     {
-        try membership.requireOwner(to: "create admin keys")
+        try membership.require(.manageAdminKeys)
         try emailConfirmation.check(user)
         let request = try Request(name: name, permissions: .all, expiresInSeconds: nil)
         return try await issue(

@@ -5,22 +5,24 @@ import Foundation
 extension APIKeyService {
     // MARK: Project keys
 
-    /// A page of a project's keys.
+    /// A page of a project's keys, for anyone who reads the project.
     public func projectKeys(
         project rawProject: String, membership: Membership, after: String?, limit: Int?
     )
         async throws -> Page<APIKey>
     {
+        try membership.require(.read, in: rawProject)
         let project = try await existingProject(rawProject, in: membership.organization.id)
         return try await page(in: membership.organization.id, project: project.id, after: after, limit: limit)
     }
 
-    /// One key of a project.
+    /// One key of a project, for anyone who reads the project.
     public func projectKey(
         project rawProject: String, key rawKey: String, membership: Membership
     ) async throws
         -> APIKey
     {
+        try membership.require(.read, in: rawProject)
         let project = try await existingProject(rawProject, in: membership.organization.id)
         guard let id = APIKeyID(rawKey), let key = try await keys.key(id, in: membership.organization.id),
             key.projectID == project.id
@@ -28,14 +30,15 @@ extension APIKeyService {
         return key
     }
 
-    /// Revokes a project key at once. Owners only.
+    /// Revokes a project key at once: a project owner any key of the project, a member their own.
     public func deleteProjectKey(
-        project rawProject: String, key rawKey: String, membership: Membership, actor: AuditActor
+        project rawProject: String, key rawKey: String, membership: Membership, user: User, actor: AuditActor
     )
         async throws -> APIKey
     {
-        try membership.requireOwner(to: "delete API keys")
+        try membership.require(.changeOwnKeys, in: rawProject)
         let key = try await projectKey(project: rawProject, key: rawKey, membership: membership)
+        try membership.requireChange(of: key, by: user.id)
         return try await revoke(key, actor: actor)
     }
 
@@ -45,9 +48,10 @@ extension APIKeyService {
         project rawProject: String, key rawKey: String, gracePeriod: Int?, idempotencyKey: String?,
         membership: Membership, user: User, actor: AuditActor
     ) async throws -> IssuedAPIKey {
-        try membership.requireOwner(to: "rotate API keys")
+        try membership.require(.changeOwnKeys, in: rawProject)
         try emailConfirmation.check(user)
         let old = try await projectKey(project: rawProject, key: rawKey, membership: membership)
+        try membership.requireChange(of: old, by: user.id)
         let grace = gracePeriod ?? 86_400
         guard (0...30 * 86_400).contains(grace) else {
             throw DomainError.invalidField("grace_period_seconds", "'grace_period_seconds' must be from 0 to 2592000.")
@@ -79,15 +83,15 @@ extension APIKeyService {
 
     // MARK: Admin keys
 
-    /// A page of the organization's admin keys. Owners only.
+    /// A page of the organization's admin keys. Organization owners only.
     public func adminKeys(membership: Membership, after: String?, limit: Int?) async throws -> Page<APIKey> {
-        try membership.requireOwner(to: "list admin keys")
+        try membership.require(.manageAdminKeys)
         return try await page(in: membership.organization.id, project: nil, after: after, limit: limit)
     }
 
-    /// Revokes an admin key. Owners only.
+    /// Revokes an admin key. Organization owners only.
     public func deleteAdminKey(_ rawKey: String, membership: Membership, actor: AuditActor) async throws -> APIKey {
-        try membership.requireOwner(to: "delete admin keys")
+        try membership.require(.manageAdminKeys)
         guard let id = APIKeyID(rawKey), let key = try await keys.key(id, in: membership.organization.id),
             key.kind == .admin
         else { throw Self.keyNotFound(rawKey) }

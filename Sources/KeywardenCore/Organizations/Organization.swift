@@ -42,12 +42,18 @@ public struct Membership: Equatable, Sendable {
     public var role: OrganizationRole
     /// When the user joined.
     public var addedAt: Date
+    /// The user's roles in the organization's projects they were added to. An owner of the
+    /// organization is an owner of every project whatever this holds; a reader reaches only these.
+    public var projectRoles: [ProjectID: ProjectRole]
 
     /// Creates a membership value.
-    public init(organization: Organization, role: OrganizationRole, addedAt: Date) {
+    public init(
+        organization: Organization, role: OrganizationRole, addedAt: Date, projectRoles: [ProjectID: ProjectRole] = [:]
+    ) {
         self.organization = organization
         self.role = role
         self.addedAt = addedAt
+        self.projectRoles = projectRoles
     }
 }
 

@@ -11,6 +11,9 @@ public protocol ProjectRepository: Sendable {
     /// The project with this id in this organization.
     func project(_ id: ProjectID, in organization: OrganizationID) async throws -> Project?
 
+    /// The projects of the organization among `ids`, archived ones included, in no order.
+    func projects(_ ids: Set<ProjectID>, in organization: OrganizationID) async throws -> [Project]
+
     /// Projects of an organization, oldest first, starting after the project `after`.
     func list(
         in organization: OrganizationID, after: ProjectID?, limit: Int, includeArchived: Bool

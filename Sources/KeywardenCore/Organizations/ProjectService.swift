@@ -13,9 +13,9 @@ public struct ProjectService: Sendable {
         self.clock = clock
     }
 
-    /// Creates a project in the caller's organization. Owners only.
+    /// Creates a project in the caller's organization. Organization owners only.
     public func create(in membership: Membership, name rawName: String, by actor: AuditActor) async throws -> Project {
-        try membership.requireOwner(to: "create projects")
+        try membership.require(.createProjects)
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let project = Project(
             id: .generate(), organizationID: membership.organization.id, name: name, isDefault: false,
@@ -25,7 +25,8 @@ public struct ProjectService: Sendable {
         return project
     }
 
-    /// A page of the organization's projects, oldest first.
+    /// A page of the organization's projects that the member reads, oldest first: every project
+    /// for an owner, the projects they were added to for a reader.
     public func list(
         in membership: Membership, after: String?, limit: Int?, includeArchived: Bool
     ) async throws -> Page<Project> {
@@ -33,29 +34,42 @@ public struct ProjectService: Sendable {
         var cursor: ProjectID?
         if let after {
             guard let id = ProjectID(after) else { throw DomainError.malformedCursor(expected: "a project id") }
-            guard try await projects.project(id, in: membership.organization.id) != nil else {
+            let reachable = membership.readableProjects.map { $0.contains(id) } ?? true
+            guard reachable, try await projects.project(id, in: membership.organization.id) != nil else {
                 throw DomainError.unknownCursor
             }
             cursor = id
         }
-        return try await projects.list(
-            in: membership.organization.id, after: cursor, limit: limit, includeArchived: includeArchived)
+        guard let readable = membership.readableProjects else {
+            return try await projects.list(
+                in: membership.organization.id, after: cursor, limit: limit, includeArchived: includeArchived)
+        }
+        // A reader's projects are the few they were added to: read by id and paged here.
+        let ordered = try await projects.projects(readable, in: membership.organization.id)
+            .sorted { ($0.createdAt, $0.id.rawValue) < ($1.createdAt, $1.id.rawValue) }
+        var following = ordered.filter { includeArchived || !$0.isArchived }
+        if let cursor, let start = ordered.first(where: { $0.id == cursor }) {
+            following = following.filter { ($0.createdAt, $0.id.rawValue) > (start.createdAt, start.id.rawValue) }
+        }
+        return Page(items: Array(following.prefix(limit)), hasMore: following.count > limit)
     }
 
-    /// One project of the caller's organization.
+    /// One project of the caller's organization that the member reads.
     public func project(_ rawID: String, in membership: Membership) async throws -> Project {
-        guard let id = ProjectID(rawID), let project = try await projects.project(id, in: membership.organization.id)
-        else { throw DomainError.projectNotFound(rawID) }
+        let id = try membership.require(.read, in: rawID)
+        guard let project = try await projects.project(id, in: membership.organization.id) else {
+            throw DomainError.projectNotFound(rawID)
+        }
         return project
     }
 
-    /// Renames an active project. Owners only.
+    /// Renames an active project. Project owners only.
     public func rename(
         _ rawID: String, in membership: Membership, to rawName: String, by actor: AuditActor
     )
         async throws -> Project
     {
-        try membership.requireOwner(to: "change projects")
+        try membership.require(.manage, in: rawID)
         let name = try DisplayName.validateRequired(rawName, field: "name")
         let current = try await project(rawID, in: membership)
         guard !current.isArchived else {
@@ -70,10 +84,10 @@ public struct ProjectService: Sendable {
         return renamed
     }
 
-    /// Archives a project for good. Owners only; the default project cannot be archived.
+    /// Archives a project for good. Project owners only; the default project cannot be archived.
     /// Archiving an archived project answers it unchanged.
     public func archive(_ rawID: String, in membership: Membership, by actor: AuditActor) async throws -> Project {
-        try membership.requireOwner(to: "archive projects")
+        try membership.require(.manage, in: rawID)
         let current = try await project(rawID, in: membership)
         guard !current.isDefault else {
             throw DomainError(
@@ -105,7 +119,8 @@ public struct ProjectService: Sendable {
 }
 
 extension Membership {
-    /// Refuses with `insufficient_permissions` unless the member is an owner.
+    /// Refuses with `insufficient_permissions` unless the member is an organization owner. Prefer
+    /// `require(_:)` and `require(_:in:)`, which name the permission.
     public func requireOwner(to action: String) throws {
         guard role == .owner else { throw DomainError.insufficientRole(action) }
     }

@@ -24,6 +24,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// Every code a refusal can carry: stable, machine-readable, documented in `openapi.yaml`.
     public enum Code: String, Sendable, CaseIterable, Codable {
+        case alreadyMember = "already_member"
         case apiKeyNotActive = "api_key_not_active"
         case apiKeyNotFound = "api_key_not_found"
         case badRequest = "bad_request"
@@ -34,8 +35,8 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case emailAlreadyConfirmed = "email_already_confirmed"
         case emailDomainNotAllowed = "email_domain_not_allowed"
         case emailNotConfirmed = "email_not_confirmed"
+        case emailProviderUnavailable = "email_provider_unavailable"
         case emailTaken = "email_taken"
-        case emailUnavailable = "email_unavailable"
         case incorrectCode = "incorrect_code"
         case insufficientPermissions = "insufficient_permissions"
         case invalidApiKey = "invalid_api_key"
@@ -50,6 +51,11 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidToken = "invalid_token"
         case invalidType = "invalid_type"
         case invalidValue = "invalid_value"
+        case inviteEmailMismatch = "invite_email_mismatch"
+        case inviteExpired = "invite_expired"
+        case inviteNotFound = "invite_not_found"
+        case inviteNotPending = "invite_not_pending"
+        case lastOwner = "last_owner"
         case maxAttemptsReached = "max_attempts_reached"
         case methodNotAllowed = "method_not_allowed"
         case missingRequiredParameter = "missing_required_parameter"
@@ -78,6 +84,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupportedCountry = "unsupported_country"
         case upstreamTimeout = "upstream_timeout"
         case upstreamUnavailable = "upstream_unavailable"
+        case userNotFound = "user_not_found"
         case verificationExpired = "verification_expired"
         case verificationNotFound = "verification_not_found"
         case verificationNotPending = "verification_not_pending"

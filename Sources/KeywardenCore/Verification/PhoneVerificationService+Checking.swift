@@ -11,7 +11,7 @@ extension PhoneVerificationService {
     ) async throws
         -> PhoneVerification
     {
-        try requester.membership.requireOwner(to: "verify a phone number")
+        try requester.membership.require(.verifyPhone)
         let verification = try await pendingVerification(rawID, in: requester.organization)
         let code = rawCode.trimmingWhitespace()
         guard code.utf8.count == policy.codeLength, code.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {

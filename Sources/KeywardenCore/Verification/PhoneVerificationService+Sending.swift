@@ -16,7 +16,7 @@ extension PhoneVerificationService {
     )
         async throws -> PhoneVerification
     {
-        try requester.membership.requireOwner(to: "verify a phone number")
+        try requester.membership.require(.verifyPhone)
         try emailConfirmation.check(requester.user)
         if let channel, channel != "sms" {
             throw DomainError.unsupportedChannel
@@ -90,7 +90,7 @@ extension PhoneVerificationService {
 
     /// Sends the same code again once the cooldown has passed; the cooldown doubles each time.
     public func resend(id rawID: String, by requester: Requester) async throws -> PhoneVerification {
-        try requester.membership.requireOwner(to: "verify a phone number")
+        try requester.membership.require(.verifyPhone)
         let verification = try await pendingVerification(rawID, in: requester.organization)
         return try await resend(verification, by: requester, now: clock.now())
     }

@@ -13,6 +13,8 @@ public struct AccountsSettings: Sendable {
     public var loginAttemptsPerAccount = 10
     /// Failed sign-ins allowed per client address per 15 minutes.
     public var loginAttemptsPerAddress = 50
+    /// Seconds an invite's emailed link stays usable (and again after each resend).
+    public var inviteLifetime = 7 * 24 * 3600
     /// Whether phone verification and key creation wait for a confirmed email address.
     public var requireEmailConfirmation = true
     /// Sign-ups allowed per client address per hour.
@@ -34,6 +36,7 @@ public struct AccountsSettings: Sendable {
             (.sessionLifetime, 60...year, \.sessionLifetime),
             (.loginAttemptsPerAccount, 1...10000, \.loginAttemptsPerAccount),
             (.loginAttemptsPerAddress, 1...100_000, \.loginAttemptsPerAddress),
+            (.inviteLifetime, 60...year, \.inviteLifetime),
             (.signupsPerAddressPerHour, 1...1_000_000, \.signupsPerAddressPerHour),
         ]
         for (setting, range, path) in bounded {

@@ -23,6 +23,8 @@ public struct KeywardenConfiguration: Sendable {
     public var providers = ProviderSettings()
     /// Where `/v1/*` calls go and the limits on them.
     public var gateway = GatewaySettings()
+    /// Who sends email and as whom.
+    public var email = EmailSettings()
 
     /// The defaults.
     public init() {}
@@ -46,6 +48,7 @@ public struct KeywardenConfiguration: Sendable {
         verification = try VerificationPolicy(reading: settings)
         providers = try ProviderSettings(reading: settings)
         gateway = try GatewaySettings(reading: settings)
+        email = try EmailSettings(reading: settings)
     }
 
     /// Reads every setting from `sources`.

@@ -19,6 +19,7 @@ extension Setting {
         case .sessionLifetime: "seconds after sign-in that end a session"
         case .loginAttemptsPerAccount: "failed sign-ins per email per 15 minutes"
         case .loginAttemptsPerAddress: "failed sign-ins per client address per 15 minutes"
+        case .inviteLifetime: "seconds an invite's emailed link stays usable"
         case .requireEmailConfirmation: "phone verification and key creation wait for a confirmed email: true/false"
         case .signupsPerAddressPerHour: "sign-ups per client address per hour"
         case .refusedEmailDomains: "comma-separated email domains (and their subdomains) sign-up refuses"
@@ -66,6 +67,15 @@ extension Setting {
         case .smsSendsPerNumberPerDay: "codes sent to one number per day"
         case .smsSendsPerOrganizationPerDay: "codes sent for one organization per day"
         case .smsSendsPerAddressPerHour: "codes requested from one client address per hour"
+        case .emailProvider: "log (development: server log + <data-dir>/email-outbox.jsonl) or smtp"
+        case .emailFrom: "the From of every email: an address, or a display name and an address"
+        case .smtpHost: "the SMTP server's host name or IP address, for email_provider smtp"
+        case .smtpPort: "the SMTP server's port, 1-65535 (465 is usual for smtp_security tls)"
+        case .smtpSecurity: "starttls, tls (TLS from the first byte) or none (plain text, loopback smtp_host only)"
+        case .smtpUsername: "SMTP AUTH user name, with smtp_password"
+        case .smtpPassword: "SMTP AUTH password (environment or config file only)"
+        case .smtpCAFile: "PEM file of root certificates trusted besides the system's, for the SMTP server"
+        case .smtpTimeout: "seconds to connect to the SMTP server and for each of its replies, 1-300"
         }
     }
 

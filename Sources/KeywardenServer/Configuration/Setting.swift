@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import KeywardenProviders
 import PhoneNumbers
 
 /// Every setting Keywarden reads: its key in the config file, its environment variable, what it
@@ -21,6 +22,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case sessionLifetime = "session_lifetime"
     case loginAttemptsPerAccount = "login_attempts_per_account"
     case loginAttemptsPerAddress = "login_attempts_per_address"
+    case inviteLifetime = "invite_lifetime"
     case requireEmailConfirmation = "require_email_confirmation"
     case signupsPerAddressPerHour = "signups_per_address_per_hour"
     case refusedEmailDomains = "refused_email_domains"
@@ -64,6 +66,15 @@ public enum Setting: String, CaseIterable, Sendable {
     case smsSendsPerNumberPerDay = "sms_sends_per_number_per_day"
     case smsSendsPerOrganizationPerDay = "sms_sends_per_organization_per_day"
     case smsSendsPerAddressPerHour = "sms_sends_per_address_per_hour"
+    case emailProvider = "email_provider"
+    case emailFrom = "email_from"
+    case smtpHost = "smtp_host"
+    case smtpPort = "smtp_port"
+    case smtpSecurity = "smtp_security"
+    case smtpUsername = "smtp_username"
+    case smtpPassword = "smtp_password"
+    case smtpCAFile = "smtp_ca_file"
+    case smtpTimeout = "smtp_timeout"
 
     /// The key, as in the config file.
     public var key: String { rawValue }
@@ -77,7 +88,7 @@ public enum Setting: String, CaseIterable, Sendable {
     public var isSecret: Bool {
         switch self {
         case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL,
-            .captchaSecret:
+            .smtpPassword, .captchaSecret:
             return true
         default:
             return false
@@ -115,6 +126,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .sessionLifetime: return String(defaults.accounts.sessionLifetime)
         case .loginAttemptsPerAccount: return String(defaults.accounts.loginAttemptsPerAccount)
         case .loginAttemptsPerAddress: return String(defaults.accounts.loginAttemptsPerAddress)
+        case .inviteLifetime: return String(defaults.accounts.inviteLifetime)
         case .requireEmailConfirmation: return String(defaults.accounts.requireEmailConfirmation)
         case .signupsPerAddressPerHour: return String(defaults.accounts.signupsPerAddressPerHour)
         case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
@@ -143,10 +155,16 @@ public enum Setting: String, CaseIterable, Sendable {
         case .smsSendsPerNumberPerDay: return String(defaults.verification.sendsPerNumberPerDay)
         case .smsSendsPerOrganizationPerDay: return String(defaults.verification.sendsPerOrganizationPerDay)
         case .smsSendsPerAddressPerHour: return String(defaults.verification.sendsPerClientAddressPerHour)
+        case .emailProvider: return defaults.email.provider.kind.rawValue
+        case .emailFrom: return defaults.email.from.description
+        case .smtpPort: return String(SMTPRelay.defaultPort)
+        case .smtpSecurity: return SMTPRelay.defaultSecurity.rawValue
+        case .smtpTimeout: return String(SMTPRelay.defaultTimeout)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
-            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .refusedEmailDomains,
-            .captchaProvider, .captchaSecret, .captchaSiteKey, .captchaVerifyURL:
+            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .smtpHost, .smtpUsername,
+            .smtpPassword, .smtpCAFile, .refusedEmailDomains, .captchaProvider, .captchaSecret, .captchaSiteKey,
+            .captchaVerifyURL:
             return nil
         }
     }
