@@ -189,12 +189,17 @@ final class TestMailbox: Sendable {
         sent.filter { $0.to.value == address.lowercased() }
     }
 
-    /// The first link in the latest text body to `address` whose path contains `path`, as sent.
+    /// The first link whose path contains `path` in the latest text body to `address` that has
+    /// one, as sent: a later message of another kind (sign-up's confirmation link after an invite)
+    /// does not hide it.
     func link(to address: String, containing path: String) -> String? {
-        guard let text = sent(to: address).last?.text else { return nil }
-        return text.split(whereSeparator: \.isWhitespace).map(String.init).first {
-            $0.hasPrefix("http") && $0.contains(path)
+        for message in sent(to: address).reversed() {
+            let link = message.text.split(whereSeparator: \.isWhitespace).map(String.init).first {
+                $0.hasPrefix("http") && $0.contains(path)
+            }
+            if let link { return link }
         }
+        return nil
     }
 }
 
