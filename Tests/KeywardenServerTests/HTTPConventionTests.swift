@@ -37,6 +37,18 @@ struct HTTPConventionTests {
         }
     }
 
+    @Test func anEmptyNumberInTheQueryIsRefusedWhileAnEmptyCursorCountsAsAbsent() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            for path in ["/v1/organization/users", "/v1/organization/invites", "/v1/organization/projects"] {
+                let empty = try await api.request(.get, path + "?after=&limit=", token: token)
+                #expect(empty.status == .badRequest, "\(path)")
+                #expect(empty.string("error.param") == "limit", "\(path)")
+                #expect(try await api.request(.get, path + "?after=", token: token).status == .ok, "\(path)")
+            }
+        }
+    }
+
     @Test func headAnswersGetRoutesWithTheirHeadersAndNoBody() async throws {
         try await withApp { api, _ in
             let token = try await api.token()
