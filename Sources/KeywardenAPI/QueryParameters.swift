@@ -7,8 +7,10 @@ extension Request {
     ///
     /// Every number a client sends is bounded here, where it is read, so no arithmetic on it
     /// further in can overflow.
+    /// Given empty (`limit=`), a number is refused rather than taken as absent: an empty value
+    /// is not a number, and a client sending one has a bug worth hearing about.
     func integerQuery(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let raw = textQuery(name) else { return nil }
+        guard let raw = queryValues(name).first else { return nil }
         guard let value = Int(raw), range.contains(value) else {
             throw DomainError.invalidField(
                 name, "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound).")
@@ -18,7 +20,7 @@ extension Request {
 
     /// A time query parameter in Unix seconds, from 1970 to the end of year 9999.
     func unixTimeQuery(_ name: String) throws -> Int? {
-        guard let raw = textQuery(name) else { return nil }
+        guard let raw = queryValues(name).first else { return nil }
         guard let value = Int(raw), UnixTime.range.contains(value) else {
             throw DomainError.invalidField(
                 name, "'\(name)' must be a time in Unix seconds, from 0 to \(UnixTime.range.upperBound).")

@@ -138,7 +138,8 @@ struct MemberPages: Sendable {
     ) async throws -> Response {
         do {
             try await body()
-        } catch let refusal as DomainError where refusal.kind != .internal && refusal.kind != .unavailable
+        } catch let refusal as DomainError
+            where refusal.kind != .internal && refusal.kind != .unavailable
             || refusal.code == .emailProviderUnavailable
         {
             return try await render(

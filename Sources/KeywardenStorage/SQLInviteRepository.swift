@@ -168,7 +168,9 @@ public struct SQLInviteRepository: InviteRepository {
     }
 
     /// The live invite `id`, in `organization` when one is given.
-    static func live(_ id: InviteID, in organization: OrganizationID? = nil, db: any SQLDatabase) async throws
+    static func live(
+        _ id: InviteID, in organization: OrganizationID? = nil, db: any SQLDatabase
+    ) async throws
         -> Invite?
     {
         let invite = try await db.raw(

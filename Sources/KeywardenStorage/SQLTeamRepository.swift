@@ -170,7 +170,9 @@ public struct SQLTeamRepository: TeamRepository {
     }
 
     /// The person's role in the organization, or `nil` when they are not a member.
-    static func role(of user: UserID, in organization: OrganizationID, db: any SQLDatabase) async throws
+    static func role(
+        of user: UserID, in organization: OrganizationID, db: any SQLDatabase
+    ) async throws
         -> OrganizationRole?
     {
         try await db.raw(

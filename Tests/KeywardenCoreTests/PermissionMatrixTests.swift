@@ -100,7 +100,7 @@ struct PermissionMatrixTests {
         }
     }
 
-    @Test func organizationOwnersOwnEveryProjectAndReadersOnlyThoseTheyWereAddedTo() {
+    @Test func organizationOwnersOwnEveryProjectAndReadersOnlyThoseTheyWereAddedTo() throws {
         let owner = membership(.organizationOwner)
         let other = ProjectID(unchecked: "proj_elsewhere")
         #expect(owner.role(in: other) == .owner)

@@ -52,9 +52,10 @@ struct TeamServiceTests {
                 == "insufficient_permissions")
         #expect(try await teams.member(adaID, in: reader).role == .owner)
         try await teams.removeMember(grace.user.id.rawValue, from: reader, by: grace.user, actor: actor)
-        #expect(try await bench.repositories.accounts.memberships(of: grace.user.id).map(\.organization.id) == [
-            grace.organization.id
-        ])
+        #expect(
+            try await bench.repositories.accounts.memberships(of: grace.user.id).map(\.organization.id) == [
+                grace.organization.id
+            ])
         #expect(await refusal { try await teams.member("user_nobody", in: reader) } == "user_not_found")
     }
 

@@ -45,8 +45,10 @@ struct DashboardMemberTests {
             try await invitee.get("/signup?next=\(next)")
             let signedUp = try await invitee.post(
                 "/signup",
-                [("email", "grace@example.com"), ("password", "correct horse battery"), ("name", "Grace"),
-                 ("next", "/invite?token=\(token)")])
+                [
+                    ("email", "grace@example.com"), ("password", "correct horse battery"), ("name", "Grace"),
+                    ("next", "/invite?token=\(token)"),
+                ])
             #expect(signedUp.headers[.location] == "/invite?token=\(token)")
             try await invitee.follow(signedUp)
             #expect(invitee.lastPage.contains(">Join Personal</button>"))

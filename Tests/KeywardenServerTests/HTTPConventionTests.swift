@@ -28,11 +28,23 @@ struct HTTPConventionTests {
         try await withApp(configure: { $0.gateway.upstream = .echo }) { api, _ in
             let token = try await api.token()
             for (path, allowed) in [
-                ("/v1/me", "GET, HEAD"), ("/v1/organization", "GET, HEAD"), ("/v1/api-keys", "POST"),
+                ("/v1/me", "GET, HEAD"), ("/v1/organization", "GET, HEAD, POST"), ("/v1/api-keys", "POST"),
             ] {
                 let response = try await api.request(.delete, path, token: token)
                 #expect(response.status == .methodNotAllowed, "\(path)")
                 #expect(response.headers[.allow] == allowed, "\(path)")
+            }
+        }
+    }
+
+    @Test func anEmptyNumberInTheQueryIsRefusedWhileAnEmptyCursorCountsAsAbsent() async throws {
+        try await withApp { api, _ in
+            let token = try await api.token()
+            for path in ["/v1/organization/users", "/v1/organization/invites", "/v1/organization/projects"] {
+                let empty = try await api.request(.get, path + "?after=&limit=", token: token)
+                #expect(empty.status == .badRequest, "\(path)")
+                #expect(empty.string("error.param") == "limit", "\(path)")
+                #expect(try await api.request(.get, path + "?after=", token: token).status == .ok, "\(path)")
             }
         }
     }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("InviteRepository contract")
 struct InviteRepositoryTests {
-    func makeInvite(_ account: NewAccount, email: String, role: OrganizationRole = .reader, at date: Date = epoch)
+    func makeInvite(
+        _ account: NewAccount, email: String, role: OrganizationRole = .reader, at date: Date = epoch
+    )
         throws -> Invite
     {
         Invite(
@@ -64,8 +66,9 @@ struct InviteRepositoryTests {
             #expect(
                 try await invites.accept(invite.id, tokenDigest: "new", by: grace.user.id, at: expired) == .notPending)
 
-            guard case .accepted(let accepted) = try await invites.accept(
-                invite.id, tokenDigest: "new", by: grace.user.id, at: at)
+            guard
+                case .accepted(let accepted) = try await invites.accept(
+                    invite.id, tokenDigest: "new", by: grace.user.id, at: at)
             else { Issue.record("not accepted"); return }
             #expect(accepted.acceptedAt == at)
             let membership = try #require(

@@ -27,7 +27,9 @@ struct TeamRepositoryTests {
         return (ada, grace)
     }
 
-    func key(of owner: NewAccount, in account: NewAccount, project: ProjectID?, kind: APIKeyFormat.Kind = .project)
+    func key(
+        of owner: NewAccount, in account: NewAccount, project: ProjectID?, kind: APIKeyFormat.Kind = .project
+    )
         -> APIKey
     {
         let value = APIKeyFormat().generate(kind)
@@ -105,15 +107,17 @@ struct TeamRepositoryTests {
             let later = epoch.addingTimeInterval(60)
 
             // Demoted: admin keys and the default project's key go; the side project's stays.
-            guard case .changed(.owner, let demoted) = try await teams.changeRole(
-                of: grace.user.id, in: organization, to: .reader, at: later)
+            guard
+                case .changed(.owner, let demoted) = try await teams.changeRole(
+                    of: grace.user.id, in: organization, to: .reader, at: later)
             else { Issue.record("not changed"); return }
             #expect(Set(demoted.map(\.id)) == [inDefault.id, admin.id])
             #expect(demoted.allSatisfy { $0.revokedAt == later })
 
             // Removed from the side project: its key goes.
-            guard case .removed(.member, let fromSide) = try await teams.removeProjectMember(
-                grace.user.id, from: side, at: later)
+            guard
+                case .removed(.member, let fromSide) = try await teams.removeProjectMember(
+                    grace.user.id, from: side, at: later)
             else { Issue.record("not removed"); return }
             #expect(fromSide.map(\.id) == [inSide.id])
             #expect(try await teams.projectMembers(of: side.id).isEmpty)
@@ -121,8 +125,9 @@ struct TeamRepositoryTests {
 
             // Removed from the organization: nothing of hers is left there; her own keys elsewhere stay.
             _ = try await teams.setProjectRole(.viewer, of: grace.user.id, in: side, at: later)
-            guard case .changed(.reader, let removed) = try await teams.removeMember(
-                grace.user.id, from: organization, at: later)
+            guard
+                case .changed(.reader, let removed) = try await teams.removeMember(
+                    grace.user.id, from: organization, at: later)
             else { Issue.record("not removed"); return }
             #expect(removed.isEmpty)
             #expect(try await teams.projectMembers(of: side.id).isEmpty)

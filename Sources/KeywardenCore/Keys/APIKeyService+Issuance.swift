@@ -39,9 +39,10 @@ extension APIKeyService {
         let creator: UserID? = if case .user(let user) = caller.owner { user } else { nil }
         if let creator {
             // A person's key makes keys only while its owner's role in the project allows them to.
-            guard let membership = try await accounts.memberships(of: creator).first(where: {
-                $0.organization.id == organization.id
-            }), membership.allows(.createKeys, in: project.id)
+            guard
+                let membership = try await accounts.memberships(of: creator).first(where: {
+                    $0.organization.id == organization.id
+                }), membership.allows(.createKeys, in: project.id)
             else {
                 throw DomainError(
                     .forbidden, code: .insufficientPermissions,

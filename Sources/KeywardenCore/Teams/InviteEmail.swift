@@ -28,7 +28,8 @@ enum InviteEmail {
             (\(escaped(invite.email.value))) to join. If you did not expect this invite, ignore this email.</p>
             """
         return EmailMessage(
-            to: invite.email, subject: "\(inviter.name.isEmpty ? inviter.email.value : inviter.name) invited you to "
+            to: invite.email,
+            subject: "\(inviter.name.isEmpty ? inviter.email.value : inviter.name) invited you to "
                 + "\(organization.name) on Keywarden", text: text, html: html)
     }
 

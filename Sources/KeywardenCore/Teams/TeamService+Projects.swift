@@ -111,9 +111,10 @@ extension TeamService {
 
     /// The person `raw` as the project lists them, or `user_not_found`.
     func listed(_ raw: String, in project: Project) async throws -> ProjectMember {
-        guard let id = UserID(raw), let member = try await teams.projectMembers(of: project.id).first(where: {
-            $0.user.id == id
-        })
+        guard let id = UserID(raw),
+            let member = try await teams.projectMembers(of: project.id).first(where: {
+                $0.user.id == id
+            })
         else { throw DomainError.projectUserNotFound(raw) }
         return member
     }
