@@ -38,12 +38,15 @@ public struct SessionAuthenticator: RouterMiddleware {
         } else {
             switch keys.authenticate(token, now: clock.now()) {
             case .valid(let key) where key.kind == .admin:
+                // An admin key acts for its owner while they are still an owner of its
+                // organization: one made in the instant its owner was demoted gets no further.
                 if case .user(let owner) = key.owner, let user = try await accounts.user(owner),
-                    let organization = try await accounts.organization(key.organizationID)
+                    let membership = try await accounts.memberships(of: owner).first(where: {
+                        $0.organization.id == key.organizationID && $0.role == .owner
+                    })
                 {
                     context.identity = SignedInIdentity(
-                        user: user, credential: .adminKey(key),
-                        memberships: [Membership(organization: organization, role: .owner, addedAt: key.createdAt)],
+                        user: user, credential: .adminKey(key), memberships: [membership],
                         requestedOrganization: requested)
                 }
             case .valid(let key):

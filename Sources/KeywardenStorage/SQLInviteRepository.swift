@@ -20,7 +20,6 @@ public struct SQLInviteRepository: InviteRepository {
                 SELECT id FROM organization_invites
                 WHERE organization_id = \(bind: invite.organizationID.rawValue) AND email = \(bind: invite.email.value)
                   AND accepted_at IS NULL AND revoked_at IS NULL
-                  AND expires_at > \(bind: invite.invitedAt.unixMilliseconds)
                 """
             ).all().map { InviteID(unchecked: try $0.string("id")) }
             for id in replaced {
@@ -79,8 +78,11 @@ public struct SQLInviteRepository: InviteRepository {
         }
     }
 
+    // Revoking and renewing take the organization's lock, as acceptance does, so an invite being
+    // accepted is either revoked (or renewed) before or after, never halfway.
     public func revoke(_ id: InviteID, in organization: OrganizationID, at date: Date) async throws -> Invite? {
-        try await database.withConnection { db in
+        try await database.withTransaction { db -> Invite? in
+            try await SQLTeamRepository.lock(organization, db: db)
             try await db.raw(
                 """
                 UPDATE organization_invites SET revoked_at = \(bind: date.unixMilliseconds)
@@ -100,7 +102,8 @@ public struct SQLInviteRepository: InviteRepository {
     public func renew(
         _ id: InviteID, in organization: OrganizationID, tokenDigest: String, expiresAt: Date
     ) async throws -> Invite? {
-        try await database.withConnection { db in
+        try await database.withTransaction { db -> Invite? in
+            try await SQLTeamRepository.lock(organization, db: db)
             try await db.raw(
                 """
                 UPDATE organization_invites

@@ -19,7 +19,7 @@ struct InMemoryInviteRepository: InviteRepository {
             for index in tables.invites.indices {
                 let other = tables.invites[index].invite
                 guard other.organizationID == invite.organizationID, other.email == invite.email,
-                    other.acceptedAt == nil, other.revokedAt == nil, other.expiresAt > invite.invitedAt
+                    other.acceptedAt == nil, other.revokedAt == nil
                 else { continue }
                 tables.invites[index].invite.revokedAt = invite.invitedAt
                 replaced.append(other.id)

@@ -25,7 +25,10 @@ struct TeamServiceTests {
         #expect(demoted.role == .reader)
         let stillMember = try await bench.membership(in: ada)
         try await teams.removeMember(id, from: stillMember, by: ada.user, actor: actor)
-        #expect(try await bench.repositories.accounts.memberships(of: ada.user.id).isEmpty)
+        // Left with no organization, she gets a new personal one.
+        let left = try await bench.repositories.accounts.memberships(of: ada.user.id)
+        #expect(left.map(\.organization.id) != [ada.organization.id])
+        #expect(left.map(\.organization.isPersonal) == [true])
         let graceNow = try await bench.membership(in: ada, of: grace)
         let lastOne = await refusal {
             try await teams.removeMember(grace.user.id.rawValue, from: graceNow, by: grace.user, actor: actor)

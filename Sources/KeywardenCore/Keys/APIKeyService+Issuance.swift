@@ -132,7 +132,24 @@ extension APIKeyService {
             index.put(key)
             try await record(kind == .admin ? .adminAPIKeyCreated : .apiKeyCreated, key, actor: actor)
         }
+        try await revokeIfOwnerLostAccess(key, at: now)
         return IssuedAPIKey(key: key, value: value)
+    }
+
+    /// Taking access away revokes the person's keys in the same transaction; a key stored while
+    /// that transaction ran is caught here, once stored: if its owner no longer reaches its
+    /// project (or, for an admin key, no longer owns the organization), it is revoked at once
+    /// and the request refused, so no key outlives its owner's access.
+    private func revokeIfOwnerLostAccess(_ key: APIKey, at now: Date) async throws {
+        guard case .user(let person) = key.owner else { return }
+        let membership = try await accounts.memberships(of: person).first { $0.organization.id == key.organizationID }
+        let reaches =
+            if let project = key.projectID { membership?.role(in: project) != nil } else { membership?.role == .owner }
+        guard !reaches else { return }
+        if let revoked = try await keys.revoke(key.id, in: key.organizationID, at: now) { index.put(revoked) }
+        throw DomainError(
+            .forbidden, code: .insufficientPermissions,
+            message: "The key's owner no longer has access to its project, so the key was revoked.")
     }
 
     /// Asks the policy whether the organization may create a key at `now`, telling it whether

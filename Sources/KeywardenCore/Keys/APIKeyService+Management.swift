@@ -75,9 +75,12 @@ extension APIKeyService {
                 .conflict, code: .apiKeyNotActive, message: "Only an active key can be rotated.", param: "key_id")
         }
         let request = try Request(name: old.name, permissions: old.permissions, expiresInSeconds: nil)
+        // The person who rotates a person's key holds the new value, so they own the new key:
+        // it then stops when they lose access, not when the previous owner does.
+        let owner: KeyOwner = if case .user = old.owner { .user(user.id) } else { old.owner }
         return try await issue(
             old.kind, organization: membership.organization, project: old.projectID, request: request,
-            owner: old.owner, creator: user.id, actor: actor,
+            owner: owner, creator: user.id, actor: actor,
             rotation: (old, idempotencyKey, now.addingTimeInterval(TimeInterval(grace))))
     }
 

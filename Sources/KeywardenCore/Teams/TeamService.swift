@@ -99,6 +99,15 @@ public struct TeamService: Sendable {
                 .userDeleted, in: organization, actor: actor,
                 details: ["id": id.rawValue, "role": previous.rawValue, "left": leaving ? "true" : "false"])
         }
+        // Every account belongs somewhere: someone left with no organization gets a new
+        // personal one, as at sign-up, rather than a dashboard with nothing to show.
+        if try await keys.accounts.memberships(of: id).isEmpty {
+            let now = wholeMilliseconds(clock.now())
+            let personal = Organization(id: .generate(), name: "Personal", isPersonal: true, createdAt: now)
+            let project = Project(
+                id: .generate(), organizationID: personal.id, name: "Default project", isDefault: true, createdAt: now)
+            try await teams.createOrganization(personal, owner: id, defaultProject: project)
+        }
         return id
     }
 
