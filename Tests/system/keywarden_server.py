@@ -125,24 +125,17 @@ class Server:
     def outbox(self):
         """The messages of the development (log) SMS provider, oldest first: dicts with `to`,
         `body`, `verification_id` and `sent_at`. A line still being written is left out."""
-        try:
-            with open(os.path.join(self.data_dir, "outbox.jsonl")) as outbox:
-                lines = outbox.read().splitlines()
-        except FileNotFoundError:
-            return []
-        entries = []
-        for line in lines:
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                pass
-        return entries
+        return self._jsonl("outbox.jsonl")
 
     def email_outbox(self):
         """The messages of the development (log) email provider, oldest first: dicts with `to`,
         `subject`, `text`, `html` and `sent_at`. A line still being written is left out."""
+        return self._jsonl("email-outbox.jsonl")
+
+    def _jsonl(self, name):
+        """The objects of a JSON-lines file in the data directory; none when it is missing."""
         try:
-            with open(os.path.join(self.data_dir, "email-outbox.jsonl")) as outbox:
+            with open(os.path.join(self.data_dir, name)) as outbox:
                 lines = outbox.read().splitlines()
         except FileNotFoundError:
             return []
