@@ -184,6 +184,8 @@ struct TeamServiceTests {
     @Test func aFurtherOrganizationHasItsCreatorAsOwnerAndADefaultProject() async throws {
         let bench = TeamBench()
         let ada = try await bench.signUp("ada@example.com")
+        // Memberships list in the order they began; a second later keeps that order unambiguous.
+        bench.keys.time.advance(by: 1)
         let (organization, project) = try await bench.teams.createOrganization(
             name: "  Analytical Engines  ", by: ada.user, actor: bench.actor(ada))
         #expect(organization.name == "Analytical Engines")
