@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 "PhoneNumbers",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

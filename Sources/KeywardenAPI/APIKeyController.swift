@@ -6,10 +6,13 @@ import KeywardenHTTP
 /// Project keys, service accounts, admin keys, and `POST /v1/api-keys`.
 public struct APIKeyController: Sendable {
     let keys: APIKeyService
+    /// Asks a stale session to confirm it is the person before sensitive actions (step-up).
+    let accounts: AccountService
 
     /// Creates the controller.
-    public init(keys: APIKeyService) {
+    public init(keys: APIKeyService, accounts: AccountService) {
         self.keys = keys
+        self.accounts = accounts
     }
 
     /// Registers the routes.
@@ -51,6 +54,7 @@ public struct APIKeyController: Sendable {
 
     @Sendable func create(_ request: Request, context: OrganizationContext) async throws -> Created<APIKeyObject> {
         let body = try await request.decodeBody(CreateBody.self, context: context)
+        try accounts.requireRecentSignIn(context.identity.session)
         let issued = try await keys.createProjectKey(
             project: try context.parameters.require("project_id"), request: try body.request,
             membership: context.membership, user: context.identity.user, actor: context.actor)
@@ -89,6 +93,7 @@ public struct APIKeyController: Sendable {
 
     @Sendable func rotate(_ request: Request, context: OrganizationContext) async throws -> Created<APIKeyObject> {
         let body = try await request.decodeBody(RotateBody.self, context: context)
+        try accounts.requireRecentSignIn(context.identity.session)
         let issued = try await keys.rotate(
             project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
             gracePeriod: body.gracePeriodSeconds, idempotencyKey: request.headers[.init("Idempotency-Key")!],
@@ -122,6 +127,7 @@ public struct APIKeyController: Sendable {
         -> Created<ServiceAccountObject>
     {
         let body = try await request.decodeBody(ServiceAccountBody.self, context: context)
+        try accounts.requireRecentSignIn(context.identity.session)
         let (account, issued) = try await keys.createServiceAccount(
             project: try context.parameters.require("project_id"), name: body.name, membership: context.membership,
             user: context.identity.user, actor: context.actor)
@@ -138,6 +144,7 @@ public struct APIKeyController: Sendable {
 
     @Sendable func createAdmin(_ request: Request, context: OrganizationContext) async throws -> Created<APIKeyObject> {
         let body = try await request.decodeBody(AdminBody.self, context: context)
+        try accounts.requireRecentSignIn(context.identity.session)
         let issued = try await keys.createAdminKey(
             name: body.name, membership: context.membership, user: context.identity.user, actor: context.actor)
         return Created(body: APIKeyObject(issued.key, value: issued.value))

@@ -15,6 +15,7 @@ public struct AuthController: Sendable {
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
         router.post("/v1/auth/signup", use: signUp)
         router.post("/v1/auth/login", use: logIn)
+        router.post("/v1/auth/login/mfa", use: logInWithCode)
         let signedIn = router.group(context: SignedInContext.self)
         signedIn.post("/v1/auth/logout", use: logOut)
         signedIn.get("/v1/me", use: me)
@@ -78,10 +79,58 @@ public struct AuthController: Sendable {
         }
     }
 
-    @Sendable func logIn(_ request: Request, context: KeywardenRequestContext) async throws -> LogInResponse {
+    /// The answer to a right password when two-factor authentication is on: no session yet,
+    /// a challenge to send back with a code to `POST /v1/auth/login/mfa`.
+    struct ChallengeResponse: ResponseEncodable {
+        let object = "mfa_challenge"
+        let mfaRequired = true
+        let challenge: String
+        let expiresAt: Int64
+        let methods = ["totp", "recovery_code"]
+
+        enum CodingKeys: String, CodingKey {
+            case object, challenge, methods
+            case mfaRequired = "mfa_required"
+            case expiresAt = "expires_at"
+        }
+    }
+
+    /// A session, or a challenge when a code must follow.
+    enum LogInAnswer: ResponseGenerator {
+        case signedIn(LogInResponse)
+        case challenge(ChallengeResponse)
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            switch self {
+            case .signedIn(let body): try body.response(from: request, context: context)
+            case .challenge(let body): try body.response(from: request, context: context)
+            }
+        }
+    }
+
+    @Sendable func logIn(_ request: Request, context: KeywardenRequestContext) async throws -> LogInAnswer {
         let body = try await request.decodeBody(LogInBody.self, context: context)
-        let (user, token) = try await accounts.logIn(
+        switch try await accounts.logIn(
             email: body.email, password: body.password, clientAddress: context.clientAddress,
+            userAgent: request.headers.userAgent)
+        {
+        case .signedIn(let user, let token):
+            return .signedIn(LogInResponse(sessionToken: token.value, user: UserObject(user)))
+        case .secondFactorRequired(let challenge):
+            return .challenge(ChallengeResponse(challenge: challenge.token, expiresAt: challenge.expiresAt.unixSeconds))
+        }
+    }
+
+    struct CodeBody: JSONRequestBody {
+        static let fields: Set<String> = ["challenge", "code"]
+        let challenge: String
+        let code: String
+    }
+
+    @Sendable func logInWithCode(_ request: Request, context: KeywardenRequestContext) async throws -> LogInResponse {
+        let body = try await request.decodeBody(CodeBody.self, context: context)
+        let (user, token) = try await accounts.completeLogIn(
+            challenge: body.challenge, code: body.code, clientAddress: context.clientAddress,
             userAgent: request.headers.userAgent)
         return LogInResponse(sessionToken: token.value, user: UserObject(user))
     }

@@ -6,10 +6,13 @@ import KeywardenHTTP
 /// with the token from its link.
 public struct InviteController: Sendable {
     let invites: InviteService
+    /// Asks a stale session to confirm it is the person before sensitive actions (step-up).
+    let accounts: AccountService
 
     /// Creates the controller.
-    public init(invites: InviteService) {
+    public init(invites: InviteService, accounts: AccountService) {
         self.invites = invites
+        self.accounts = accounts
     }
 
     /// Registers the routes.
@@ -62,6 +65,7 @@ public struct InviteController: Sendable {
 
     @Sendable func create(_ request: Request, context: OrganizationContext) async throws -> Created<InviteObject> {
         let body = try await request.decodeBody(InviteBody.self, context: context)
+        if body.role == OrganizationRole.owner.rawValue { try accounts.requireRecentSignIn(context.identity.session) }
         let invite = try await invites.invite(
             email: body.email, role: body.role,
             projects: (body.projects ?? []).map { RequestedGrant(projectID: $0.id, role: $0.role) },

@@ -6,10 +6,13 @@ import KeywardenHTTP
 /// projects (OpenAI Admin API shapes).
 public struct TeamController: Sendable {
     let teams: TeamService
+    /// Asks a stale session to confirm it is the person before sensitive actions (step-up).
+    let accounts: AccountService
 
     /// Creates the controller.
-    public init(teams: TeamService) {
+    public init(teams: TeamService, accounts: AccountService) {
         self.teams = teams
+        self.accounts = accounts
     }
 
     /// Registers the routes.
@@ -54,6 +57,7 @@ public struct TeamController: Sendable {
 
     @Sendable func modifyUser(_ request: Request, context: OrganizationContext) async throws -> OrganizationUserObject {
         let body = try await request.decodeBody(RoleBody.self, context: context)
+        if body.role == OrganizationRole.owner.rawValue { try accounts.requireRecentSignIn(context.identity.session) }
         return OrganizationUserObject(
             try await teams.changeRole(
                 of: try userID(context), to: body.role, in: context.membership, actor: context.actor))

@@ -14,12 +14,16 @@ extension APIKeyPages {
 
     @Sendable func create(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
+        // A new key needs a recent sign-in; "Confirm it's you" carries this form on.
+        try dashboard.services.accounts.requireRecentSignIn(context.session)
         let form = APIKeyForm(fields)
         do {
             let issued = try await issue(form, context: context)
             let frame = try await dashboard.frame("Save your key", request: request, context: context)
             return try await savedPage(issued, replacing: nil, frame: frame, context: context)
-        } catch let refusal as DomainError where Self.shownKinds.contains(refusal.kind) || refusal.kind == .notFound {
+        } catch let refusal as DomainError
+            where !refusal.needsStepUp && (Self.shownKinds.contains(refusal.kind) || refusal.kind == .notFound)
+        {
             let frame = try await dashboard.frame("Create new secret key", request: request, context: context)
             if refusal.code == .phoneVerificationRequired {
                 // The phone step the form shows instead says what to do.

@@ -33,6 +33,8 @@ struct APIKeyPages: Sendable {
 
     @Sendable func rotate(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
+        // A new key needs a recent sign-in; "Confirm it's you" carries this form on.
+        try dashboard.services.accounts.requireRecentSignIn(context.session)
         let keyID = context.parameters.get("key_id") ?? ""
         let project = try await projectOfForm(fields, request: request, context: context)
         // The table's Rotate button sends no grace period: the confirmation page asks for one.
@@ -61,7 +63,7 @@ struct APIKeyPages: Sendable {
             let frame = try await dashboard.frame("Save your key", request: request, context: context)
             return try await savedPage(
                 issued, replacing: old.expiresAt ?? dashboard.services.clock.now(), frame: frame, context: context)
-        } catch let refusal as DomainError where Self.shownKinds.contains(refusal.kind) {
+        } catch let refusal as DomainError where !refusal.needsStepUp && Self.shownKinds.contains(refusal.kind) {
             return try await listPage(
                 request: request, context: context, refusal: PageSentences.sentence(for: refusal),
                 status: Self.status(for: refusal))
@@ -81,7 +83,7 @@ struct APIKeyPages: Sendable {
             _ = try await dashboard.services.keys.deleteProjectKey(
                 project: project, key: keyID, membership: context.membership, user: context.identity.user,
                 actor: context.actor)
-        } catch let refusal as DomainError where Self.shownKinds.contains(refusal.kind) {
+        } catch let refusal as DomainError where !refusal.needsStepUp && Self.shownKinds.contains(refusal.kind) {
             return try await listPage(
                 request: request, context: context, refusal: PageSentences.sentence(for: refusal),
                 status: Self.status(for: refusal))

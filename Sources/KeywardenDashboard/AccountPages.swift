@@ -4,8 +4,9 @@ import Hummingbird
 import KeywardenCore
 import KeywardenHTTP
 
-/// Sign up, log in and log out: the session cookie is set from the same sessions as API tokens,
-/// with the same login throttle and expiry.
+/// Sign up, log in (with the authentication code as a second step when two-factor authentication
+/// is on) and log out: the session cookie is set from the same sessions as API tokens, with the
+/// same login throttle and expiry.
 struct AccountPages: Sendable {
     let dashboard: Dashboard
 
@@ -26,6 +27,8 @@ struct AccountPages: Sendable {
         pages.post("/signup", use: signUp)
         pages.get("/login", use: logInForm)
         pages.post("/login", use: logIn)
+        pages.get(RouterPath(Self.secondStepPath), use: secondStepForm)
+        pages.post(RouterPath(Self.secondStepPath), use: completeLogIn)
         signedIn.post("/logout", use: logOut)
     }
 
@@ -68,10 +71,15 @@ struct AccountPages: Sendable {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let email = fields["email"] ?? ""
         do {
-            let (_, token) = try await dashboard.services.accounts.logIn(
+            let outcome = try await dashboard.services.accounts.logIn(
                 email: email, password: fields["password"] ?? "", clientAddress: context.clientAddress,
                 userAgent: request.headers.userAgent)
-            return signedIn(token: token, to: localPath(fields["next"]), flash: nil)
+            switch outcome {
+            case .signedIn(_, let token):
+                return signedIn(token: token, to: localPath(fields["next"]), flash: nil)
+            case .secondFactorRequired(let challenge):
+                return askForCode(challenge, next: localPath(fields["next"]))
+            }
         } catch let refusal as DomainError {
             return form(
                 "login", title: "Log in", request: request, context: context, email: email, next: fields["next"],

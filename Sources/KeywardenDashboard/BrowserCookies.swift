@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import KeywardenCore
 
-/// The dashboard's cookies. Only the session cookie holds a secret; every cookie is `HttpOnly`,
-/// `SameSite=Lax`, on `/`, and `Secure` when the public URL is https.
+/// The dashboard's cookies. Only the session cookie and the sign-in challenge hold a secret; every
+/// cookie is `HttpOnly`, on `/`, and `Secure` when the public URL is https, and all but the
+/// challenge are `SameSite=Lax`.
 enum BrowserCookies {
     /// The session token (`sess_...`), the same sessions as API tokens.
     static let session = "keywarden_session"
@@ -15,10 +16,20 @@ enum BrowserCookies {
     static let project = "keywarden_project"
     /// A message for the next page, after a redirect.
     static let flash = "keywarden_flash"
+    /// The challenge a right password earned while the authentication code is asked for.
+    static let signInChallenge = "keywarden_sign_in_challenge"
 
     /// A cookie for `name`; `maxAge` 0 removes it.
     static func cookie(_ name: String, _ value: String, maxAge: Int? = nil, secure: Bool) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// The cookie holding a sign-in's challenge for `maxAge` seconds. It is `SameSite=Strict`:
+    /// only this site's own pages, never a link from elsewhere, send it back.
+    static func signInChallenge(_ token: String, maxAge: Int, secure: Bool) -> Cookie {
+        Cookie(
+            name: signInChallenge, value: token, maxAge: maxAge, path: "/", secure: secure, httpOnly: true,
+            sameSite: .strict)
     }
 
     /// The cookie that removes `name`.

@@ -26,6 +26,7 @@ extension Dashboard {
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)
         SettingsPages(dashboard: self).addRoutes(to: signedIn)
         SecurityPages(dashboard: self).addRoutes(to: signedIn)
+        TwoFactorPages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this

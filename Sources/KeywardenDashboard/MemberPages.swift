@@ -33,13 +33,14 @@ struct MemberPages: Sendable {
 
     @Sendable func invite(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
+        try requireRecentSignIn(toMakeOwner: fields["role"], context: context)
         let projects = try await dashboard.frame("Members", request: request, context: context).projects
         do {
             _ = try await invites.invite(
                 email: fields["email"] ?? "", role: fields["role"] ?? "",
                 projects: InviteForm.grants(fields, projects: projects), in: context.membership,
                 by: context.identity.user, actor: context.actor)
-        } catch let refusal as DomainError where refusal.kind != .internal {
+        } catch let refusal as DomainError where refusal.kind != .internal && !refusal.needsStepUp {
             let errors = FieldErrors(refusal, fields: ["email", "role"])
             // Someone who may not invite sees no form to show the refusal next to.
             let shownAbove = context.membership.allows(.manageMembers) ? nil : PageSentences.sentence(for: refusal)
@@ -53,6 +54,7 @@ struct MemberPages: Sendable {
     @Sendable func changeRole(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let user = try context.parameters.require("user_id")
+        try requireRecentSignIn(toMakeOwner: fields["role"], context: context)
         return try await act(request, context: context, flash: "Role saved.") {
             _ = try await teams.changeRole(
                 of: user, to: fields["role"] ?? "", in: context.membership, actor: context.actor)
@@ -131,6 +133,13 @@ struct MemberPages: Sendable {
 
     // MARK: Shared steps
 
+    /// Making someone an owner of the organization (by invite or by role) needs a recent sign-in;
+    /// "Confirm it's you" carries the form on.
+    func requireRecentSignIn(toMakeOwner role: String?, context: PageContext) throws {
+        guard role == OrganizationRole.owner.rawValue else { return }
+        try dashboard.services.accounts.requireRecentSignIn(context.session)
+    }
+
     /// Does what a row's form asks and goes back to the page with `flash`, or shows the page with
     /// the refusal above the tables.
     func act(
@@ -139,8 +148,9 @@ struct MemberPages: Sendable {
         do {
             try await body()
         } catch let refusal as DomainError
-            where refusal.kind != .internal && refusal.kind != .unavailable
-            || refusal.code == .emailProviderUnavailable
+            where !refusal.needsStepUp
+            && (refusal.kind != .internal && refusal.kind != .unavailable
+                || refusal.code == .emailProviderUnavailable)
         {
             return try await render(
                 request, context: context, pageError: PageSentences.sentence(for: refusal),

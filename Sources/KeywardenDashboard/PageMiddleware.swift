@@ -8,8 +8,9 @@ import Logging
 import NIOCore
 
 /// What every page request passes through: the session cookie read into an identity, the form
-/// token worked out, redirects and refusals turned into answers, errors into the 500 page, and
-/// the page headers added to every answer.
+/// token worked out, "Confirm it's you" asked and checked for actions that need a recent sign-in,
+/// redirects and refusals turned into answers, errors into the 500 page, and the page headers
+/// added to every answer.
 struct PageMiddleware: RouterMiddleware {
     typealias Context = KeywardenRequestContext
 
@@ -17,17 +18,38 @@ struct PageMiddleware: RouterMiddleware {
     let forms: FormGuard
     let renderer: PageRenderer
 
+    /// "Confirm it's you".
+    var stepUp: StepUp { StepUp(accounts: accounts, forms: forms, renderer: renderer) }
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
+        var request = request
         // A page knows a person by the cookie only, never by an Authorization header.
         context.identity = nil
         var newPreSession: String?
         var response: Response
         do {
             newPreSession = try await identify(request, context: &context)
-            response = try await next(request, context)
+            var confirming = StepUp.Outcome.notAsked
+            if request.method == .post {
+                // Kept in memory, so the handler and the confirm page can both read the form.
+                _ = try await request.collectBody(upTo: ManagementAPI.maxBodyBytes)
+                confirming = try await stepUp.confirm(&request, context: context)
+            }
+            switch confirming {
+            case .refused(let page):
+                response = page
+            case .confirmed:
+                // Read again, so the action sees the session's new sign-in time.
+                newPreSession = try await identify(request, context: &context)
+                response = try await next(request, context)
+            case .notAsked:
+                response = try await next(request, context)
+            }
+        } catch let refusal as DomainError where refusal.needsStepUp {
+            response = await askToConfirm(refusal, request: request, context: context)
         } catch {
             response = answer(for: error, request: request, logger: context.logger)
         }
@@ -37,6 +59,22 @@ struct PageMiddleware: RouterMiddleware {
         }
         Self.addPageHeaders(to: &response.headers)
         return response
+    }
+
+    /// The answer when an action needs a more recent sign-in than the session's: a form is shown
+    /// "Confirm it's you", carrying its fields; a page opened is sent to the Security page, which
+    /// says why.
+    func askToConfirm(_ refusal: DomainError, request: Request, context: Context) async -> Response {
+        guard request.method == .post else {
+            return answer(
+                for: PageRedirect.to(SecurityPages.path, flash: PageSentences.sentence(for: refusal)),
+                request: request, logger: context.logger)
+        }
+        do {
+            return try await stepUp.page(for: request, context: context)
+        } catch {
+            return answer(for: error, request: request, logger: context.logger)
+        }
     }
 
     /// Reads the session cookie into an identity and works out the form token; without a

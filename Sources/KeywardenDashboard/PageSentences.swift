@@ -8,6 +8,9 @@ enum PageSentences {
         switch refusal.code {
         case .invalidCredentials where refusal.param == "current_password":
             return "That is not your current password. Type it again; nothing was changed."
+        case .invalidCredentials where refusal.param == "password":
+            // Asked by "Confirm it's you"; a failed log-in names no field.
+            return "That password is not right. Type it again."
         case .invalidCredentials:
             return "That email address and password do not match an account. Check both and try again."
         case .emailTaken:
@@ -112,6 +115,18 @@ enum PageSentences {
             return "That session has already ended."
         case .invalidValue where refusal.param == "session_id":
             return "This is the session you are using. To end it, log out."
+        // Two-factor authentication and confirming it's you.
+        case .tooManyMfaAttempts:
+            return "Too many wrong codes were entered. Try again "
+                + (refusal.retryAfterSeconds.map { "in " + duration(seconds: $0) } ?? "in a few minutes") + "."
+        case .reauthenticationRequired:
+            return "For your security, that needs a recent sign-in. Start again, and enter your password when asked."
+        case .mfaAlreadyEnabled:
+            return "Two-factor authentication is already on. To set up another app, turn it off first."
+        case .mfaNotEnabled where refusal.param == "code":
+            return "Two-factor authentication is off for your account, so confirm with your password."
+        case .mfaNotEnabled:
+            return "Two-factor authentication is off for your account. Set it up to use codes."
         default:
             return refusal.message
         }

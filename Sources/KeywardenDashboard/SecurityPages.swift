@@ -5,10 +5,14 @@ import KeywardenCore
 import KeywardenHTTP
 
 /// Settings → Security: the person's password (changed with the current one, which signs out
-/// their other sessions), their sessions (each other one can be signed out), and the way to
-/// two-factor authentication; and the banner's "Send the link again".
+/// their other sessions), their sessions (each other one can be signed out), and whether
+/// two-factor authentication is on (``TwoFactorPages`` changes it); and the banner's "Send the
+/// link again".
 struct SecurityPages: Sendable {
     let dashboard: Dashboard
+
+    /// The Security page.
+    static let path = "/settings/security"
 
     /// One session as the table lists it.
     struct SessionRow: Sendable {
@@ -24,11 +28,25 @@ struct SecurityPages: Sendable {
         let current: Bool
     }
 
+    /// The two-factor section: set up, or on with its recovery codes and the way to turn it off.
+    struct TwoFactorSection: Sendable {
+        let enabled: Bool
+        /// When it was turned on, in UTC.
+        let enabledSince: String
+        /// Recovery codes not used yet.
+        let recoveryCodesLeft: Int
+        /// Exactly one is left (the sentence says "code", not "codes").
+        let oneRecoveryCodeLeft: Bool
+        /// Refusals of the "Turn off" form, next to its field.
+        let errors: FieldErrors
+    }
+
     /// The Security page.
     struct SecurityView: Sendable {
         let layout: Layout
         /// Refusals of the password form, next to their fields.
         let passwordErrors: FieldErrors
+        let twoFactor: TwoFactorSection
         let sessions: [SessionRow]
         /// Whether any session but this one is live (the "Sign out of all other sessions" button).
         let hasOtherSessions: Bool
@@ -39,10 +57,10 @@ struct SecurityPages: Sendable {
     }
 
     func addRoutes(to signedIn: RouterGroup<PageContext>) {
-        signedIn.get("/settings/security", use: show)
+        signedIn.get(RouterPath(Self.path), use: show)
         // DESIGN §9 names the page under account settings; that address leads here.
         signedIn.get("/settings/account/security") { _, _ -> Response in
-            PageMiddleware.redirect(to: "/settings/security")
+            PageMiddleware.redirect(to: Self.path)
         }
         signedIn.post("/settings/security/password", use: changePassword)
         signedIn.post("/settings/security/sessions/revoke-others", use: revokeOthers)
@@ -125,7 +143,7 @@ struct SecurityPages: Sendable {
     /// The page, with refusals where they belong.
     func render(
         _ request: Request, context: PageContext, passwordErrors: FieldErrors = FieldErrors(),
-        sessionsError: String? = nil, status: HTTPResponse.Status = .ok
+        twoFactorErrors: FieldErrors = FieldErrors(), sessionsError: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let frame = try await dashboard.frame("Security", request: request, context: context)
         let live = try await accounts.liveSessions(of: context.identity.user)
@@ -135,8 +153,14 @@ struct SecurityPages: Sendable {
                 signedIn: UTCTime.minutes(session.createdAt), lastActive: UTCTime.minutes(session.lastSeenAt),
                 current: session.id == context.session.id)
         }
+        let twoFactorNow = try await accounts.twoFactorStatus(of: context.identity.user)
+        let twoFactor = TwoFactorSection(
+            enabled: twoFactorNow.enabled, enabledSince: twoFactorNow.enabledAt.map(UTCTime.minutes) ?? "",
+            recoveryCodesLeft: twoFactorNow.unusedRecoveryCodes,
+            oneRecoveryCodeLeft: twoFactorNow.unusedRecoveryCodes == 1,
+            errors: twoFactorErrors)
         let view = SecurityView(
-            layout: frame.layout, passwordErrors: passwordErrors, sessions: rows,
+            layout: frame.layout, passwordErrors: passwordErrors, twoFactor: twoFactor, sessions: rows,
             hasOtherSessions: rows.contains { !$0.current }, hasMore: live.hasMore, sessionsError: sessionsError)
         return dashboard.page("settings-security", view, frame: frame, status: status)
     }

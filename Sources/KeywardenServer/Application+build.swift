@@ -70,6 +70,7 @@ public struct KeywardenServices: Sendable {
             clock: clock,
             settings: configuration.accounts.serviceSettings,
             mail: AccountMail(sender: self.email, linkBaseURL: configuration.linkBaseURL, logger: logger),
+            twoFactor: TwoFactorStore(repository: SQLTwoFactorRepository(database: database), serverSecret: secret),
             humanCheck: humanCheck)
         self.projects = ProjectService(projects: SQLProjectRepository(database: database), audit: audit, clock: clock)
         self.configuration = configuration
@@ -192,14 +193,15 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     ).addRoutes(to: router)
     AuthController(accounts: services.accounts).addRoutes(to: router)
     AccountSecurityController(accounts: services.accounts).addRoutes(to: router)
+    TwoFactorController(accounts: services.accounts).addRoutes(to: router)
     OrganizationController(accounts: services.accounts, projects: services.projects).addRoutes(to: router)
-    TeamController(teams: services.teams).addRoutes(to: router)
-    InviteController(invites: services.invites).addRoutes(to: router)
+    TeamController(teams: services.teams, accounts: services.accounts).addRoutes(to: router)
+    InviteController(invites: services.invites, accounts: services.accounts).addRoutes(to: router)
     PhoneVerificationController(
         verifications: services.verifications, allowedCountries: services.configuration.verification.allowedCountries
     ).addRoutes(to: router)
     AuditLogController(audit: services.audit).addRoutes(to: router)
-    APIKeyController(keys: services.keys).addRoutes(to: router)
+    APIKeyController(keys: services.keys, accounts: services.accounts).addRoutes(to: router)
     UsageController(
         usage: services.gateway.usage, meter: services.gateway.meter, limits: services.gateway.rateLimits,
         projects: services.projects, clock: services.clock

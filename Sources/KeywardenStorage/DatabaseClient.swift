@@ -58,6 +58,9 @@ public final class DatabaseClient: Sendable {
         let pool = EventLoopGroupConnectionPool(
             source: SQLiteConnectionSource(configuration: .init(storage: storage, enableForeignKeys: true)),
             maxConnectionsPerEventLoop: 1,
+            // Callers queue for the one connection; a burst waits its turn rather than failing
+            // after the driver's default of 10 seconds.
+            requestTimeout: .seconds(30),
             pruneInterval: nil,
             logger: driverLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton.next())

@@ -286,5 +286,32 @@ extension Migration {
                 "CREATE INDEX invites_by_organization ON organization_invites (organization_id, invited_at, id)",
                 "CREATE INDEX invites_by_email ON organization_invites (organization_id, email)",
             ]),
+        Migration(
+            // A session remembers when the person last proved it was them, for step-up; sessions
+            // from before count from their start. Authenticator secrets are stored sealed, recovery
+            // codes as HMACs.
+            version: 10, name: "two-factor authentication and step-up",
+            statements: [
+                "ALTER TABLE sessions ADD COLUMN authenticated_at BIGINT",
+                "UPDATE sessions SET authenticated_at = created_at",
+                """
+                CREATE TABLE totp_credentials (
+                    user_id TEXT PRIMARY KEY REFERENCES users (id),
+                    sealed_secret TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    confirmed_at BIGINT,
+                    last_used_step BIGINT
+                )
+                """,
+                """
+                CREATE TABLE recovery_codes (
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    code_digest TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    used_at BIGINT,
+                    PRIMARY KEY (user_id, code_digest)
+                )
+                """,
+            ]),
     ]
 }

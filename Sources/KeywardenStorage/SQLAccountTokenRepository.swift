@@ -46,6 +46,18 @@ public struct SQLAccountTokenRepository: AccountTokenRepository {
         }
     }
 
+    public func holder(digest: String, purpose: AccountToken.Purpose, at now: Date) async throws -> UserID? {
+        try await database.withConnection { db in
+            try await db.raw(
+                """
+                SELECT user_id FROM account_tokens
+                WHERE token_digest = \(bind: digest) AND purpose = \(bind: purpose.rawValue)
+                    AND used_at IS NULL AND expires_at > \(bind: now.unixMilliseconds)
+                """
+            ).first().map { UserID(unchecked: try $0.string("user_id")) }
+        }
+    }
+
     public func purge(expiredBefore date: Date) async throws {
         try await database.withConnection { db in
             try await db.raw("DELETE FROM account_tokens WHERE expires_at < \(bind: date.unixMilliseconds)").run()

@@ -12,18 +12,20 @@ public struct SQLSessionRepository: SessionRepository {
     }
 
     /// The columns ``session(from:)`` reads.
-    static let columns = "id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip_address, user_agent"
+    static let columns =
+        "id, user_id, created_at, last_seen_at, expires_at, revoked_at, ip_address, user_agent, authenticated_at"
 
     public func create(_ session: Session, tokenDigest: String) async throws {
         try await database.withConnection { db in
             try await db.raw(
                 """
                 INSERT INTO sessions (token_digest, id, user_id, created_at, last_seen_at, expires_at, revoked_at,
-                                      ip_address, user_agent)
+                                      ip_address, user_agent, authenticated_at)
                 VALUES (\(bind: tokenDigest), \(bind: session.id.rawValue), \(bind: session.userID.rawValue),
                         \(bind: session.createdAt.unixMilliseconds), \(bind: session.lastSeenAt.unixMilliseconds),
                         \(bind: session.expiresAt.unixMilliseconds), \(bind: session.revokedAt?.unixMilliseconds),
-                        \(bind: session.ipAddress), \(bind: session.userAgent))
+                        \(bind: session.ipAddress), \(bind: session.userAgent),
+                        \(bind: session.authenticatedAt.unixMilliseconds))
                 """
             ).run()
         }
@@ -102,6 +104,14 @@ public struct SQLSessionRepository: SessionRepository {
         }
     }
 
+    public func reauthenticate(_ id: SessionID, at now: Date) async throws {
+        try await database.withConnection { db in
+            try await db.raw(
+                "UPDATE sessions SET authenticated_at = \(bind: now.unixMilliseconds) WHERE id = \(bind: id.rawValue)"
+            ).run()
+        }
+    }
+
     /// A session from a row with ``columns``.
     static func session(from row: any SQLRow) throws -> Session {
         Session(
@@ -112,6 +122,7 @@ public struct SQLSessionRepository: SessionRepository {
             expiresAt: try row.date("expires_at"),
             revokedAt: try row.optionalDate("revoked_at"),
             ipAddress: try row.decode(column: "ip_address", as: String?.self),
-            userAgent: try row.decode(column: "user_agent", as: String?.self))
+            userAgent: try row.decode(column: "user_agent", as: String?.self),
+            authenticatedAt: try row.optionalDate("authenticated_at"))
     }
 }

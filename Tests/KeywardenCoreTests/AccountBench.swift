@@ -74,6 +74,7 @@ struct AccountBench {
             counters: repositories.counters, audit: repositories.audit, hasher: .plain, clock: time.clock,
             settings: settings,
             mail: AccountMail(sender: mail.sender, linkBaseURL: Self.linkBase + "/", logger: quietLogger),
+            twoFactor: TwoFactorStore(repository: repositories.twoFactor, serverSecret: "keywarden-core-tests-secret"),
             humanCheck: humanCheck)
     }
 
@@ -90,9 +91,11 @@ struct AccountBench {
         _ email: String = "ada@example.com", password: String = Self.password, clientAddress: String? = nil,
         userAgent: String? = nil
     ) async throws -> SessionToken {
-        try await service.logIn(
-            email: email, password: password, clientAddress: clientAddress, userAgent: userAgent
-        ).1
+        try #require(
+            try await service.logIn(
+                email: email, password: password, clientAddress: clientAddress, userAgent: userAgent
+            ).session
+        ).token
     }
 
     /// The session a token names while it works; `nil` once it does not.

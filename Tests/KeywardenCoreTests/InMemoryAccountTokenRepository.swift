@@ -35,6 +35,14 @@ struct InMemoryAccountTokenRepository: AccountTokenRepository {
         }
     }
 
+    func holder(digest: String, purpose: AccountToken.Purpose, at now: Date) async throws -> UserID? {
+        await database.transaction { tables in
+            tables.accountTokens.first {
+                $0.digest == digest && $0.purpose == purpose && $0.usedAt == nil && $0.expiresAt > now
+            }?.userID
+        }
+    }
+
     func purge(expiredBefore date: Date) async throws {
         await database.transaction { tables in tables.accountTokens.removeAll { $0.expiresAt < date } }
     }

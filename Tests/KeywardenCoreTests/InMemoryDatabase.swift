@@ -91,6 +91,15 @@ actor InMemoryDatabase {
         var counters: [CounterRow] = []
         var sessions: [SessionRow] = []
         var accountTokens: [StoredAccountToken] = []
+        var totpCredentials: [UserID: TOTPCredential] = [:]
+        var recoveryCodes: [RecoveryCodeRow] = []
+    }
+
+    /// A recovery code's digest, whose it is and whether it was used.
+    struct RecoveryCodeRow: Sendable {
+        var userID: UserID
+        var digest: String
+        var usedAt: Date?
     }
 
     private var tables = Tables()

@@ -19,6 +19,7 @@ struct InMemoryRepositories: Sendable {
     var invites: InMemoryInviteRepository { InMemoryInviteRepository(database: database) }
     var sessions: InMemorySessionRepository { InMemorySessionRepository(database: database) }
     var tokens: InMemoryAccountTokenRepository { InMemoryAccountTokenRepository(database: database) }
+    var twoFactor: InMemoryTwoFactorRepository { InMemoryTwoFactorRepository(database: database) }
 
     /// Signs a person up as the account service does: the user, their personal organization
     /// (unverified), its owner membership and its default project, made at `date`.

@@ -60,6 +60,14 @@ struct InMemorySessionRepository: SessionRepository {
         }
     }
 
+    func reauthenticate(_ id: SessionID, at now: Date) async throws {
+        await database.transaction { tables in
+            for index in tables.sessions.indices where tables.sessions[index].session.id == id {
+                tables.sessions[index].session.authenticatedAt = now
+            }
+        }
+    }
+
     func revokeAll(of user: UserID, except kept: SessionID?, at now: Date) async throws -> [SessionID] {
         await database.transaction { (tables) -> [SessionID] in
             var ended: [SessionID] = []

@@ -40,8 +40,8 @@ struct DashboardSecurityTests {
             #expect(html.contains(#"<label for="new_password">New password</label>"#))
             #expect(html.contains(#"<label for="confirm_password">Confirm new password</label>"#))
             #expect(html.contains(#"<button type="submit">Change password</button>"#))
-            #expect(
-                html.contains(#"<a href="/settings/security/two-factor">Manage two-factor authentication</a>"#))
+            #expect(html.contains(#"<form method="post" action="/settings/security/two-factor/setup">"#))
+            #expect(html.contains(#"<button type="submit">Set up two-factor authentication</button>"#))
             for column in ["Device", "Address", "Signed in (UTC)", "Last active (UTC)"] {
                 #expect(html.contains(#"<th scope="col">\#(column)</th>"#), "\(column)")
             }

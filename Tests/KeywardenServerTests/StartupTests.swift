@@ -21,8 +21,10 @@ struct StartupTests {
         let second = try await openDatabase(configuration: configuration, logger: quietLogger)
         let restarted = KeywardenServices(
             database: second, configuration: configuration, secret: testSecret, logger: quietLogger, hasher: testHasher)
-        let (user, _) = try await restarted.accounts.logIn(
-            email: "ada@example.com", password: "correct horse battery", clientAddress: nil)
+        let (user, _) = try #require(
+            try await restarted.accounts.logIn(
+                email: "ada@example.com", password: "correct horse battery", clientAddress: nil
+            ).session)
         #expect(user == signUp.user)
         let session = try await restarted.accounts.authenticate(token: signUp.token.value)
         #expect(session?.user == signUp.user)

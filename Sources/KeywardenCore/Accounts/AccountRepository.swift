@@ -78,6 +78,9 @@ public protocol SessionRepository: Sendable {
 
     /// Ends every session of `user` not ended yet, except `kept`; returns the ids it ended.
     func revokeAll(of user: UserID, except kept: SessionID?, at now: Date) async throws -> [SessionID]
+
+    /// Notes that the person proved it was them on the session at `now`.
+    func reauthenticate(_ id: SessionID, at now: Date) async throws
 }
 
 /// Fixed-window counters kept in storage, so limits hold across restarts and instances.

@@ -81,6 +81,7 @@ extension AccountService {
             switch purpose {
             case .emailConfirmation: "Sign in and ask for a new confirmation link."
             case .passwordReset: "Ask for a new one on the Forgot your password? page."
+            case .mfaChallenge: "Log in again with your password."
             }
         return DomainError(
             .invalidRequest, code: .invalidToken,

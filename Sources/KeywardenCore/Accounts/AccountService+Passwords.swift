@@ -64,17 +64,7 @@ extension AccountService {
     ) async throws -> User {
         try checkPasswordStrength(new, field: "new_password")
         let now = clock.now()
-        let attempt = try await throttle.reserve(email: user.email, clientAddress: clientAddress, now: now)
-        guard current.unicodeScalars.count <= settings.maximumPasswordLength,
-            let credentials = try await accounts.credentials(email: user.email), credentials.user.id == user.id,
-            try await hasher.verify(current, credentials.passwordHash)
-        else {
-            throw DomainError(
-                .invalidRequest, code: .invalidCredentials,
-                message: "Your current password is not right. Type it again; nothing was changed.",
-                param: "current_password")
-        }
-        try await throttle.release(attempt)
+        try await checkPassword(current, of: user, field: "current_password", clientAddress: clientAddress)
         let hash = try await hasher.hash(new)
         _ = try await accounts.setPasswordHash(hash, of: user.id)
         let ended = try await sessions.revokeAll(of: user.id, except: session.id, at: wholeMilliseconds(now))

@@ -29,6 +29,12 @@ public struct AccountSettings: Sendable {
     ]
     /// Password-reset links asked for per client address.
     public var passwordResetLimitPerClientAddress = FixedWindowLimit(limit: 20, window: 3600)
+    /// Wrong second-factor codes allowed per person in each window (sign-in, enrolment,
+    /// step-up and turning 2FA off share it).
+    public var secondFactorLimitPerAccount = FixedWindowLimit(limit: 5, window: 300)
+    /// How recent a sign-in (or a password or code entered again) must be for creating or
+    /// rotating keys, changing two-factor settings and inviting owners (`step_up_window`).
+    public var stepUpWindow: TimeInterval = 600
 
     /// The defaults.
     public init() {}
@@ -44,6 +50,28 @@ public struct SignUpResult: Sendable {
     public var defaultProject: Project
     /// A session token for the new user, shown once.
     public var token: SessionToken
+}
+
+/// How a sign-in with the right password ends.
+public enum LogInOutcome: Sendable {
+    /// Signed in: the user and their new session's token.
+    case signedIn(User, SessionToken)
+    /// Two-factor authentication is on: a code must follow, with this challenge.
+    case secondFactorRequired(SecondFactorChallenge)
+
+    /// The user and token of a finished sign-in; `nil` when a code must follow.
+    public var session: (user: User, token: SessionToken)? {
+        if case .signedIn(let user, let token) = self { return (user, token) }
+        return nil
+    }
+}
+
+/// The short-lived proof that a sign-in's password was right, traded with a code for a session.
+public struct SecondFactorChallenge: Sendable {
+    /// The secret text, shown once to the client that typed the password.
+    public var token: String
+    /// When it stops working.
+    public var expiresAt: Date
 }
 
 /// A session that was checked and found live, with its user.
@@ -66,6 +94,7 @@ public struct AccountService: Sendable {
     let accounts: any AccountRepository
     let sessions: any SessionRepository
     let tokens: any AccountTokenRepository
+    let counters: any RateCounterRepository
     let throttle: LoginThrottle
     let signUps: SignUpThrottle
     let emailThrottle: EmailSendThrottle
@@ -74,6 +103,7 @@ public struct AccountService: Sendable {
     let settings: AccountSettings
     let audit: any AuditLogRepository
     let mail: AccountMail
+    let twoFactor: TwoFactorStore
     /// The CAPTCHA check sign-up asks for (none unless `captcha_provider` is set).
     public let humanCheck: HumanCheck
 
@@ -81,12 +111,15 @@ public struct AccountService: Sendable {
     public init(
         accounts: any AccountRepository, sessions: any SessionRepository, tokens: any AccountTokenRepository,
         counters: any RateCounterRepository, audit: any AuditLogRepository, hasher: PasswordHasher, clock: Clock,
-        settings: AccountSettings, mail: AccountMail, humanCheck: HumanCheck = .notRequired
+        settings: AccountSettings, mail: AccountMail, twoFactor: TwoFactorStore,
+        humanCheck: HumanCheck = .notRequired
     ) {
+        self.twoFactor = twoFactor
         self.audit = audit
         self.accounts = accounts
         self.sessions = sessions
         self.tokens = tokens
+        self.counters = counters
         self.throttle = LoginThrottle(
             perAccount: settings.loginLimitPerAccount,
             perClientAddress: settings.loginLimitPerClientAddress, counters: counters)
@@ -132,10 +165,13 @@ public struct AccountService: Sendable {
     }
 
     /// Signs a user in, or throws the one `invalid_credentials` refusal whatever was wrong.
+    ///
+    /// A person with two-factor authentication on gets no session yet: the outcome is a
+    /// challenge, finished with a code by ``completeLogIn(challenge:code:clientAddress:userAgent:)``.
     public func logIn(
         email rawEmail: String, password: String, clientAddress: String?, userAgent: String? = nil
     ) async throws
-        -> (User, SessionToken)
+        -> LogInOutcome
     {
         let now = clock.now()
         // A malformed email cannot have an account; it gets the same refusal as a wrong password.
@@ -155,10 +191,13 @@ public struct AccountService: Sendable {
             throw Self.invalidCredentials
         }
         try await throttle.release(attempt)
+        if try await twoFactor.repository.credential(of: credentials.user.id)?.confirmedAt != nil {
+            return .secondFactorRequired(try await issueChallenge(for: credentials.user, at: wholeMilliseconds(now)))
+        }
         let token = try await startSession(
             for: credentials.user.id, at: wholeMilliseconds(now), clientAddress: clientAddress, userAgent: userAgent)
         try await record(.loginSucceeded, user: credentials.user, clientAddress: clientAddress, now: now)
-        return (credentials.user, token)
+        return .signedIn(credentials.user, token)
     }
 
     /// Ends a session.
@@ -242,7 +281,7 @@ public struct AccountService: Sendable {
         let session = Session(
             id: .generate(), userID: user, createdAt: now, lastSeenAt: now,
             expiresAt: now.addingTimeInterval(settings.sessionLifetime), ipAddress: clientAddress,
-            userAgent: Session.userAgentSummary(userAgent))
+            userAgent: Session.userAgentSummary(userAgent), authenticatedAt: now)
         try await sessions.create(session, tokenDigest: token.digest)
         return token
     }

@@ -12,12 +12,16 @@ public struct AccountToken: Sendable {
         case emailConfirmation = "email_confirmation"
         /// Sets a new password; 1 hour.
         case passwordReset = "password_reset"
+        /// Finishes a sign-in whose password was right with a second factor; 5 minutes. Handed
+        /// to the client that typed the password, never mailed.
+        case mfaChallenge = "mfa_challenge"
 
         /// How long a token of this purpose works after it is made.
         public var lifetime: TimeInterval {
             switch self {
             case .emailConfirmation: 24 * 3600
             case .passwordReset: 3600
+            case .mfaChallenge: 300
             }
         }
     }
@@ -79,6 +83,10 @@ public protocol AccountTokenRepository: Sendable {
     /// one conditional update, so of two simultaneous uses exactly one succeeds; returns the
     /// user it was for, or `nil` when it is unknown, used, expired or of another purpose.
     func consume(digest: String, purpose: AccountToken.Purpose, at now: Date) async throws -> UserID?
+
+    /// The user the token with this digest and purpose was made for while it is unused and
+    /// unexpired at `now`, without using it; `nil` otherwise.
+    func holder(digest: String, purpose: AccountToken.Purpose, at now: Date) async throws -> UserID?
 
     /// Deletes tokens that ended before `date`, used or not.
     func purge(expiredBefore date: Date) async throws

@@ -19,12 +19,16 @@ public struct Session: Equatable, Sendable {
     /// A short summary of the browser or program it was started from (its `User-Agent`, cut
     /// to ``userAgentLimit`` characters), when known.
     public var userAgent: String?
+    /// When the person last proved it was them on this session (their password, or their
+    /// password and a second factor, at sign-in; a password or code for a sensitive action).
+    public var authenticatedAt: Date
 
-    /// Creates a session value.
+    /// Creates a session value; `authenticatedAt` defaults to `createdAt`.
     public init(
         id: SessionID, userID: UserID, createdAt: Date, lastSeenAt: Date, expiresAt: Date,
-        revokedAt: Date? = nil, ipAddress: String? = nil, userAgent: String? = nil
+        revokedAt: Date? = nil, ipAddress: String? = nil, userAgent: String? = nil, authenticatedAt: Date? = nil
     ) {
+        self.authenticatedAt = authenticatedAt ?? createdAt
         self.id = id
         self.userID = userID
         self.createdAt = createdAt

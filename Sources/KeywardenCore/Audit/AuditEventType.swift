@@ -58,4 +58,16 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case userPasswordChanged = "user.password_changed"
     /// The person ended one of their other sessions (`session_id`) or all of them (`session_ids`).
     case sessionRevoked = "session.revoked"
+    /// The person turned two-factor authentication on.
+    case mfaEnabled = "mfa.enabled"
+    /// The person turned two-factor authentication off, with a current code.
+    case mfaDisabled = "mfa.disabled"
+    /// The person made ten new recovery codes; the old ones stopped working.
+    case mfaRecoveryCodesRegenerated = "mfa.recovery_codes_regenerated"
+    /// A recovery code was used to sign in or confirm; with `remaining`.
+    case mfaRecoveryCodeUsed = "mfa.recovery_code_used"
+    /// A code from the authenticator app or a recovery code was wrong; with `purpose`.
+    case mfaFailed = "mfa.failed"
+    /// The person confirmed it was them (password or code) for a sensitive action; with `method`.
+    case sessionReauthenticated = "session.reauthenticated"
 }

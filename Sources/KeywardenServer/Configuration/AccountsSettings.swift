@@ -19,6 +19,9 @@ public struct AccountsSettings: Sendable {
     public var requireEmailConfirmation = true
     /// Sign-ups allowed per client address per hour.
     public var signupsPerAddressPerHour = 5
+    /// Seconds a sign-in (or a password or code entered again) allows creating and rotating
+    /// keys, changing two-factor settings and inviting owners.
+    public var stepUpWindow = 600
     /// Email domains sign-up refuses, with their subdomains.
     public var refusedEmailDomains: [String] = []
     /// The CAPTCHA on sign-up and on starting a phone verification; `nil` for none.
@@ -38,6 +41,7 @@ public struct AccountsSettings: Sendable {
             (.loginAttemptsPerAddress, 1...100_000, \.loginAttemptsPerAddress),
             (.inviteLifetime, 60...year, \.inviteLifetime),
             (.signupsPerAddressPerHour, 1...1_000_000, \.signupsPerAddressPerHour),
+            (.stepUpWindow, 60...86_400, \.stepUpWindow),
         ]
         for (setting, range, path) in bounded {
             if let number = try settings.integer(setting, in: range) { self[keyPath: path] = number }
@@ -58,6 +62,7 @@ public struct AccountsSettings: Sendable {
         settings.loginLimitPerClientAddress = FixedWindowLimit(limit: loginAttemptsPerAddress, window: 900)
         settings.signUpLimitPerClientAddress = FixedWindowLimit(limit: signupsPerAddressPerHour, window: 3600)
         settings.refusedEmailDomains = RefusedEmailDomains(refusedEmailDomains)
+        settings.stepUpWindow = TimeInterval(stepUpWindow)
         return settings
     }
 

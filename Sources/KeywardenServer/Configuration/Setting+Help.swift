@@ -22,6 +22,7 @@ extension Setting {
         case .inviteLifetime: "seconds an invite's emailed link stays usable"
         case .requireEmailConfirmation: "phone verification and key creation wait for a confirmed email: true/false"
         case .signupsPerAddressPerHour: "sign-ups per client address per hour"
+        case .stepUpWindow: "seconds a sign-in allows sensitive actions before the password or a code is asked again"
         case .refusedEmailDomains: "comma-separated email domains (and their subdomains) sign-up refuses"
         case .captchaProvider: "turnstile or hcaptcha: a CAPTCHA on sign-up and phone verification (default: none)"
         case .captchaSecret: "the CAPTCHA provider's secret key (environment or config file only)"

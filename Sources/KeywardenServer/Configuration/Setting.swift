@@ -25,6 +25,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case inviteLifetime = "invite_lifetime"
     case requireEmailConfirmation = "require_email_confirmation"
     case signupsPerAddressPerHour = "signups_per_address_per_hour"
+    case stepUpWindow = "step_up_window"
     case refusedEmailDomains = "refused_email_domains"
     case captchaProvider = "captcha_provider"
     case captchaSecret = "captcha_secret"
@@ -129,6 +130,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .inviteLifetime: return String(defaults.accounts.inviteLifetime)
         case .requireEmailConfirmation: return String(defaults.accounts.requireEmailConfirmation)
         case .signupsPerAddressPerHour: return String(defaults.accounts.signupsPerAddressPerHour)
+        case .stepUpWindow: return String(defaults.accounts.stepUpWindow)
         case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
         case .verificationScope: return defaults.keys.verificationScope.rawValue
         case .keyStem: return defaults.keys.keyStem
