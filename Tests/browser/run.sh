@@ -3,8 +3,8 @@
 # servers it starts itself with the echo upstream, one per test module.
 # Usage: Tests/browser/run.sh [path/to/keywarden]; PYTHON names an interpreter with
 # Tests/browser/requirements.txt installed. Needs Debian's chromium and chromium-driver
-# (/usr/bin/chromium, /usr/bin/chromedriver) and zbarimg (zbar-tools, installed here when
-# missing), which reads the two-factor QR code back. A failing test leaves the screenshots and page
+# (/usr/bin/chromium, /usr/bin/chromedriver) and zbarimg (zbar-tools), which reads the
+# two-factor QR code back; .ci/run installs all three. A failing test leaves the screenshots and page
 # sources of its steps, the browser log and the server log in $BROWSER_ARTIFACTS/<test>
 # (default /tmp/keywarden-browser-artifacts).
 set -euo pipefail
@@ -16,10 +16,5 @@ if [ -z "$binary" ]; then
   binary="$root/.build/debug/keywarden"
 fi
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
-if ! command -v zbarimg >/dev/null; then
-  echo "installing zbar-tools from Debian's packages: the two-factor test reads its QR code with zbarimg" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq zbar-tools >/dev/null
-fi
 cd "$root/Tests/browser"
 KEYWARDEN_BINARY="$binary" "$python" -m pytest -q --tb=short -p no:cacheprovider .
