@@ -49,7 +49,7 @@ public struct PhoneVerificationController: Sendable {
         let body = try await request.decodeBody(StartBody.self, context: context)
         let verification = try await verifications.start(
             phoneNumber: body.phoneNumber, country: body.country, channel: body.channel,
-            humanCheckResponse: body.captchaToken, by: requester(context))
+            humanCheckResponse: body.captchaToken, path: .api, by: requester(context))
         var response = try PhoneVerificationObject(verification, maxChecks: verifications.maxChecks)
             .response(from: request, context: context)
         // A first send creates the verification; a later one repeated a live verification's code.

@@ -25,13 +25,21 @@ public struct Dashboard: Sendable {
         public var teams: TeamService
         /// Email invites.
         public var invites: InviteService
+        /// Cards, credits and the ledger.
+        public var billing: BillingService
+        /// The built-in test payment provider, whose card pages the dashboard serves; `nil` when
+        /// a real provider is configured.
+        public var testPayments: TestPaymentProvider?
 
         /// Groups the services.
         public init(
             accounts: AccountService, projects: ProjectService, keys: APIKeyService,
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
-            meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService
+            meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService,
+            billing: BillingService, testPayments: TestPaymentProvider?
         ) {
+            self.billing = billing
+            self.testPayments = testPayments
             self.teams = teams
             self.invites = invites
             self.accounts = accounts

@@ -55,7 +55,8 @@ struct Layout: Sendable {
     static let settingsPages = [
         ("/settings/organization/general", "General"), ("/settings/organization/members", "Members"),
         ("/settings/organization/projects", "Projects"),
-        ("/settings/organization/limits", "Limits"), ("/settings/organization/audit-log", "Audit log"),
+        ("/settings/organization/limits", "Limits"), ("/settings/organization/billing", "Billing"),
+        ("/settings/organization/audit-log", "Audit log"),
         ("/settings/account/phone", "Phone"), ("/settings/security", "Security"),
     ]
 

@@ -4,7 +4,8 @@ import PhoneNumbers
 
 /// The phone step as the `phone-step` partial shows it: the number form, or the code form once a
 /// code is sent. The partial reads it from a `phone` member of the page's view, and each page
-/// that includes it (the phone page; later the billing flow) gives the paths its forms post to.
+/// that includes it (the phone page and the billing flow, each a ``PhoneStepHost``) gives the
+/// paths its forms post to.
 struct PhoneStep: Sendable {
     /// Where the step's forms post, and where "Use another number" leads.
     struct Actions: Sendable {

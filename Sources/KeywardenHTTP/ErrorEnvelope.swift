@@ -27,6 +27,7 @@ extension DomainError {
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .conflict: .conflict
+        case .paymentRequired: .paymentRequired
         case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -45,6 +46,7 @@ extension DomainError {
             "invalid_request_error"
         case .unauthenticated: "authentication_error"
         case .forbidden: "permission_error"
+        case .paymentRequired: "card_error"
         case .rateLimited: "rate_limit_error"
         case .unavailable, .internal, .badGateway, .gatewayTimeout: "server_error"
         }
@@ -64,4 +66,9 @@ extension DomainError {
         let data = (try? JSONEncoder.keywarden.encode(envelope)) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+extension HTTPResponse.Status {
+    /// 402: a card was declined or a charge failed.
+    public static let paymentRequired = HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
 }

@@ -39,6 +39,10 @@ public struct KeywardenServices: Sendable {
     public let gateway: GatewayServices
     /// Sends email through the configured provider.
     public let email: EmailSender
+    /// Cards, credit purchases and the ledger.
+    public let billing: BillingService
+    /// The built-in test payment provider, when it is the configured one.
+    public let testPayments: TestPaymentProvider?
     /// The server secret, which keys the dashboard's form tokens.
     let serverSecret: String
 
@@ -49,10 +53,11 @@ public struct KeywardenServices: Sendable {
     ///   - delivery: replaces the configured SMS provider (tests).
     ///   - lineTypes: replaces the configured line-type lookup (tests).
     ///   - email: replaces the configured email provider (tests).
+    ///   - payments: replaces the configured payment provider (tests).
     public init(
         database: DatabaseClient, configuration: KeywardenConfiguration, secret: String, logger: Logger,
         clock: Clock = .live, hasher: PasswordHasher? = nil, delivery: CodeDelivery? = nil,
-        lineTypes: LineTypeLookup? = nil, email: EmailSender? = nil
+        lineTypes: LineTypeLookup? = nil, email: EmailSender? = nil, payments: (any PaymentProvider)? = nil
     ) {
         self.email = email ?? Self.email(for: configuration, clock: clock, logger: logger)
         let counters = SQLRateCounterRepository(database: database)
@@ -104,6 +109,32 @@ public struct KeywardenServices: Sendable {
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration, clock: clock),
             policy: configuration.verification, clock: clock, logger: logger,
             emailConfirmation: configuration.accounts.emailConfirmationRule, humanCheck: humanCheck)
+        let provider = payments ?? Self.paymentProvider(for: configuration, clock: clock)
+        self.testPayments = provider as? TestPaymentProvider
+        self.billing = BillingService(
+            billing: SQLBillingRepository(database: database), accounts: SQLAccountRepository(database: database),
+            audit: audit, provider: provider, fingerprints: CardFingerprints(serverSecret: secret), email: self.email,
+            settings: configuration.payments.serviceSettings(publicURL: configuration.linkBaseURL), clock: clock,
+            logger: logger)
+    }
+
+    /// The configured payment provider.
+    static func paymentProvider(for configuration: KeywardenConfiguration, clock: Clock) -> any PaymentProvider {
+        switch configuration.payments.provider {
+        case .test:
+            return TestPaymentProvider(publicURL: configuration.linkBaseURL, clock: clock)
+        case .stripe(let key, _, let base):
+            return StripePaymentProvider(secretKey: key, apiBase: base, client: .shared)
+        }
+    }
+
+    /// Checks a Stripe webhook's signature and reads its event; `nil` without a signing secret.
+    var stripeWebhook: (@Sendable ([UInt8], String?, Date) throws -> ProviderEvent)? {
+        guard case .stripe(_, let secret?, _) = configuration.payments.provider else { return nil }
+        let verifier = StripeWebhookVerifier(secret: secret)
+        return { payload, signature, now in
+            try verifier.event(payload: payload, signatureHeader: signature, now: now)
+        }
     }
 
     /// The Twilio client for `account`, with the sender and callbacks the providers chose.
@@ -176,7 +207,8 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             accounts: services.accounts, projects: services.projects, keys: services.keys,
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
             meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock,
-            teams: services.teams, invites: services.invites),
+            teams: services.teams, invites: services.invites, billing: services.billing,
+            testPayments: services.testPayments),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
@@ -206,6 +238,12 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
         usage: services.gateway.usage, meter: services.gateway.meter, limits: services.gateway.rateLimits,
         projects: services.projects, clock: services.clock
     ).addRoutes(to: router)
+    BillingController(
+        billing: services.billing,
+        tierName: { try await services.gateway.rateLimits.storedTier(of: $0).name }
+    ).addRoutes(to: router)
+    StripeWebhookController(verify: services.stripeWebhook, billing: services.billing, clock: services.clock)
+        .addRoutes(to: router)
     KeyVerificationController(
         index: services.keys.index, operatorToken: services.configuration.keys.operatorToken, clock: services.clock
     ).addRoutes(to: router)

@@ -65,6 +65,14 @@ extension PeriodicService {
 
     /// Writes keys' `last_used_at` every 10 seconds from what the index noted, so authenticating
     /// a key never waits for a write.
+    /// Asks the payment provider about purchases and card pages whose news never came, and tops
+    /// up balances below their auto-recharge threshold.
+    static func billingSweeper(_ billing: BillingService, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "settle payments", interval: .seconds(60), logger: logger) {
+            try await billing.sweep()
+        }
+    }
+
     static func keyUsageFlusher(_ keys: APIKeyService, logger: Logger) -> PeriodicService {
         PeriodicService(name: "record key use", interval: .seconds(10), logger: logger) {
             try await keys.flushUses()

@@ -77,6 +77,7 @@ public struct KeywardenInstance: Sendable {
         var background: [any Service] = [
             PeriodicService.counterSweeper(services.counters, clock: services.clock, logger: logger),
             PeriodicService.verificationSweeper(services.verifications, logger: logger),
+            PeriodicService.billingSweeper(services.billing, logger: logger),
             PeriodicService.keyUsageFlusher(services.keys, logger: logger),
             PeriodicService.keyIndexPoller(services.keys, clock: services.clock, logger: logger),
             PeriodicService.usageFlusher(

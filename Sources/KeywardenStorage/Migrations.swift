@@ -313,5 +313,97 @@ extension Migration {
                 )
                 """,
             ]),
+        Migration(
+            // Billing: the ledger is only ever appended to, and a (kind, reference) pair appears once,
+            // so a purchase is credited once however its news arrives. Card fingerprints are kept
+            // only as HMACs. A phone verification remembers the way the person came.
+            version: 11, name: "billing ledger, cards and purchases",
+            statements: [
+                "ALTER TABLE phone_verifications ADD COLUMN path TEXT",
+                """
+                CREATE TABLE billing_accounts (
+                    organization_id TEXT PRIMARY KEY REFERENCES organizations (id),
+                    customer_reference TEXT,
+                    auto_recharge_enabled BIGINT,
+                    auto_recharge_threshold_micros BIGINT,
+                    auto_recharge_amount_micros BIGINT,
+                    auto_recharge_monthly_cap_micros BIGINT,
+                    first_payment_at BIGINT
+                )
+                """,
+                """
+                CREATE TABLE payment_methods (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    provider_reference TEXT NOT NULL,
+                    brand TEXT NOT NULL,
+                    last4 TEXT NOT NULL,
+                    exp_month INTEGER NOT NULL,
+                    exp_year INTEGER NOT NULL,
+                    fingerprint_digest TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    removed_at BIGINT
+                )
+                """,
+                "CREATE INDEX payment_methods_by_organization ON payment_methods (organization_id, created_at)",
+                "CREATE INDEX payment_methods_by_fingerprint ON payment_methods (fingerprint_digest, organization_id)",
+                """
+                CREATE TABLE billing_setups (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    provider_reference TEXT NOT NULL UNIQUE,
+                    url TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    payment_method_id TEXT,
+                    failure_code TEXT,
+                    failure_message TEXT,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX billing_setups_open ON billing_setups (status, created_at)",
+                """
+                CREATE TABLE credit_purchases (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    amount_micros BIGINT NOT NULL,
+                    payment_method_id TEXT NOT NULL REFERENCES payment_methods (id),
+                    purchase_trigger TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    provider_reference TEXT UNIQUE,
+                    action_url TEXT,
+                    failure_message TEXT,
+                    idempotency_key TEXT,
+                    user_id TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    UNIQUE (organization_id, idempotency_key)
+                )
+                """,
+                "CREATE INDEX credit_purchases_unsettled ON credit_purchases (status, updated_at)",
+                "CREATE INDEX credit_purchases_by_organization ON credit_purchases (organization_id, purchase_trigger, created_at)",
+                """
+                CREATE TABLE ledger_entries (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    kind TEXT NOT NULL,
+                    amount_micros BIGINT NOT NULL,
+                    description TEXT NOT NULL,
+                    reference TEXT,
+                    created_at BIGINT NOT NULL,
+                    UNIQUE (kind, reference)
+                )
+                """,
+                "CREATE INDEX ledger_entries_by_organization ON ledger_entries (organization_id, created_at, id)",
+                """
+                CREATE TABLE payment_events (
+                    provider TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    handled_at BIGINT NOT NULL,
+                    PRIMARY KEY (provider, event_id)
+                )
+                """,
+            ]),
     ]
 }

@@ -14,7 +14,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
     static let columns = """
         id, organization_id, user_id, phone_digest, phone_number, phone_masked, country, status, code_digest, \
         sealed_code, attempts, sends, created_at, expires_at, last_sent_at, next_resend_at, approved_at, delivery, \
-        provider_message_id
+        provider_message_id, path
         """
 
     public func create(_ v: PhoneVerification) async throws {
@@ -27,7 +27,8 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
                         \(bind: v.status.rawValue), \(bind: v.codeDigest), \(bind: v.sealedCode), \(bind: Int64(v.attempts)),
                         \(bind: Int64(v.sends)), \(bind: v.createdAt.unixMilliseconds), \(bind: v.expiresAt.unixMilliseconds),
                         \(bind: v.lastSentAt.unixMilliseconds), \(bind: v.nextResendAt.unixMilliseconds),
-                        \(bind: v.approvedAt?.unixMilliseconds), \(bind: v.delivery?.rawValue), \(bind: v.providerMessageID))
+                        \(bind: v.approvedAt?.unixMilliseconds), \(bind: v.delivery?.rawValue), \(bind: v.providerMessageID),
+                        \(bind: v.path.rawValue))
                 """
             ).run()
         }
@@ -293,6 +294,7 @@ extension SQLRow {
             approvedAt: try optionalDate("approved_at"),
             delivery: try decode(column: "delivery", as: String?.self).flatMap(
                 PhoneVerification.Delivery.init(rawValue:)),
-            providerMessageID: try decode(column: "provider_message_id", as: String?.self))
+            providerMessageID: try decode(column: "provider_message_id", as: String?.self),
+            path: VerificationPath(rawValue: try decode(column: "path", as: String?.self) ?? "") ?? .phone)
     }
 }

@@ -70,4 +70,18 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case mfaFailed = "mfa.failed"
     /// The person confirmed it was them (password or code) for a sensitive action; with `method`.
     case sessionReauthenticated = "session.reauthenticated"
+    /// A card was saved; with `payment_method_id`, brand and last four digits.
+    case billingPaymentMethodAdded = "billing.payment_method_added"
+    /// A card was removed; with `payment_method_id`.
+    case billingPaymentMethodRemoved = "billing.payment_method_removed"
+    /// A card could not be saved; with `reason`.
+    case billingPaymentMethodRefused = "billing.payment_method_refused"
+    /// Credits were bought; with `purchase_id`, `amount_micros` and `trigger`.
+    case billingCreditsPurchased = "billing.credits_purchased"
+    /// A purchase failed and nothing was credited; with `purchase_id` and `reason`.
+    case billingPurchaseFailed = "billing.purchase_failed"
+    /// Auto-recharge settings changed; with the new values.
+    case billingAutoRechargeUpdated = "billing.auto_recharge_updated"
+    /// The operator granted credits; with `amount_micros`.
+    case billingCreditsGranted = "billing.credits_granted"
 }

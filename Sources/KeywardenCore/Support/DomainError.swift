@@ -12,6 +12,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case notFound
         case methodNotAllowed
         case conflict
+        case paymentRequired
         case gone
         case payloadTooLarge
         case unsupportedMediaType
@@ -28,15 +29,18 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case apiKeyNotActive = "api_key_not_active"
         case apiKeyNotFound = "api_key_not_found"
         case badRequest = "bad_request"
+        case billingSetupNotFound = "billing_setup_not_found"
         case cannotArchiveDefaultProject = "cannot_archive_default_project"
         case captchaFailed = "captcha_failed"
         case captchaUnavailable = "captcha_unavailable"
+        case cardDeclined = "card_declined"
         case databaseUnavailable = "database_unavailable"
         case emailAlreadyConfirmed = "email_already_confirmed"
         case emailDomainNotAllowed = "email_domain_not_allowed"
         case emailNotConfirmed = "email_not_confirmed"
         case emailProviderUnavailable = "email_provider_unavailable"
         case emailTaken = "email_taken"
+        case idempotencyKeyReused = "idempotency_key_reused"
         case incorrectCode = "incorrect_code"
         case insufficientPermissions = "insufficient_permissions"
         case invalidApiKey = "invalid_api_key"
@@ -62,11 +66,16 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case mfaNotEnabled = "mfa_not_enabled"
         case missingRequiredParameter = "missing_required_parameter"
         case organizationNotFound = "organization_not_found"
+        case paymentMethodLimitReached = "payment_method_limit_reached"
+        case paymentMethodNotFound = "payment_method_not_found"
+        case paymentMethodRequired = "payment_method_required"
+        case paymentProviderUnavailable = "payment_provider_unavailable"
         case phoneLineTypeNotAllowed = "phone_line_type_not_allowed"
         case phoneNumberLimitReached = "phone_number_limit_reached"
         case phoneVerificationRequired = "phone_verification_required"
         case projectArchived = "project_archived"
         case projectNotFound = "project_not_found"
+        case purchaseNotFound = "purchase_not_found"
         case rateLimitExceeded = "rate_limit_exceeded"
         case reauthenticationRequired = "reauthentication_required"
         case requestTooLarge = "request_too_large"

@@ -16,12 +16,15 @@ public enum OrganizationPermission: Sendable, CaseIterable {
     case createProjects
     /// Read the audit log, which names every project.
     case readAuditLog
+    /// See and change billing: cards, credits, auto-recharge.
+    case manageBilling
 
     /// Whether `role` holds this permission.
     public func isGranted(to role: OrganizationRole) -> Bool {
         switch self {
         case .readOrganization: true
-        case .manageMembers, .renameOrganization, .verifyPhone, .manageAdminKeys, .createProjects, .readAuditLog:
+        case .manageMembers, .renameOrganization, .verifyPhone, .manageAdminKeys, .createProjects, .readAuditLog,
+            .manageBilling:
             role == .owner
         }
     }
@@ -36,6 +39,7 @@ public enum OrganizationPermission: Sendable, CaseIterable {
         case .manageAdminKeys: "manage admin keys"
         case .createProjects: "create projects"
         case .readAuditLog: "read the audit log"
+        case .manageBilling: "see or change billing"
         }
     }
 }

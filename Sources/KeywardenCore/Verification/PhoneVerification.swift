@@ -54,14 +54,18 @@ public struct PhoneVerification: Equatable, Sendable {
     public var delivery: Delivery?
     /// The provider's id for the last message (Twilio's `SM...`), to match delivery callbacks.
     public var providerMessageID: String?
+    /// The way the person came to verify, recorded in the audit log.
+    public var path: VerificationPath
 
     /// Creates a verification value.
     public init(
         id: PhoneVerificationID, organizationID: OrganizationID, userID: UserID, phoneDigest: String,
         sealedPhoneNumber: String?, maskedPhoneNumber: String, country: String, status: Status, codeDigest: String?,
         sealedCode: String?, attempts: Int, sends: Int, createdAt: Date, expiresAt: Date, lastSentAt: Date,
-        nextResendAt: Date, approvedAt: Date? = nil, delivery: Delivery? = nil, providerMessageID: String? = nil
+        nextResendAt: Date, approvedAt: Date? = nil, delivery: Delivery? = nil, providerMessageID: String? = nil,
+        path: VerificationPath = .phone
     ) {
+        self.path = path
         self.id = id
         self.organizationID = organizationID
         self.userID = userID
@@ -108,4 +112,14 @@ public struct OrganizationVerification: Equatable, Sendable {
 
     /// Not verified.
     public static let unverified = OrganizationVerification(status: .unverified)
+}
+
+/// Which way a person came to verify a phone number.
+public enum VerificationPath: String, Sendable, Codable, CaseIterable {
+    /// Settings → Billing → Add payment method, with the phone step inside that flow.
+    case billing
+    /// Settings → Account → Phone.
+    case phone
+    /// The JSON API.
+    case api
 }

@@ -42,7 +42,9 @@ extension PhoneVerificationService {
                 verification, at: now, maxOrganizationsPerPhone: policy.maxOrganizationsPerPhone)
             {
             case .approved(let replaced):
-                try await record(.phoneVerificationApproved, verification, actor: requester.actor, now: now)
+                try await record(
+                    .phoneVerificationApproved, verification, actor: requester.actor, now: now,
+                    extra: ["path": verification.path.rawValue])
                 if replaced {
                     try await record(
                         .organizationVerificationReplaced, verification, actor: requester.actor, now: now)

@@ -10,9 +10,10 @@ extension PhoneVerificationService {
     ///
     /// - Parameter humanCheckResponse: the CAPTCHA widget's response token, which
     ///   ``humanCheck`` requires when a CAPTCHA provider is configured.
+    ///   - path: the way the person came, recorded in the audit log with the approval.
     public func start(
         phoneNumber raw: String, country rawCountry: String?, channel: String?, humanCheckResponse: String? = nil,
-        by requester: Requester
+        path: VerificationPath = .phone, by requester: Requester
     )
         async throws -> PhoneVerification
     {
@@ -56,7 +57,8 @@ extension PhoneVerificationService {
                 sealedPhoneNumber: try secrets.sealNumber(e164, verification: id), maskedPhoneNumber: number.masked,
                 country: number.region ?? "", status: .pending,
                 codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
-                expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now)
+                expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now,
+                path: path)
             try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
             try await verifications.create(verification)
         } catch {
@@ -81,7 +83,7 @@ extension PhoneVerificationService {
         try await throttle.recordPrefixSend(prefix, now: now)
         try await record(
             .phoneVerificationStarted, verification, actor: requester.actor, now: now,
-            extra: ["line_type": number.type.rawValue])
+            extra: ["line_type": number.type.rawValue, "path": path.rawValue])
         logger.info(
             "phone verification started",
             metadata: ["verification_id": .string(id.rawValue), "phone_number": .string(number.masked)])

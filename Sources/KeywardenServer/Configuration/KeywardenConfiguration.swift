@@ -25,6 +25,8 @@ public struct KeywardenConfiguration: Sendable {
     public var gateway = GatewaySettings()
     /// Who sends email and as whom.
     public var email = EmailSettings()
+    /// Who takes cards, and the limits on cards and purchases.
+    public var payments = PaymentSettings()
 
     /// The defaults.
     public init() {}
@@ -49,6 +51,7 @@ public struct KeywardenConfiguration: Sendable {
         providers = try ProviderSettings(reading: settings)
         gateway = try GatewaySettings(reading: settings)
         email = try EmailSettings(reading: settings)
+        payments = try PaymentSettings(reading: settings)
     }
 
     /// Reads every setting from `sources`.

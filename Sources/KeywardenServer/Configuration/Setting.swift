@@ -76,6 +76,18 @@ public enum Setting: String, CaseIterable, Sendable {
     case smtpPassword = "smtp_password"
     case smtpCAFile = "smtp_ca_file"
     case smtpTimeout = "smtp_timeout"
+    case paymentProvider = "payment_provider"
+    case stripeSecretKey = "stripe_secret_key"
+    case stripeWebhookSecret = "stripe_webhook_secret"
+    case stripeAPIBaseURL = "stripe_api_base_url"
+    case billingCurrency = "billing_currency"
+    case maxOrganizationsPerCard = "max_organizations_per_card"
+    case creditPurchaseMinimum = "credit_purchase_minimum"
+    case creditPurchaseDefault = "credit_purchase_default"
+    case creditPurchaseMaximum = "credit_purchase_maximum"
+    case autoRechargeThreshold = "auto_recharge_threshold"
+    case autoRechargeAmount = "auto_recharge_amount"
+    case autoRechargeMonthlyCap = "auto_recharge_monthly_cap"
 
     /// The key, as in the config file.
     public var key: String { rawValue }
@@ -89,7 +101,7 @@ public enum Setting: String, CaseIterable, Sendable {
     public var isSecret: Bool {
         switch self {
         case .secret, .operatorToken, .upstreamAuthorization, .twilioAuthToken, .smsWebhookSecret, .databaseURL,
-            .smtpPassword, .captchaSecret:
+            .smtpPassword, .captchaSecret, .stripeSecretKey, .stripeWebhookSecret:
             return true
         default:
             return false
@@ -162,11 +174,21 @@ public enum Setting: String, CaseIterable, Sendable {
         case .smtpPort: return String(SMTPRelay.defaultPort)
         case .smtpSecurity: return SMTPRelay.defaultSecurity.rawValue
         case .smtpTimeout: return String(SMTPRelay.defaultTimeout)
+        case .paymentProvider: return defaults.payments.provider.kind
+        case .stripeAPIBaseURL: return PaymentSettings.stripeAPIBaseURL
+        case .billingCurrency: return defaults.payments.currency.code
+        case .maxOrganizationsPerCard: return String(defaults.payments.maxOrganizationsPerCard)
+        case .creditPurchaseMinimum: return String(defaults.payments.minimumPurchase)
+        case .creditPurchaseDefault: return String(defaults.payments.defaultPurchase)
+        case .creditPurchaseMaximum: return String(defaults.payments.maximumPurchase)
+        case .autoRechargeThreshold: return String(defaults.payments.autoRechargeThreshold)
+        case .autoRechargeAmount: return String(defaults.payments.autoRechargeAmount)
+        case .autoRechargeMonthlyCap: return String(defaults.payments.autoRechargeMonthlyCap)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
             .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .smtpHost, .smtpUsername,
             .smtpPassword, .smtpCAFile, .refusedEmailDomains, .captchaProvider, .captchaSecret, .captchaSiteKey,
-            .captchaVerifyURL:
+            .captchaVerifyURL, .stripeSecretKey, .stripeWebhookSecret:
             return nil
         }
     }
