@@ -40,6 +40,14 @@ public struct StripeWebhookController: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: KeywardenRequestContext) async throws -> Received {
+        let signature = request.headers[.init("Stripe-Signature")!]
+        guard signature != nil else {
+            // Whatever is configured, a delivery without a signature is not one of Stripe's.
+            throw DomainError(
+                .invalidRequest, code: .invalidSignature,
+                message: "The Stripe-Signature header is missing: only events Stripe signed are taken.",
+                param: "Stripe-Signature")
+        }
         guard let verify else {
             // Without a secret nothing could prove an event genuine: the endpoint is not there.
             throw DomainError(
@@ -60,7 +68,7 @@ public struct StripeWebhookController: Sendable {
         }
         let event: ProviderEvent
         do {
-            event = try verify(payload, request.headers[.init("Stripe-Signature")!], clock.now())
+            event = try verify(payload, signature, clock.now())
         } catch let refusal as DomainError where refusal.code == .invalidSignature {
             // A bad signature is the sender's fault whatever kind the verifier gave it: 400, so
             // Stripe shows the delivery as refused rather than retrying it as a server failure.

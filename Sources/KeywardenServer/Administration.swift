@@ -107,3 +107,26 @@ extension KeywardenServices {
         return KeywardenServices(database: database, configuration: configuration, secret: secret, logger: logger)
     }
 }
+
+extension KeywardenServices {
+    /// Adds credit to an organization's balance as a grant from the operator, recorded in its
+    /// audit log. `amount` is money as a person writes it (`25`, `$25.00`); answers a line saying
+    /// what was granted and the balance after.
+    public func grantCredits(
+        _ rawOrganization: String, amount rawAmount: String, reason: String?
+    ) async throws
+        -> String
+    {
+        guard let id = OrganizationID(rawOrganization),
+            try await SQLAccountRepository(database: database).organization(id: id) != nil
+        else { throw StartupError("no organization with id '\(rawOrganization)'") }
+        let currency = billing.settings.currency
+        guard let micros = currency.parse(rawAmount) else {
+            throw StartupError("'\(rawAmount)' is not an amount of \(currency.code.uppercased()), such as 25 or 25.00")
+        }
+        let entry = try await billing.grant(micros: micros, to: id, reason: reason, by: .operator)
+        let balance = try await SQLBillingRepository(database: database).balance(of: id)
+        return
+            "granted \(currency.format(micros: entry.amountMicros)) to \(id.rawValue) (\(entry.id.rawValue)); balance \(currency.format(micros: balance))"
+    }
+}

@@ -10,7 +10,7 @@ struct Admin: AsyncParsableCommand {
     struct Organization: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "org", abstract: "Inspect and manage organizations.",
-            subcommands: [Show.self, ResetVerification.self, SetTier.self])
+            subcommands: [Show.self, ResetVerification.self, SetTier.self, GrantCredits.self])
     }
 
     struct Show: AsyncParsableCommand {
@@ -81,6 +81,35 @@ extension Admin {
             }
             try await admin.close()
             print("organization \(organization) is on tier \(tier)")
+        }
+    }
+}
+
+extension Admin {
+    struct GrantCredits: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant-credits",
+            abstract: "Add credit to an organization's balance; recorded in its audit log.",
+            discussion: "The amount is in the billing currency, such as 25 or 25.00; it is a grant entry of the ledger."
+        )
+
+        @OptionGroup var options: ConfigurationOptions
+        @Argument(help: "The organization id (org_...).") var organization: String
+        @Argument(help: "The amount, such as 25 or 25.00.") var amount: String
+        @Option(help: "Why, for the history and the audit log.") var reason: String?
+
+        func run() async throws {
+            let (configuration, logger) = try await options.load()
+            let services = try await KeywardenServices.open(configuration: configuration, logger: logger)
+            let line: String
+            do {
+                line = try await services.grantCredits(organization, amount: amount, reason: reason)
+            } catch {
+                try await services.shutdown()
+                throw ValidationError("\(error)")
+            }
+            try await services.shutdown()
+            print(line)
         }
     }
 }

@@ -390,8 +390,87 @@ struct BillingServiceTests {
         let key = "keywarden-purchase-\(unanswered.id.rawValue)"
         #expect(charges.map(\.idempotencyKey) == [key, key])
         #expect(charges.map(\.amountMinorUnits) == [1_000, 1_000])
+        // Sent again exactly as first sent, or the provider would refuse the reused key.
+        #expect(charges.map(\.personPresent) == [true, true])
         #expect(try await bench.service.purchase(unanswered.id.rawValue, for: ada.membership).status == .succeeded)
         #expect(await bench.billing.balance(of: ada.organizationID) == 10_000_000)
+    }
+
+    @Test func aRefundTakesItsAmountBackOnceAndNeverMoreThanThePurchaseBought() async throws {
+        let bench = BillingBench()
+        let ada = try await bench.owner()
+        try await bench.addCard(ada)
+        let purchase = try await bench.buy(2_000, by: ada)
+        let charge = try #require(purchase.providerReference)
+        let partial = ProviderEvent(
+            id: "evt_r1", subject: .refund(charge: charge, reference: "re_1", amountMinorUnits: 500))
+        try await bench.service.handle(partial)
+        try await bench.service.handle(ProviderEvent(id: "evt_r1b", subject: partial.subject))
+        #expect(await bench.billing.balance(of: ada.organizationID) == 15_000_000)
+        // A second refund larger than the purchase takes at most what it bought.
+        try await bench.service.handle(
+            ProviderEvent(id: "evt_r2", subject: .refund(charge: charge, reference: "re_2", amountMinorUnits: 99_999)))
+        let ledger = await bench.billing.ledger(of: ada.organizationID)
+        #expect(ledger.map(\.kind) == [.purchase, .refund, .refund])
+        #expect(ledger.map(\.amountMicros) == [20_000_000, -5_000_000, -20_000_000])
+        #expect(await bench.billing.balance(of: ada.organizationID) == -5_000_000)
+        let refunded = await bench.auditEvents(.billingCreditsRefunded, of: ada)
+        #expect(refunded.map { $0.details["amount_micros"] } == ["5000000", "20000000"])
+        // A refund of a charge Keywarden does not know changes nothing.
+        try await bench.service.handle(
+            ProviderEvent(id: "evt_r3", subject: .refund(charge: "pi_unknown", reference: "re_3", amountMinorUnits: 1)))
+        #expect(await bench.billing.ledger(of: ada.organizationID).count == 3)
+    }
+
+    @Test func aDeclinedPurchaseSentAgainWithItsKeyIsDeclinedAgainWithoutAnotherCharge() async throws {
+        let bench = BillingBench()
+        let ada = try await bench.owner()
+        try await bench.addCard(ada)
+        bench.provider.answerCharges(with: .decline("Your card has insufficient funds."))
+        for _ in 0..<2 {
+            #expect(
+                await refusal {
+                    _ = try await bench.service.buyCredits(
+                        amountMinorUnits: nil, paymentMethod: nil, idempotencyKey: "same", by: ada)
+                } == "card_declined")
+        }
+        #expect(bench.provider.charges.count == 1)
+    }
+
+    @Test func aDeclinedAutoRechargeIsNotRetriedUntilACardIsAdded() async throws {
+        let bench = BillingBench()
+        let ada = try await bench.owner()
+        try await bench.addCard(ada)
+        _ = try await bench.buy(by: ada)
+        try await bench.spend(6_000_000, in: ada)
+        bench.provider.answerCharges(with: .decline("Your card was declined."))
+        try await bench.service.sweep()
+        try await bench.service.sweep()
+        #expect(bench.provider.charges.count == 2, "the declined card is charged once")
+        let failures = bench.mail.sent.filter { $0.subject == "Your Keywarden auto-recharge failed" }
+        #expect(failures.count == 1)
+
+        bench.provider.answerCharges(with: .succeed)
+        bench.time.advance(by: 60)
+        try await bench.addCard(ada, fingerprint: "fp_5555")
+        try await bench.service.sweep()
+        #expect(bench.provider.charges.count == 3)
+        #expect(await bench.billing.balance(of: ada.organizationID) == 14_000_000)
+    }
+
+    @Test func aConfirmationLeftADayIsCancelledAtTheProviderBeforeItFails() async throws {
+        let bench = BillingBench()
+        let ada = try await bench.owner()
+        try await bench.addCard(ada)
+        bench.provider.answerCharges(with: .requireAction)
+        let waiting = try await bench.buy(by: ada)
+        #expect(waiting.status == .requiresAction)
+        bench.time.advance(by: 86_401)
+        try await bench.service.sweep()
+        let ended = try await bench.service.purchase(waiting.id.rawValue, for: ada.membership)
+        #expect(ended.status == .failed)
+        #expect(bench.provider.canceled == [try #require(waiting.providerReference)])
+        #expect(await bench.billing.balance(of: ada.organizationID) == 0)
     }
 
     // MARK: Auto-recharge

@@ -46,6 +46,7 @@ final class FakePaymentProvider: PaymentProvider {
         var charges: [ProviderCharge] = []
         var chargeStateReads: [String] = []
         var detached: [String] = []
+        var canceled: [String] = []
         var failing: Set<Operation> = []
         var setupStates: [String: ProviderSetupState] = [:]
         var chargeOutcome: ChargeOutcome = .succeed
@@ -102,6 +103,8 @@ final class FakePaymentProvider: PaymentProvider {
     var chargeStateReads: [String] { state.withLock { $0.chargeStateReads } }
     /// The cards the provider was told to forget, by reference.
     var detached: [String] { state.withLock { $0.detached } }
+    /// Charges asked to be cancelled, oldest first.
+    var canceled: [String] { state.withLock { $0.canceled } }
 
     /// The charge id the provider gives the charge with this idempotency key.
     static func reference(forKey idempotencyKey: String) -> String { "pi_\(idempotencyKey)" }
@@ -159,6 +162,7 @@ final class FakePaymentProvider: PaymentProvider {
 
     func cancelCharge(reference: String) async throws {
         try record(.cancelCharge) { state in
+            state.canceled.append(reference)
             if case .requiresAction = state.chargeStates[reference] {
                 state.chargeStates[reference] = .failed(reference: reference, message: "The payment was canceled.")
             }

@@ -348,6 +348,12 @@ struct BillingAPITests {
             #expect(response.status == .notFound)
             #expect(response.string("error.code") == "unknown_url")
             #expect(response.errorFields == ["code", "message", "param", "type"])
+            let unsigned = try await api.request(
+                .post, "/v1/webhooks/stripe", rawBody: Array(#"{"id":"evt_1","type":"ping"}"#.utf8),
+                headers: [.contentType: "application/json"])
+            #expect(unsigned.status == .badRequest)
+            #expect(unsigned.string("error.code") == "invalid_signature")
+            #expect(unsigned.string("error.param") == "Stripe-Signature")
         }
     }
 }

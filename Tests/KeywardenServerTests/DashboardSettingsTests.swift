@@ -50,7 +50,7 @@ struct DashboardSettingsTests {
             let browser = try await signedIn(api, at: "/settings/organization/general")
             for (path, heading) in [
                 ("general", "General"), ("members", "Members"), ("projects", "Projects"), ("limits", "Limits"),
-                ("audit-log", "Audit log"),
+                ("billing", "Billing"), ("audit-log", "Audit log"),
             ] {
                 let page = try await browser.get("/settings/organization/\(path)")
                 #expect(page.status == .ok, "\(path)")
@@ -226,6 +226,15 @@ struct DashboardSettingsTests {
                 "/settings/organization/limits/\(project)", [("requests", "5"), ("tokens", "")])
             #expect(limits.status == .forbidden)
             #expect(reader.lastPage.contains("Your role in this project does not allow that."))
+
+            let billing = try await reader.get("/settings/organization/billing")
+            #expect(billing.status == .forbidden)
+            #expect(!reader.lastPage.contains("Add payment method"))
+            let card = try await reader.post("/settings/organization/billing/payment-methods", [])
+            #expect(card.status == .forbidden)
+            let credits = try await reader.post(
+                "/settings/organization/billing/credits", [("amount", "10.00"), ("idempotency_key", "k1")])
+            #expect(credits.status == .forbidden)
 
             try await reader.get("/settings/organization/audit-log")
             #expect(reader.lastPage.contains("<h1>Audit log</h1>"))

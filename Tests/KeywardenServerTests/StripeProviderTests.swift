@@ -464,6 +464,16 @@ struct StripeWebhookTests {
                 "payment_intent.canceled", #"{"id":"pi_1"}"#,
                 .charge(.failed(reference: "pi_1", message: "The payment was canceled, so nothing was charged."))
             ),
+            (
+                "refund.created", #"{"id":"re_1","status":"succeeded","payment_intent":"pi_1","amount":500}"#,
+                .refund(charge: "pi_1", reference: "re_1", amountMinorUnits: 500)
+            ),
+            ("refund.created", #"{"id":"re_1","status":"pending","payment_intent":"pi_1","amount":500}"#, .ignored),
+            (
+                "refund.updated", #"{"id":"re_1","status":"succeeded","payment_intent":"pi_1","amount":500}"#,
+                .refund(charge: "pi_1", reference: "re_1", amountMinorUnits: 500)
+            ),
+            ("refund.updated", #"{"id":"re_1","status":"succeeded","payment_intent":"pi_1","amount":0}"#, .ignored),
             ("customer.created", #"{"id":"cus_1"}"#, .ignored),
         ]
         for (type, object, subject) in cases {

@@ -78,7 +78,7 @@ def open_checkout(page):
     """From the Billing page, "Add payment method": the test checkout, labelled as test mode."""
     page.click("Add payment method")
     assert urllib.parse.urlsplit(page.url).path.startswith("/test-checkout/"), page.url
-    assert "Test mode" in page.text()
+    assert "test mode" in page.text().lower()
     assert "test mode, no real card is charged" in page.heading(), page.heading()
 
 
@@ -117,7 +117,7 @@ def walk_path_a(page, server):
     page.sign_up(unique_email("billing"))
     assert page.banner_link() is not None
     open_billing(page)
-    assert "Test mode: no real money moves." in page.text()
+    assert "test mode: no real money moves." in page.text().lower()
     assert balance(page) == "$0.00"
     assert not cards(page)
 
@@ -233,7 +233,7 @@ def test_a_card_that_asks_for_confirmation_of_every_charge(browser_without_javas
     page.click("Add credits")
     assert page.path.startswith("/test-checkout/payments/"), f"{page.url}: {page.messages()}"
     assert page.has_heading("Your bank asks you to confirm this payment")
-    assert "Test mode" in page.text()
+    assert "test mode" in page.text().lower()
     assert "$10.00" in page.text() and "3184" in page.text()
     page.click("Complete")
     assert page.heading() == "Billing", f"{page.url}: {page.messages()}"

@@ -98,3 +98,31 @@ def test_the_configuration_access_log_names_each_source_and_redacts_secrets():
     assert "operator_token -> \"<REDACTED>\"" in text
     assert f'port -> "{port}" - provided by InMemoryProvider[command line]' in text
     assert 'bcrypt_cost -> "4" - provided by FileProvider' in text
+
+
+def test_an_operator_grant_adds_credit_the_owner_sees_and_the_audit_log_names_the_operator():
+    from keywarden_server import Server
+
+    with Server() as server:
+        token, _ = server.verified_account("granted@example.com")
+        status, _, organization = server.call("GET", "/v1/organization", token)
+        assert status == 200, organization
+        cwd = server.data_dir
+        code, output = run("admin", "org", "grant-credits", organization["id"], "12.50", "--reason", "welcome",
+                           "--data-dir", server.data_dir, cwd=cwd)
+        assert code == 0, output
+        assert f"granted $12.50 to {organization['id']}" in output and "balance $12.50" in output, output
+        for amount in ("-5", "1.234", "abc", "0"):
+            code, output = run("admin", "org", "grant-credits", organization["id"], amount,
+                               "--data-dir", server.data_dir, cwd=cwd)
+            assert code != 0, (amount, output)
+        status, _, billing = server.call("GET", "/v1/organization/billing", token)
+        assert status == 200, billing
+        assert billing["balance"]["micros"] == 12_500_000, billing
+        status, _, history = server.call("GET", "/v1/organization/billing/transactions", token)
+        assert [(t["type"], t["amount"]["micros"]) for t in history["data"]] == [("grant", 12_500_000)], history
+        status, _, audit = server.call(
+            "GET", "/v1/organization/audit_logs?event_types[]=billing.credits_granted", token
+        )
+        assert status == 200, audit
+        assert [e["type"] for e in audit["data"]] == ["billing.credits_granted"], audit

@@ -82,6 +82,9 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case billingPurchaseFailed = "billing.purchase_failed"
     /// Auto-recharge settings changed; with the new values.
     case billingAutoRechargeUpdated = "billing.auto_recharge_updated"
+    /// A purchase was refunded at the provider and its credit taken back; with `purchase_id`
+    /// and `amount_micros`.
+    case billingCreditsRefunded = "billing.credits_refunded"
     /// The operator granted credits; with `amount_micros`.
     case billingCreditsGranted = "billing.credits_granted"
 }

@@ -504,6 +504,10 @@ public struct BillingService: Sendable {
             if let reference, let purchase = try await billing.purchase(providerReference: reference) {
                 _ = try await apply(state, to: purchase, actor: .system)
             }
+        case .refund(let charge, let reference, let amount):
+            if let purchase = try await billing.purchase(providerReference: charge) {
+                try await refund(purchase, reference: reference, amountMinorUnits: amount, now: now)
+            }
         }
         _ = try await billing.recordEvent(provider: provider.name, id: event.id, at: now)
     }
@@ -576,6 +580,25 @@ public struct BillingService: Sendable {
             }
         }
         return settled
+    }
+
+    /// Takes a refund back out of the balance: at most what the purchase bought, once per
+    /// refund. The balance may go below zero, since the credit may have been spent already.
+    func refund(_ purchase: CreditPurchase, reference: String, amountMinorUnits: Int64, now: Date) async throws {
+        guard purchase.status == .succeeded, amountMinorUnits > 0,
+            let micros = settings.currency.micros(minorUnits: amountMinorUnits)
+        else { return }
+        let taken = min(micros, purchase.amountMicros)
+        let entry = LedgerEntry(
+            organizationID: purchase.organizationID, kind: .refund, amountMicros: -taken,
+            description: "Refund of \(purchase.id.rawValue)", reference: reference, createdAt: now)
+        guard try await billing.append(entry) else { return }
+        try await record(
+            .billingCreditsRefunded, purchase.organizationID, actor: .system, now: now,
+            details: [
+                "purchase_id": purchase.id.rawValue, "amount_micros": String(taken),
+                "transaction_id": entry.id.rawValue,
+            ])
     }
 
     // MARK: Operator

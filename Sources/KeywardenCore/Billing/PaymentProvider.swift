@@ -106,6 +106,8 @@ public struct ProviderEvent: Sendable, Equatable {
         case setupFinished(reference: String)
         /// A charge changed.
         case charge(ProviderChargeState)
+        /// Part or all of a charge was given back to the card (the provider's refund `reference`).
+        case refund(charge: String, reference: String, amountMinorUnits: Int64)
         /// Something Keywarden does not act on.
         case ignored
     }
