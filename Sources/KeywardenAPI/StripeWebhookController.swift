@@ -82,7 +82,15 @@ public struct StripeWebhookController: Sendable {
             throw DomainError(
                 .invalidRequest, code: .badRequest, message: "The body is not a Stripe event Keywarden can read.")
         }
-        try await billing.handle(event)
+        do {
+            try await billing.handle(event)
+        } catch let failure as PaymentProviderError {
+            // Not acted on yet (Stripe could not be asked, or a refund came before its payment):
+            // 503, so Stripe delivers the event again later.
+            context.logger.warning(
+                "stripe event not acted on yet", metadata: ["event_id": .string(event.id), "error": "\(failure)"])
+            throw DomainError.paymentProviderUnavailable
+        }
         context.logger.debug("stripe event handled", metadata: ["event_id": .string(event.id)])
         return Received()
     }

@@ -46,7 +46,10 @@ extension BillingPages {
         case .succeeded:
             throw PageRedirect.to(Self.path, flash: purchasedFlash(purchase))
         case .requiresAction where purchase.actionURL != nil:
-            throw PageRedirect.to(purchase.actionURL ?? Self.path, flash: nil)
+            return try await leave(
+                to: purchase.actionURL ?? Self.path, heading: "Confirm the payment",
+                sentence: "Your bank asks you to confirm this payment on its own page.", request: request,
+                context: context)
         case .pending, .requiresAction:
             // The return page asks the provider again and says where the charge stands.
             throw PageRedirect.to(Self.returnPath(of: purchase), flash: nil)

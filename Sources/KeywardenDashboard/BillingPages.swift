@@ -64,7 +64,10 @@ struct BillingPages: Sendable {
             return try await renderBilling(
                 request, context: context, setup: SetupNotice(error: sentence(for: refusal)), status: refusal.status)
         }
-        throw PageRedirect.to(setup.url, flash: nil)
+        return try await leave(
+            to: setup.url, heading: "Add payment method",
+            sentence: "Your card is entered on the payment provider's page; Keywarden never sees its number.",
+            request: request, context: context)
     }
 
     /// The return from the card page: how the visit ended, and the next step of the flow.

@@ -54,6 +54,10 @@ public struct StripePaymentProvider: PaymentProvider {
         return id
     }
 
+    /// Seconds a card page stays open: Keywarden's own wait for a setup (Stripe takes 30 minutes
+    /// to a day).
+    static let setupLifetime = 3600
+
     /// `POST /v1/checkout/sessions` in setup mode, for cards only; the session carries the
     /// setup's id both as its client reference and in its metadata.
     public func startSetup(
@@ -66,6 +70,8 @@ public struct StripePaymentProvider: PaymentProvider {
                 ("mode", "setup"), ("customer", customer), ("currency", currency.code),
                 ("payment_method_types[0]", "card"), ("success_url", returnURL), ("cancel_url", cancelURL),
                 ("client_reference_id", setup.rawValue), ("metadata[setup_id]", setup.rawValue),
+                // Closed when Keywarden stops waiting for it, so no card is saved at Stripe after.
+                ("expires_at", String(Int(Date().timeIntervalSince1970) + Self.setupLifetime)),
             ],
             idempotencyKey: "keywarden-setup-\(setup.rawValue)", doing: action)
         guard let reference = StripeObjects.id(session["id"]), let url = StripeObjects.webURL(session["url"]) else {
@@ -199,9 +205,12 @@ public struct StripePaymentProvider: PaymentProvider {
     private func successful(_ status: Int, _ json: [String: Any], doing action: String) throws -> [String: Any] {
         guard (200..<300).contains(status) else {
             let error = json["error"] as? [String: Any]
+            // A 4xx says Stripe did nothing; a 409 (a request with this key is under way), a 429
+            // and a 5xx leave it open whether it acted.
             throw PaymentProviderError(
                 "stripe: HTTP \(status) while \(action); Stripe error type "
-                    + "\(StripeObjects.word(error?["type"])), code \(StripeObjects.word(error?["code"]))")
+                    + "\(StripeObjects.word(error?["type"])), code \(StripeObjects.word(error?["code"]))",
+                refused: (400..<500).contains(status) && status != 409 && status != 429)
         }
         return json
     }

@@ -382,6 +382,11 @@ extension Migration {
                 )
                 """,
                 "CREATE INDEX credit_purchases_unsettled ON credit_purchases (status, updated_at)",
+                // One automatic purchase under way per organization, however many instances sweep.
+                """
+                CREATE UNIQUE INDEX credit_purchases_one_auto_recharge ON credit_purchases (organization_id)
+                WHERE purchase_trigger = 'auto_recharge' AND status IN ('pending', 'requires_action')
+                """,
                 "CREATE INDEX credit_purchases_by_organization ON credit_purchases (organization_id, purchase_trigger, created_at)",
                 """
                 CREATE TABLE ledger_entries (

@@ -71,6 +71,15 @@ public struct SQLBillingRepository: BillingRepository {
                 WHERE (a.auto_recharge_enabled = 1
                         OR (a.auto_recharge_enabled IS NULL AND \(bind: enabledByDefault ? 1 : 0) = 1
                             AND a.first_payment_at IS NOT NULL))
+                  AND EXISTS (SELECT 1 FROM payment_methods m
+                              WHERE m.organization_id = a.organization_id AND m.removed_at IS NULL)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM credit_purchases p
+                      WHERE p.organization_id = a.organization_id AND p.purchase_trigger = 'auto_recharge'
+                        AND (p.status IN ('pending', 'requires_action')
+                             OR (p.status = 'failed' AND p.created_at >= (
+                                 SELECT MAX(m.created_at) FROM payment_methods m
+                                 WHERE m.organization_id = a.organization_id AND m.removed_at IS NULL))))
                   AND COALESCE((SELECT SUM(l.amount_micros) FROM ledger_entries l
                                 WHERE l.organization_id = a.organization_id), 0)
                       < COALESCE(a.auto_recharge_threshold_micros, \(bind: defaults.thresholdMicros))
@@ -156,6 +165,7 @@ public struct SQLBillingRepository: BillingRepository {
                 let current = try await db.raw(
                     """
                     SELECT \(unsafeRaw: Self.setupColumns) FROM billing_setups WHERE id = \(bind: setup.rawValue)
+                    \(unsafeRaw: database.backend == .postgres ? "FOR UPDATE" : "")
                     """
                 ).first().map({ try $0.billingSetup() })
             else { return .alreadyEnded(BillingSetup.missing(setup, method)) }
@@ -185,12 +195,17 @@ public struct SQLBillingRepository: BillingRepository {
                 ).run()
                 saved = method
             }
-            try await db.raw(
-                """
-                UPDATE billing_setups SET status = 'complete', payment_method_id = \(bind: saved.id.rawValue)
-                WHERE id = \(bind: setup.rawValue) AND status = 'open'
-                """
-            ).run()
+            let completed =
+                try await db.raw(
+                    """
+                    UPDATE billing_setups SET status = 'complete', payment_method_id = \(bind: saved.id.rawValue)
+                    WHERE id = \(bind: setup.rawValue) AND status = 'open'
+                    RETURNING id
+                    """
+                ).first() != nil
+            guard completed else {
+                throw StorageError.corruptRow("setup \(setup.rawValue) ended while its card was saved")
+            }
             return .saved(saved)
         }
     }

@@ -60,6 +60,15 @@ struct BillingCurrencyTests {
         #expect(jpy.parse("1,000") == 1_000_000_000)
     }
 
+    @Test func aCommaOnlyGroupsThousandsSoADecimalCommaIsRefusedRatherThanReadAsThousands() {
+        #expect(usd.parse("10,50") == nil)
+        #expect(usd.parse("10,5") == nil)
+        #expect(usd.parse(",100") == nil)
+        #expect(usd.parse("1,00,000") == nil)
+        #expect(usd.parse("1,000,000") == 1_000_000_000_000)
+        #expect(usd.parse("12,345.67") == 12_345_670_000)
+    }
+
     @Test func moreDecimalsThanTheMinorUnitHasAreRefused() {
         #expect(usd.parse("1.234") == nil)
         #expect(jpy.parse("10.5") == nil)

@@ -48,7 +48,14 @@ actor InMemoryBillingRepository: BillingRepository {
             // Own settings when set; the defaults, on after a first payment, otherwise.
             let enabled = account.autoRecharge?.enabled ?? (enabledByDefault && account.firstPaymentAt != nil)
             let threshold = account.autoRecharge?.thresholdMicros ?? defaults.thresholdMicros
-            return enabled && balance(of: account.organizationID) < threshold
+            let organization = account.organizationID
+            let cards = methods.filter { $0.organizationID == organization && $0.removedAt == nil }
+            guard enabled, let newest = cards.map(\.createdAt).max() else { return false }
+            let waiting = purchaseRows.contains {
+                $0.organizationID == organization && $0.trigger == .autoRecharge
+                    && (!$0.status.isFinal || ($0.status == .failed && $0.createdAt >= newest))
+            }
+            return !waiting && balance(of: organization) < threshold
         }
         return Array(below.map(\.organizationID).sorted { $0.rawValue < $1.rawValue }.prefix(max(1, limit)))
     }
@@ -154,6 +161,11 @@ actor InMemoryBillingRepository: BillingRepository {
             return earlier
         }
         try require(!purchaseRows.contains { $0.id == purchase.id }, "credit_purchases.id is unique")
+        try require(
+            purchase.trigger != .autoRecharge || purchase.status.isFinal
+                || !purchaseRows.contains {
+                    $0.organizationID == purchase.organizationID && $0.trigger == .autoRecharge && !$0.status.isFinal
+                }, "one automatic purchase under way per organization")
         purchaseRows.append(purchase)
         return purchase
     }

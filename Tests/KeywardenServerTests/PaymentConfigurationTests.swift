@@ -24,6 +24,7 @@ struct PaymentConfigurationTests {
         let payments = try await load([
             "KEYWARDEN_PAYMENT_PROVIDER": "stripe", "KEYWARDEN_STRIPE_SECRET_KEY": "sk_test_123",
             "KEYWARDEN_STRIPE_WEBHOOK_SECRET": "whsec_abc", "KEYWARDEN_STRIPE_API_BASE_URL": "http://127.0.0.1:9/",
+            "KEYWARDEN_PUBLIC_URL": "https://keys.example",
         ]).payments
         #expect(
             payments.provider
@@ -33,6 +34,7 @@ struct PaymentConfigurationTests {
     @Test(arguments: [
         (["KEYWARDEN_PAYMENT_PROVIDER": "paypal"], "payment_provider"),
         (["KEYWARDEN_PAYMENT_PROVIDER": "stripe"], "stripe_secret_key"),
+        (["KEYWARDEN_PAYMENT_PROVIDER": "stripe", "KEYWARDEN_STRIPE_SECRET_KEY": "sk_test_1"], "public_url"),
         (["KEYWARDEN_PAYMENT_PROVIDER": "stripe", "KEYWARDEN_STRIPE_SECRET_KEY": "pk_test_1"], "stripe_secret_key"),
         (
             [

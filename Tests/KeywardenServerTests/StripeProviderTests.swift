@@ -77,8 +77,12 @@ struct StripeProviderTests {
         #expect(request.method == .post)
         #expect(request.path == "/v1/checkout/sessions")
         expectStripeHeaders(request, idempotencyKey: "keywarden-setup-\(Self.setup.rawValue)")
+        var form = request.form
+        // The page closes an hour from now, when Keywarden stops waiting for it.
+        let expiresAt = try #require(form.removeValue(forKey: "expires_at").flatMap { Int($0) })
+        #expect(abs(expiresAt - Int(Date().timeIntervalSince1970) - 3600) < 60)
         #expect(
-            request.form == [
+            form == [
                 "mode": "setup", "customer": "cus_Test123", "currency": "usd", "payment_method_types[0]": "card",
                 "success_url": "https://keywarden.example.com/billing/return",
                 "cancel_url": "https://keywarden.example.com/billing",

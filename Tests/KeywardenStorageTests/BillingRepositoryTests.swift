@@ -219,7 +219,11 @@ struct BillingRepositoryTests {
                 try await repository.accountsBelowThreshold(defaults: defaults, enabledByDefault: false, limit: 10)
                     .isEmpty)
 
-            // Own settings win over the defaults, on or off.
+            // Own settings win over the defaults, on or off; an organization without a card is never listed.
+            try await repository.setAutoRecharge(
+                AutoRecharge(enabled: true, thresholdMicros: 1, amountMicros: 5_000_000, monthlyCapMicros: 5_000_000),
+                for: neverPaid.organization.id)
+            _ = try await savedCard(custom, digest: "fp-2", repository: repository)
             try await repository.setAutoRecharge(
                 AutoRecharge(enabled: true, thresholdMicros: 1, amountMicros: 5_000_000, monthlyCapMicros: 5_000_000),
                 for: custom.organization.id)
@@ -241,6 +245,18 @@ struct BillingRepositoryTests {
                     trigger: .autoRecharge, status: .pending, idempotencyKey: nil, userID: nil, createdAt: epoch,
                     updatedAt: epoch))
             #expect(try await repository.hasUnsettledAutoRecharge(paying.organization.id))
+            #expect(try await repository.latestAutoRecharge(of: paying.organization.id)?.id == automatic.id)
+            // Under way, it is not listed again, and a second one cannot be stored beside it.
+            #expect(
+                try await repository.accountsBelowThreshold(defaults: defaults, enabledByDefault: true, limit: 10)
+                    .isEmpty)
+            await #expect(throws: (any Error).self) {
+                _ = try await repository.createPurchase(
+                    CreditPurchase(
+                        organizationID: paying.organization.id, amountMicros: 10_000_000, paymentMethodID: method.id,
+                        trigger: .autoRecharge, status: .pending, idempotencyKey: nil, userID: nil, createdAt: epoch,
+                        updatedAt: epoch))
+            }
             #expect(try await repository.autoRechargeTotal(of: paying.organization.id, since: epoch) == 10_000_000)
             #expect(
                 try await repository.autoRechargeTotal(of: paying.organization.id, since: epoch.addingTimeInterval(1))
@@ -250,6 +266,10 @@ struct BillingRepositoryTests {
                 entry: nil, at: epoch)
             #expect(!(try await repository.hasUnsettledAutoRecharge(paying.organization.id)))
             #expect(try await repository.autoRechargeTotal(of: paying.organization.id, since: epoch) == 0)
+            // Declined since its newest card: not listed until another card is added.
+            #expect(
+                try await repository.accountsBelowThreshold(defaults: defaults, enabledByDefault: true, limit: 10)
+                    .isEmpty)
         }
     }
 

@@ -34,7 +34,8 @@ public protocol BillingRepository: Sendable {
     func setAutoRecharge(_ settings: AutoRecharge, for organization: OrganizationID) async throws
 
     /// Organizations with auto-recharge on (by their own settings, or by default after a first
-    /// payment when `enabledByDefault`) whose balance is below their threshold.
+    /// payment when `enabledByDefault`) whose balance is below their threshold, that have a card
+    /// and no automatic purchase under way or declined since their newest card was added.
     func accountsBelowThreshold(
         defaults: AutoRecharge, enabledByDefault: Bool, limit: Int
     ) async throws

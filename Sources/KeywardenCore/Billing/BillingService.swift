@@ -266,7 +266,9 @@ public struct BillingService: Sendable {
             status: .pending, idempotencyKey: idempotencyKey, userID: requester.user.id, createdAt: now, updatedAt: now)
         let stored = try await billing.createPurchase(fresh)
         if stored.id != fresh.id {
-            guard stored.amountMicros == amount, stored.paymentMethodID == method.id, stored.trigger == .manual else {
+            guard stored.amountMicros == amount, rawMethod == nil || stored.paymentMethodID == method.id,
+                stored.trigger == .manual
+            else {
                 throw DomainError.idempotencyKeyReused
             }
             let replayed = try await refreshed(stored, actor: requester.actor)
@@ -306,13 +308,20 @@ public struct BillingService: Sendable {
         let state: ProviderChargeState
         do {
             state = try await provider.charge(request)
+        } catch let refusal as PaymentProviderError where refusal.refused {
+            // The provider answered and did nothing: the purchase fails, and says so.
+            logger.warning(
+                "payment provider refused a charge",
+                metadata: ["purchase_id": .string(purchase.id.rawValue), "error": .string("\(refusal)")])
+            state = .failed(reference: nil, message: Self.notChargedMessage)
         } catch {
             // Whether the provider charged is unknown: the purchase stays pending, and the sweeper
-            // asks again with the same idempotency key, which charges at most once.
+            // asks again with the same idempotency key, which charges at most once. The person is
+            // told it is being confirmed, never that nothing was charged.
             logger.warning(
                 "payment provider did not answer a charge",
                 metadata: ["purchase_id": .string(purchase.id.rawValue), "error": .string("\(error)")])
-            throw providerFailure(error, doing: "charge the card")
+            return try await billing.purchase(purchase.id, in: purchase.organizationID) ?? purchase
         }
         return try await apply(state, to: purchase, actor: actor)
     }
@@ -505,7 +514,13 @@ public struct BillingService: Sendable {
                 _ = try await apply(state, to: purchase, actor: .system)
             }
         case .refund(let charge, let reference, let amount):
-            if let purchase = try await billing.purchase(providerReference: charge) {
+            if var purchase = try await billing.purchase(providerReference: charge) {
+                // A refund can only follow a payment: one that arrives before the payment's own
+                // news settles the purchase first, or waits for the provider to send it again.
+                purchase = try await refreshed(purchase, actor: .system)
+                guard purchase.status.isFinal else {
+                    throw PaymentProviderError("a refund arrived before its payment \(purchase.id.rawValue) settled")
+                }
                 try await refund(purchase, reference: reference, amountMinorUnits: amount, now: now)
             }
         }
@@ -524,7 +539,11 @@ public struct BillingService: Sendable {
         {
             do {
                 let after: CreditPurchase
-                if purchase.providerReference == nil {
+                if purchase.providerReference == nil, now.timeIntervalSince(purchase.createdAt) > 86_400 {
+                    // The provider keeps idempotency keys for a day: past it, asking again could charge twice.
+                    after = try await apply(
+                        .failed(reference: nil, message: Self.unconfirmedMessage), to: purchase, actor: .system)
+                } else if purchase.providerReference == nil {
                     // The charge request never got an answer: asking again with the same
                     // idempotency key answers the first charge rather than making another.
                     guard
@@ -540,14 +559,10 @@ public struct BillingService: Sendable {
                 {
                     // Cancelled at the provider first, so a confirmation that comes later charges
                     // nothing; a charge that went through meanwhile is credited as it should be.
+                    // A charge the provider still holds open stays as it is and is asked about again.
                     try await provider.cancelCharge(reference: reference)
-                    var state = try await provider.chargeState(reference: reference)
-                    if case .requiresAction = state {
-                        state = .failed(
-                            reference: reference,
-                            message: "The payment was not confirmed within a day, so nothing was charged.")
-                    }
-                    after = try await apply(state, to: purchase, actor: .system)
+                    after = try await apply(
+                        try await provider.chargeState(reference: reference), to: purchase, actor: .system)
                 } else {
                     after = try await refreshed(purchase, actor: .system)
                 }
@@ -556,6 +571,15 @@ public struct BillingService: Sendable {
                 logger.warning(
                     "could not settle a purchase",
                     metadata: ["purchase_id": .string(purchase.id.rawValue), "error": .string("\(error)")])
+            }
+            if let current = try await billing.purchase(purchase.id, in: purchase.organizationID),
+                !current.status.isFinal, current.updatedAt == purchase.updatedAt
+            {
+                // Asked and still unsettled: to the back of the queue, so one stuck purchase
+                // cannot hold the front of every round.
+                _ = try await billing.transition(
+                    current.id, to: current.status, providerReference: nil, actionURL: current.actionURL,
+                    failureMessage: nil, entry: nil, at: now)
             }
         }
         for setup in try await billing.openSetups(before: now.addingTimeInterval(-settings.settleAfter), limit: limit) {
@@ -627,6 +651,10 @@ public struct BillingService: Sendable {
     // MARK: Helpers
 
     static let declinedMessage = "Your card was declined. Try another card or contact your bank."
+    static let notChargedMessage =
+        "The payment provider could not take this payment, so nothing was charged. Try again, or use another card."
+    static let unconfirmedMessage =
+        "The payment provider never confirmed this payment within a day, so nothing was credited. Contact support if your card was charged."
 
     func purchaseAmount(_ minorUnits: Int64?) throws -> Int64 {
         guard let minorUnits else { return settings.defaultPurchaseMicros }

@@ -68,9 +68,18 @@ public struct BillingCurrency: Sendable, Equatable {
         if code == "usd", body.hasPrefix("$") { body = body.dropFirst() }
         let suffix = " " + code.uppercased()
         if body.uppercased().hasSuffix(suffix) { body = body.dropLast(suffix.count) }
-        body = Substring(body.filter { $0 != "," })
         let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.utf8.count <= 12,
+        guard var wholeGroups = parts.first.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) else {
+            return nil
+        }
+        // Commas only group thousands (`1,000`): `10,50` is not read as a thousand and fifty.
+        if wholeGroups.count > 1 {
+            guard (1...3).contains(wholeGroups[0].count), wholeGroups.dropFirst().allSatisfy({ $0.count == 3 }) else {
+                return nil
+            }
+            wholeGroups = [Substring(wholeGroups.joined())]
+        }
+        guard let wholeText = wholeGroups.first, !wholeText.isEmpty, wholeText.utf8.count <= 12,
             wholeText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let whole = Int64(wholeText)
         else { return nil }
         var micros = whole * 1_000_000

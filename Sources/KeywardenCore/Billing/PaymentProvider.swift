@@ -163,9 +163,13 @@ public protocol PaymentProvider: Sendable {
 public struct PaymentProviderError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for the log; never holds a secret.
     public var description: String
+    /// Whether the provider answered and refused the request, so nothing was done (a 4xx that
+    /// is not about the card); otherwise it may or may not have acted.
+    public var refused: Bool
 
     /// Creates an error.
-    public init(_ description: String) {
+    public init(_ description: String, refused: Bool = false) {
         self.description = description
+        self.refused = refused
     }
 }

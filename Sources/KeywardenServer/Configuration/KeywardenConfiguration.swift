@@ -52,6 +52,10 @@ public struct KeywardenConfiguration: Sendable {
         gateway = try GatewaySettings(reading: settings)
         email = try EmailSettings(reading: settings)
         payments = try PaymentSettings(reading: settings)
+        if case .stripe = payments.provider, providers.publicURL == nil {
+            throw ConfigurationError(
+                .publicURL, "required by payment_provider stripe: Stripe sends people back to this address")
+        }
     }
 
     /// Reads every setting from `sources`.

@@ -18,6 +18,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Leaving for the payment provider's page: <a data-follow> is followed at once (a form's
+  // answer may not redirect off this site, a script may).
+  const follow = document.querySelector("a[data-follow]");
+  if (follow) window.location.assign(follow.href);
+
   // Confirmations: <form data-confirm="Question?">; a button marked data-no-confirm (one that
   // leads to a page of its own) sends the form without asking.
   for (const form of document.querySelectorAll("form[data-confirm]")) {
