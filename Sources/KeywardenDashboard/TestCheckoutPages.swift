@@ -6,9 +6,9 @@ import KeywardenHTTP
 
 /// The built-in test provider's own pages, standing in for a payment provider's checkout: the
 /// card page (with the confirmation step of the cards that ask for one) and the confirmation page
-/// of a charge. They exist only with the test provider, are the provider's rather than an
-/// organization's (anyone signed in reaches them by their unguessable reference), and say on
-/// every screen that no real card is charged. They send the person back to the absolute URLs
+/// of a charge. They exist only with the test provider, answer only the owners of the
+/// organization whose setup or purchase they are for (anyone else gets 404, as for an unknown
+/// reference), and say on every screen that no real card is charged. They send the person back to the absolute URLs
 /// Keywarden gave the provider.
 ///
 /// A card number is never shown back and never put in a URL or a log: a refused card is asked for
@@ -61,7 +61,9 @@ struct TestCheckoutPages: Sendable {
     /// The card form, or the confirmation step; a finished page sends the person back.
     @Sendable func cardPage(_ request: Request, context: PageContext) async throws -> Response {
         let reference = try context.parameters.require("reference")
-        guard let checkout = provider.checkout(reference) else { return notFound(request) }
+        guard let checkout = provider.checkout(reference), try await isOwn(checkout, context) else {
+            return notFound(request)
+        }
         switch checkout.stage {
         case .finished:
             throw PageRedirect.to(checkout.returnURL, flash: nil)
@@ -77,7 +79,9 @@ struct TestCheckoutPages: Sendable {
     @Sendable func submitCard(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let reference = try context.parameters.require("reference")
-        guard let checkout = provider.checkout(reference) else { return notFound(request) }
+        guard let checkout = provider.checkout(reference), try await isOwn(checkout, context) else {
+            return notFound(request)
+        }
         let expiry = fields["expiry"] ?? ""
         let submitted = Result { () throws(TestPaymentProvider.CardRefusal) in
             try provider.submitCard(
@@ -100,7 +104,9 @@ struct TestCheckoutPages: Sendable {
     @Sendable func confirmCard(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let reference = try context.parameters.require("reference")
-        guard let checkout = provider.checkout(reference) else { return notFound(request) }
+        guard let checkout = provider.checkout(reference), try await isOwn(checkout, context) else {
+            return notFound(request)
+        }
         guard let approve = Self.decision(fields["decision"]) else {
             guard case .confirming(let last4) = checkout.stage else {
                 throw PageRedirect.to(Self.cardPath(reference), flash: nil)
@@ -120,7 +126,9 @@ struct TestCheckoutPages: Sendable {
     /// The charge waiting for the person; one already answered sends them back.
     @Sendable func paymentPage(_ request: Request, context: PageContext) async throws -> Response {
         let reference = try context.parameters.require("reference")
-        guard let charge = provider.pendingCharge(reference) else { return notFound(request) }
+        guard let charge = provider.pendingCharge(reference), try await isOwn(charge, context) else {
+            return notFound(request)
+        }
         guard charge.awaitingConfirmation else { throw PageRedirect.to(charge.returnURL, flash: nil) }
         return render(charge, context: context)
     }
@@ -129,7 +137,9 @@ struct TestCheckoutPages: Sendable {
     @Sendable func answerPayment(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let reference = try context.parameters.require("reference")
-        guard let charge = provider.pendingCharge(reference) else { return notFound(request) }
+        guard let charge = provider.pendingCharge(reference), try await isOwn(charge, context) else {
+            return notFound(request)
+        }
         guard let approve = Self.decision(fields["decision"]) else {
             let errors = FieldErrors(form: PageSentences.checkoutDecision)
             return render(charge, context: context, errors: errors, status: .badRequest)
@@ -137,6 +147,16 @@ struct TestCheckoutPages: Sendable {
         // Answered already: back to Keywarden all the same.
         let back = provider.confirmCharge(reference: reference, approve: approve) ?? charge.returnURL
         throw PageRedirect.to(back, flash: nil)
+    }
+
+    // MARK: Whose page
+
+    func isOwn(_ checkout: TestPaymentProvider.Checkout, _ context: PageContext) async throws -> Bool {
+        try await dashboard.services.billing.hasSetup(checkout.setup, for: context.membership)
+    }
+
+    func isOwn(_ charge: TestPaymentProvider.PendingCharge, _ context: PageContext) async throws -> Bool {
+        (try? await dashboard.services.billing.purchase(charge.purchase.rawValue, for: context.membership)) != nil
     }
 
     // MARK: Views

@@ -106,6 +106,7 @@ enum StripeEvent: String {
     case paymentIntentProcessing = "payment_intent.processing"
     case paymentIntentRequiresAction = "payment_intent.requires_action"
     case paymentIntentCanceled = "payment_intent.canceled"
+    case disputeFundsWithdrawn = "charge.dispute.funds_withdrawn"
     case refundCreated = "refund.created"
     case refundUpdated = "refund.updated"
 
@@ -145,6 +146,12 @@ enum StripeEvent: String {
             return .charge(.failed(reference: reference, message: message))
         case .paymentIntentCanceled:
             return .charge(.failed(reference: reference, message: StripeDecline.canceled))
+        case .disputeFundsWithdrawn:
+            // A chargeback takes the money back as a refund does.
+            guard let charge = StripeObjects.id(object["payment_intent"]),
+                let amount = (object["amount"] as? NSNumber)?.int64Value, amount > 0
+            else { return .ignored }
+            return .refund(charge: charge, reference: reference, amountMinorUnits: amount)
         case .refundCreated, .refundUpdated:
             // Only money that went back counts; a pending refund is acted on when it succeeds.
             guard object["status"] as? String == "succeeded", let charge = StripeObjects.id(object["payment_intent"]),

@@ -478,6 +478,10 @@ struct StripeWebhookTests {
                 .refund(charge: "pi_1", reference: "re_1", amountMinorUnits: 500)
             ),
             ("refund.updated", #"{"id":"re_1","status":"succeeded","payment_intent":"pi_1","amount":0}"#, .ignored),
+            (
+                "charge.dispute.funds_withdrawn", #"{"id":"dp_1","payment_intent":"pi_1","amount":1000}"#,
+                .refund(charge: "pi_1", reference: "dp_1", amountMinorUnits: 1000)
+            ),
             ("customer.created", #"{"id":"cus_1"}"#, .ignored),
         ]
         for (type, object, subject) in cases {

@@ -293,3 +293,17 @@ def test_one_card_pays_for_at_most_three_organizations(browser_without_javascrip
             assert page.heading() == "Billing", f"{page.url}: {page.messages()}"
             assert said(page, LIMIT_SENTENCE), page.messages()
             assert not cards(page)
+
+
+def test_another_persons_card_page_is_not_found(browser_without_javascript, server):
+    page = browser_without_javascript
+    page.sign_up(unique_email("card-page-owner"))
+    open_billing(page)
+    open_checkout(page)
+    card_page = page.path
+    page.open("/settings/organization/billing")
+    page.click("Log out")
+    page.sign_up(unique_email("card-page-stranger"))
+    page.open(card_page)
+    assert page.heading() == "Page not found", f"{page.url}: {page.heading()!r}"
+    assert "Card number" not in page.text()

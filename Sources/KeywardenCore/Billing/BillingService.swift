@@ -102,6 +102,12 @@ public struct BillingService: Sendable {
         return purchase
     }
 
+    /// Whether the setup is one of the organization's, and the member may see its billing.
+    public func hasSetup(_ id: BillingSetupID, for membership: Membership) async throws -> Bool {
+        guard membership.allows(.manageBilling) else { return false }
+        return try await billing.setup(id, in: membership.organization.id) != nil
+    }
+
     /// Auto-recharge as it applies: the owners' settings, or the defaults, on once a first
     /// purchase succeeded.
     func effectiveAutoRecharge(_ account: BillingAccount?) -> AutoRecharge {

@@ -36,6 +36,8 @@ public final class TestPaymentProvider: PaymentProvider {
         }
 
         public var reference: String
+        /// Keywarden's setup the page is for, so only its organization's owners may use it.
+        public var setup: BillingSetupID
         public var stage: Stage
         public var returnURL: String
         public var cancelURL: String
@@ -44,6 +46,8 @@ public final class TestPaymentProvider: PaymentProvider {
     /// A test charge waiting for the person to confirm it.
     public struct PendingCharge: Sendable, Equatable {
         public var reference: String
+        /// Keywarden's purchase the charge is for, so only its organization's owners may answer it.
+        public var purchase: CreditPurchaseID
         public var amountMinorUnits: Int64
         public var currency: BillingCurrency
         public var last4: String
@@ -70,6 +74,7 @@ public final class TestPaymentProvider: PaymentProvider {
     }
 
     private struct Charge {
+        var purchase: CreditPurchaseID
         var state: ProviderChargeState
         var amountMinorUnits: Int64
         var currency: BillingCurrency
@@ -166,7 +171,8 @@ public final class TestPaymentProvider: PaymentProvider {
         let last4 = String(charge.paymentMethod.suffix(4))
         state.withLock {
             $0.charges[reference] = Charge(
-                state: result, amountMinorUnits: charge.amountMinorUnits, currency: charge.currency, last4: last4,
+                purchase: charge.purchase, state: result, amountMinorUnits: charge.amountMinorUnits,
+                currency: charge.currency, last4: last4,
                 returnURL: charge.returnURL)
         }
         return result
@@ -198,7 +204,9 @@ public final class TestPaymentProvider: PaymentProvider {
             default:
                 stage = .finished
             }
-            return Checkout(reference: reference, stage: stage, returnURL: page.returnURL, cancelURL: page.cancelURL)
+            return Checkout(
+                reference: reference, setup: page.setup, stage: stage, returnURL: page.returnURL,
+                cancelURL: page.cancelURL)
         }
     }
 
@@ -277,7 +285,8 @@ public final class TestPaymentProvider: PaymentProvider {
             var waiting = false
             if case .requiresAction = charge.state { waiting = true }
             return PendingCharge(
-                reference: reference, amountMinorUnits: charge.amountMinorUnits, currency: charge.currency,
+                reference: reference, purchase: charge.purchase, amountMinorUnits: charge.amountMinorUnits,
+                currency: charge.currency,
                 last4: charge.last4, returnURL: charge.returnURL, awaitingConfirmation: waiting)
         }
     }
@@ -307,7 +316,9 @@ public final class TestPaymentProvider: PaymentProvider {
         } else {
             stage = .finished
         }
-        return Checkout(reference: reference, stage: stage, returnURL: page.returnURL, cancelURL: page.cancelURL)
+        return Checkout(
+            reference: reference, setup: page.setup, stage: stage, returnURL: page.returnURL,
+            cancelURL: page.cancelURL)
     }
 
     static func behaviour(ofReference reference: String) -> Behaviour? {
