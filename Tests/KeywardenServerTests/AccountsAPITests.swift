@@ -110,7 +110,8 @@ struct AccountsAPITests {
     }
 
     @Test func failedLoginsAreThrottledPerAccountEvenWithTheRightPasswordAfterwards() async throws {
-        try await withApp(configure: { $0.accounts.loginAttemptsPerAccount = 3 }) { api, _ in
+        try await withApp(clock: windowAlignedClock(), configure: { $0.accounts.loginAttemptsPerAccount = 3 }) {
+            api, _ in
             try await api.signUp()
             for _ in 0..<3 {
                 let response = try await api.request(

@@ -59,7 +59,7 @@ struct DashboardAccountRecoveryTests {
 
     @Test func sendTheLinkAgainGoesBackToThePageSayingWhatHappened() async throws {
         let mailbox = TestMailbox()
-        try await withApp(mailbox: mailbox) { api, _ in
+        try await withApp(clock: windowAlignedClock(), mailbox: mailbox) { api, _ in
             let browser = TestBrowser(api)
             try await browser.signUp(confirmed: false)
             try await browser.get("/usage")

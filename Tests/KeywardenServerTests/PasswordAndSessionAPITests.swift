@@ -109,7 +109,8 @@ struct PasswordAndSessionAPITests {
     }
 
     @Test func wrongCurrentPasswordsCountAgainstTheSignInLimit() async throws {
-        try await withApp(configure: { $0.accounts.loginAttemptsPerAccount = 2 }) { api, _ in
+        try await withApp(clock: windowAlignedClock(), configure: { $0.accounts.loginAttemptsPerAccount = 2 }) {
+            api, _ in
             let token = try await api.token()
             let body = #"{"current_password":"not it at all","new_password":"\#(Self.newPassword)"}"#
             for _ in 0..<2 {
