@@ -543,48 +543,30 @@ public struct BillingService: Sendable {
         for purchase in try await billing.unsettledPurchases(
             before: now.addingTimeInterval(-settings.settleAfter), limit: limit)
         {
+            var settledPurchase: CreditPurchase?
             do {
-                let after: CreditPurchase
-                if purchase.providerReference == nil, now.timeIntervalSince(purchase.createdAt) > 86_400 {
-                    // The provider keeps idempotency keys for a day: past it, asking again could charge twice.
-                    after = try await apply(
-                        .failed(reference: nil, message: Self.unconfirmedMessage), to: purchase, actor: .system)
-                } else if purchase.providerReference == nil {
-                    // The charge request never got an answer: asking again with the same
-                    // idempotency key answers the first charge rather than making another.
-                    guard
-                        let method = try await billing.paymentMethod(
-                            purchase.paymentMethodID, in: purchase.organizationID),
-                        let organization = try await accounts.organization(id: purchase.organizationID)
-                    else { continue }
-                    after = try await charge(
-                        purchase, method: method, organization: organization,
-                        personPresent: purchase.trigger == .manual, actor: .system)
-                } else if purchase.status == .requiresAction, let reference = purchase.providerReference,
-                    now.timeIntervalSince(purchase.createdAt) > 86_400
-                {
-                    // Cancelled at the provider first, so a confirmation that comes later charges
-                    // nothing; a charge that went through meanwhile is credited as it should be.
-                    // A charge the provider still holds open stays as it is and is asked about again.
-                    try await provider.cancelCharge(reference: reference)
-                    after = try await apply(
-                        try await provider.chargeState(reference: reference), to: purchase, actor: .system)
-                } else {
-                    after = try await refreshed(purchase, actor: .system)
-                }
-                if after.status.isFinal { settled += 1 }
+                settledPurchase = try await settle(purchase, now: now)
             } catch {
                 logger.warning(
                     "could not settle a purchase",
                     metadata: ["purchase_id": .string(purchase.id.rawValue), "error": .string("\(error)")])
             }
-            if let current = try await billing.purchase(purchase.id, in: purchase.organizationID),
-                !current.status.isFinal, current.updatedAt == purchase.updatedAt
-            {
+            // After a failure it is read again: another instance may have moved it meanwhile.
+            let after: CreditPurchase
+            if let settledPurchase {
+                after = settledPurchase
+            } else if let reread = try await billing.purchase(purchase.id, in: purchase.organizationID) {
+                after = reread
+            } else {
+                continue
+            }
+            if after.status.isFinal {
+                settled += 1
+            } else if after.updatedAt == purchase.updatedAt {
                 // Asked and still unsettled: to the back of the queue, so one stuck purchase
                 // cannot hold the front of every round.
                 _ = try await billing.transition(
-                    current.id, to: current.status, providerReference: nil, actionURL: current.actionURL,
+                    after.id, to: after.status, providerReference: nil, actionURL: after.actionURL,
                     failureMessage: nil, entry: nil, at: now)
             }
         }
@@ -610,6 +592,39 @@ public struct BillingService: Sendable {
             }
         }
         return settled
+    }
+
+    /// How long a charge may wait, unanswered or for the person's confirmation, before it is
+    /// given up: the provider keeps idempotency keys for a day.
+    static let chargeLifetime: TimeInterval = 86_400
+
+    /// One unsettled purchase as the sweeper finds it, after asking the provider again.
+    private func settle(_ purchase: CreditPurchase, now: Date) async throws -> CreditPurchase {
+        let age = now.timeIntervalSince(purchase.createdAt)
+        guard let reference = purchase.providerReference else {
+            if age > Self.chargeLifetime {
+                // Past the idempotency key's life, asking again could charge twice.
+                return try await apply(
+                    .failed(reference: nil, message: Self.unconfirmedMessage), to: purchase, actor: .system)
+            }
+            // The charge request never got an answer: asking again with the same idempotency
+            // key answers the first charge rather than making another.
+            guard
+                let method = try await billing.paymentMethod(purchase.paymentMethodID, in: purchase.organizationID),
+                let organization = try await accounts.organization(id: purchase.organizationID)
+            else { return purchase }
+            return try await charge(
+                purchase, method: method, organization: organization, personPresent: purchase.trigger == .manual,
+                actor: .system)
+        }
+        if purchase.status == .requiresAction, age > Self.chargeLifetime {
+            // Cancelled at the provider first, so a confirmation that comes later charges
+            // nothing; a charge that went through meanwhile is credited as it should be. A
+            // charge the provider still holds open stays as it is and is asked about again.
+            try await provider.cancelCharge(reference: reference)
+            return try await apply(try await provider.chargeState(reference: reference), to: purchase, actor: .system)
+        }
+        return try await refreshed(purchase, actor: .system)
     }
 
     /// Takes a refund back out of the balance: at most what the purchase bought, once per

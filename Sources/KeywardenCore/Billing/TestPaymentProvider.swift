@@ -195,19 +195,7 @@ public final class TestPaymentProvider: PaymentProvider {
 
     /// The card page with this reference, if it is known.
     public func checkout(_ reference: String) -> Checkout? {
-        state.withLock { state in
-            guard let page = state.pages[reference] else { return nil }
-            let stage: Checkout.Stage
-            switch page.state {
-            case .open:
-                stage = page.confirming ? .confirming(last4: page.card?.last4 ?? "") : .enteringCard
-            default:
-                stage = .finished
-            }
-            return Checkout(
-                reference: reference, setup: page.setup, stage: stage, returnURL: page.returnURL,
-                cancelURL: page.cancelURL)
-        }
+        state.withLock { state in state.pages[reference].map { Self.checkout(reference, $0) } }
     }
 
     /// Takes a card typed on the test page. Answers the page as it stands after: finished (the
