@@ -10,12 +10,16 @@ public struct UsageController: Sendable {
     let meter: UsageMeter
     let limits: RateLimitPolicy
     let projects: ProjectService
+    /// What costs are reported in.
+    let currency: BillingCurrency
     let clock: Clock
 
     /// Creates the controller.
     public init(
-        usage: any UsageRepository, meter: UsageMeter, limits: RateLimitPolicy, projects: ProjectService, clock: Clock
+        usage: any UsageRepository, meter: UsageMeter, limits: RateLimitPolicy, projects: ProjectService,
+        currency: BillingCurrency = .usd, clock: Clock
     ) {
+        self.currency = currency
         self.usage = usage
         self.meter = meter
         self.limits = limits
@@ -27,6 +31,7 @@ public struct UsageController: Sendable {
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
         let organization = router.group("/v1/organization", context: OrganizationContext.self)
         organization.get("usage/completions", use: completions)
+        organization.get("costs", use: costs)
         organization.get("projects/{project_id}/rate_limits", use: showLimits)
         organization.post("projects/{project_id}/rate_limits", use: modifyLimits)
     }
@@ -38,13 +43,37 @@ public struct UsageController: Sendable {
         "1m": (60, 60, 1440), "1h": (3600, 24, 168), "1d": (86_400, 7, 31),
     ]
 
-    @Sendable func completions(_ request: Request, context: OrganizationContext) async throws -> UsagePage {
+    /// The buckets a usage or costs page covers.
+    struct BucketRange {
+        let width: Int
+        let first: Int
+        let pageEnd: Int
+        let count: Int
+        let hasMore: Bool
+
+        var start: Date { Date(timeIntervalSince1970: TimeInterval(first)) }
+        var end: Date { Date(timeIntervalSince1970: TimeInterval(pageEnd)) }
+
+        func buckets<Result>(_ make: (Int) -> [Result]) -> [(start: Int, end: Int, results: [Result])] {
+            (0..<count).map { index in
+                (first + index * width, min(pageEnd, first + (index + 1) * width), make(index))
+            }
+        }
+    }
+
+    /// Reads `start_time`, `end_time`, `bucket_width`, `limit` and `page` as OpenAI's usage and
+    /// costs endpoints take them.
+    func bucketRange(
+        _ request: Request, widths: [String: (seconds: Int, defaultLimit: Int, maxLimit: Int)], defaultWidth: String
+    ) throws -> BucketRange {
         guard let start = try request.unixTimeQuery("start_time") else {
             throw DomainError.invalidField("start_time", "'start_time' (Unix seconds, inclusive) is required.")
         }
-        let widthName = request.textQuery("bucket_width") ?? "1d"
-        guard let width = Self.widths[widthName] else {
-            throw DomainError.invalidField("bucket_width", "'bucket_width' must be 1m, 1h or 1d.")
+        let widthName = request.textQuery("bucket_width") ?? defaultWidth
+        guard let width = widths[widthName] else {
+            let names = widths.keys.sorted { widths[$0]!.seconds < widths[$1]!.seconds }
+            throw DomainError.invalidField(
+                "bucket_width", "'bucket_width' must be \(names.joined(separator: " or ")).")
         }
         // Both ends are bounded to year 9999, so the bucket arithmetic below stays far from overflow.
         let end = try request.unixTimeQuery("end_time")
@@ -60,15 +89,27 @@ public struct UsageController: Sendable {
             }
             first = decoded
         }
+        let now = Int(clock.now().timeIntervalSince1970)
+        let rangeEnd = end ?? (max(now, first) / width.seconds + 1) * width.seconds
+        let count = max(0, min(limit, (rangeEnd - first + width.seconds - 1) / width.seconds))
+        let pageEnd = min(rangeEnd, first + count * width.seconds)
+        return BucketRange(
+            width: width.seconds, first: first, pageEnd: pageEnd, count: count, hasMore: pageEnd < rangeEnd)
+    }
+
+    @Sendable func completions(_ request: Request, context: OrganizationContext) async throws -> UsagePage {
+        let range = try bucketRange(request, widths: Self.widths, defaultWidth: "1d")
         var groupByProject = false
         var groupByKey = false
+        var groupByModel = false
         for raw in Self.listQuery(request, "group_by") {
             switch raw {
             case "project_id": groupByProject = true
             case "api_key_id": groupByKey = true
+            case "model": groupByModel = true
             default:
                 throw DomainError.invalidField(
-                    "group_by", "'group_by' may be project_id and api_key_id; '\(raw)' is not recorded.")
+                    "group_by", "'group_by' may be project_id, api_key_id and model; '\(raw)' is not recorded.")
             }
         }
         // A reader's report covers the projects they were added to, and only those: `nil` is the
@@ -76,31 +117,57 @@ public struct UsageController: Sendable {
         let readable = try context.membership.readableProjects(among: Self.listQuery(request, "project_ids"))
         // Calls counted in memory but not yet written are included, so a dashboard never lags.
         try await meter.flush(to: usage)
-
-        let now = Int(clock.now().timeIntervalSince1970)
-        let rangeEnd = end ?? (max(now, first) / width.seconds + 1) * width.seconds
-        let bucketCount = max(0, min(limit, (rangeEnd - first + width.seconds - 1) / width.seconds))
-        let pageEnd = min(rangeEnd, first + bucketCount * width.seconds)
         var totals: [UsageTotal] = []
         if readable?.isEmpty != true {
             totals = try await usage.totals(
                 UsageQuery(
-                    organizationID: context.membership.organization.id.rawValue,
-                    start: Date(timeIntervalSince1970: TimeInterval(first)),
-                    end: Date(timeIntervalSince1970: TimeInterval(pageEnd)), bucketWidth: width.seconds,
-                    groupByProject: groupByProject, groupByAPIKey: groupByKey,
-                    projectIDs: readable ?? [], apiKeyIDs: Self.listQuery(request, "api_key_ids")))
+                    organizationID: context.membership.organization.id.rawValue, start: range.start, end: range.end,
+                    bucketWidth: range.width, groupByProject: groupByProject, groupByAPIKey: groupByKey,
+                    groupByModel: groupByModel, projectIDs: readable ?? [],
+                    apiKeyIDs: Self.listQuery(request, "api_key_ids"), models: Self.listQuery(request, "models"),
+                    categories: [.completions]))
         }
-        var buckets = (0..<bucketCount).map { index in
-            UsageBucket(
-                startTime: first + index * width.seconds, endTime: min(pageEnd, first + (index + 1) * width.seconds),
-                results: [])
+        let buckets = range.buckets { index in
+            totals.filter { $0.bucket == index }.map(UsageResult.init)
+        }.map { UsageBucket(startTime: $0.start, endTime: $0.end, results: $0.results) }
+        return UsagePage(
+            data: buckets, hasMore: range.hasMore, nextPage: range.hasMore ? Self.encodePage(range.pageEnd) : nil)
+    }
+
+    // MARK: Costs
+
+    /// OpenAI's costs endpoint takes daily buckets only, 7 by default and up to 180.
+    static let costWidths: [String: (seconds: Int, defaultLimit: Int, maxLimit: Int)] = ["1d": (86_400, 7, 180)]
+
+    @Sendable func costs(_ request: Request, context: OrganizationContext) async throws -> CostsPage {
+        let range = try bucketRange(request, widths: Self.costWidths, defaultWidth: "1d")
+        var groupByProject = false
+        var groupByLineItem = false
+        for raw in Self.listQuery(request, "group_by") {
+            switch raw {
+            case "project_id": groupByProject = true
+            case "line_item": groupByLineItem = true
+            default:
+                throw DomainError.invalidField(
+                    "group_by", "'group_by' may be project_id and line_item; '\(raw)' is not recorded.")
+            }
         }
-        for total in totals where buckets.indices.contains(total.bucket) {
-            buckets[total.bucket].results.append(UsageResult(total))
+        let readable = try context.membership.readableProjects(among: Self.listQuery(request, "project_ids"))
+        try await meter.flush(to: usage)
+        var totals: [UsageTotal] = []
+        if readable?.isEmpty != true {
+            totals = try await usage.totals(
+                UsageQuery(
+                    organizationID: context.membership.organization.id.rawValue, start: range.start, end: range.end,
+                    bucketWidth: range.width, groupByProject: groupByProject, groupByModel: groupByLineItem,
+                    projectIDs: readable ?? []))
         }
-        let hasMore = pageEnd < rangeEnd
-        return UsagePage(data: buckets, hasMore: hasMore, nextPage: hasMore ? Self.encodePage(pageEnd) : nil)
+        let buckets = range.buckets { index in
+            CostResult.results(
+                of: totals.filter { $0.bucket == index }, byLineItem: groupByLineItem, currency: currency.code)
+        }.map { CostBucket(startTime: $0.start, endTime: $0.end, results: $0.results) }
+        return CostsPage(
+            data: buckets, hasMore: range.hasMore, nextPage: range.hasMore ? Self.encodePage(range.pageEnd) : nil)
     }
 
     /// A query parameter given once, repeated, with `[]`, or as a comma-separated list.
@@ -242,8 +309,84 @@ struct UsageResult: Encodable, Sendable {
         try container.encode(total.projectID, forKey: .projectID)
         try container.encodeNil(forKey: .userID)
         try container.encode(total.apiKeyID, forKey: .apiKeyID)
-        try container.encodeNil(forKey: .model)
+        try container.encode(total.model, forKey: .model)
         try container.encodeNil(forKey: .batch)
+    }
+}
+
+/// One page of cost buckets.
+struct CostsPage: ResponseEncodable, Sendable {
+    let object = "page"
+    var data: [CostBucket]
+    var hasMore: Bool
+    @ExplicitNull var nextPage: String?
+
+    enum CodingKeys: String, CodingKey {
+        case object, data
+        case hasMore = "has_more"
+        case nextPage = "next_page"
+    }
+}
+
+struct CostBucket: Encodable, Sendable {
+    let object = "bucket"
+    var startTime: Int
+    var endTime: Int
+    var results: [CostResult]
+
+    enum CodingKeys: String, CodingKey {
+        case object, results
+        case startTime = "start_time"
+        case endTime = "end_time"
+    }
+}
+
+/// `organization.costs.result`: an amount, and the project and line item it is for when grouped.
+struct CostResult: Encodable, Sendable {
+    let nanos: Int64
+    let currency: String
+    let lineItem: String?
+    let projectID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case object, amount, value, currency
+        case lineItem = "line_item"
+        case projectID = "project_id"
+    }
+
+    /// The bucket's results: one per project (when grouped), split into each model's input and
+    /// output (when grouped by line item); groups that cost nothing are left out.
+    static func results(of totals: [UsageTotal], byLineItem: Bool, currency: String) -> [CostResult] {
+        var results: [CostResult] = []
+        for total in totals {
+            if byLineItem {
+                let model = total.model.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown model"
+                for (part, nanos) in [("input", total.inputCostNanos), ("output", total.outputCostNanos)]
+                where nanos != 0 {
+                    results.append(
+                        CostResult(
+                            nanos: nanos, currency: currency, lineItem: "\(model), \(part)", projectID: total.projectID)
+                    )
+                }
+            } else if total.costNanos != 0 {
+                results.append(
+                    CostResult(nanos: total.costNanos, currency: currency, lineItem: nil, projectID: total.projectID))
+            }
+        }
+        return results
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("organization.costs.result", forKey: .object)
+        var amount = container.nestedContainer(keyedBy: CodingKeys.self, forKey: .amount)
+        // Exact to the nano-unit: a decimal, never a sum of floating-point values.
+        try amount.encode(
+            Decimal(sign: nanos < 0 ? .minus : .plus, exponent: -9, significand: Decimal(nanos.magnitude)),
+            forKey: .value)
+        try amount.encode(currency, forKey: .currency)
+        try container.encode(lineItem, forKey: .lineItem)
+        try container.encode(projectID, forKey: .projectID)
     }
 }
 

@@ -25,6 +25,7 @@ extension Dashboard {
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)
         SettingsPages(dashboard: self).addRoutes(to: signedIn)
+        SettingsPages(dashboard: self).addBudgetRoutes(to: signedIn)
         BillingPages(dashboard: self).addRoutes(to: signedIn)
         SecurityPages(dashboard: self).addRoutes(to: signedIn)
         TwoFactorPages(dashboard: self).addRoutes(to: signedIn)

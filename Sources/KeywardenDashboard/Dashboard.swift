@@ -27,6 +27,8 @@ public struct Dashboard: Sendable {
         public var invites: InviteService
         /// Cards, credits and the ledger.
         public var billing: BillingService
+        /// Monthly budgets and the usage tier standing shown beside them.
+        public var spend: SpendService
         /// The built-in test payment provider, whose card pages the dashboard serves; `nil` when
         /// a real provider is configured.
         public var testPayments: TestPaymentProvider?
@@ -36,9 +38,10 @@ public struct Dashboard: Sendable {
             accounts: AccountService, projects: ProjectService, keys: APIKeyService,
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
             meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService,
-            billing: BillingService, testPayments: TestPaymentProvider?
+            billing: BillingService, spend: SpendService, testPayments: TestPaymentProvider?
         ) {
             self.billing = billing
+            self.spend = spend
             self.testPayments = testPayments
             self.teams = teams
             self.invites = invites

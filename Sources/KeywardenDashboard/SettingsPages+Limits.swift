@@ -35,12 +35,25 @@ extension SettingsPages {
         let tokensError: String?
         /// A refusal of the change just posted that is about neither field.
         let rowError: String?
+        /// The project's monthly budget as shown, when it has one.
+        let budgetShown: String?
+        /// What the project spent this month.
+        let budgetSpent: String
+        /// Whether spending the budget stops the project's API calls.
+        let budgetStops: Bool
+        /// What the budget fields hold: the budget (empty for none), or what was typed.
+        let budgetValue: String
+        let budgetHardLimit: Bool
+        let budgetError: String?
     }
 
     /// The Limits page.
     struct LimitsView: Sendable {
         let layout: Layout
+        /// The usage tier's name as shown (`Free`, `Tier 1`).
         let tier: String
+        let usageTier: UsageTierView
+        let organizationBudget: OrganizationBudgetView
         let organization: ScopeLimits
         /// What each project gets from the tier unless it has its own.
         let projectDefault: ScopeLimits
@@ -136,20 +149,30 @@ extension SettingsPages {
         }
     }
 
-    /// The Limits page, with a refused change shown at its project.
+    /// The Limits page, with a refused change shown at its project (or at the organization's
+    /// budget).
     func renderLimits(
-        _ request: Request, context: PageContext, refused: LimitsRefusal? = nil, status: HTTPResponse.Status = .ok
+        _ request: Request, context: PageContext, refused: LimitsRefusal? = nil,
+        budgetRefused: BudgetRefusal? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let frame = try await dashboard.frame("Limits", request: request, context: context)
         let now = services.clock.now()
-        let tier = await services.rateLimits.tier(of: context.membership.organization.id, now: now)
-        let isOwner = context.membership.role == .owner
-        var rows: [ProjectLimitsRow] = []
         let membership = context.membership
-        for project in try await allProjects(in: context.membership, includeArchived: false) {
+        let summary = try await services.spend.summary(of: membership.organization.id)
+        let currency = summary.currency
+        let tier = summary.tier.rateLimits
+        let isOwner = membership.role == .owner
+        let spent = try await projectSpend(of: membership.organization.id, now: now, until: summary.resetsAt)
+        var rows: [ProjectLimitsRow] = []
+        for project in try await allProjects(in: membership, includeArchived: false) {
             let own = await services.rateLimits.projectLimits(of: project.id, now: now)
             let applied = own.applied(to: tier)
             let here = refused?.project == project.id.rawValue ? refused : nil
+            let budgetHere = budgetRefused?.project == project.id.rawValue ? budgetRefused : nil
+            let budget = summary.projects[project.id]?.budget
+            let budgetValue = budget.map { Self.fieldText($0.monthlyMicros, currency: currency) } ?? ""
+            let budgetHardLimit: Bool = budgetHere?.typed?.hardLimit ?? budget?.hardLimit ?? true
+            let budgetError: String? = budgetHere?.errors.fields["monthly_budget"]
             rows.append(
                 ProjectLimitsRow(
                     id: project.id.rawValue, name: project.name, requests: Self.grouped(applied.requests),
@@ -158,14 +181,28 @@ extension SettingsPages {
                     requestsValue: here?.requests ?? own.maxRequestsPerMinute.map(String.init) ?? "",
                     tokensValue: here?.tokens ?? own.maxTokensPerMinute.map(String.init) ?? "",
                     requestsError: here?.fields["requests"], tokensError: here?.fields["tokens"],
-                    rowError: here?.form))
+                    rowError: here?.form ?? budgetHere?.errors.form,
+                    budgetShown: budget.map { currency.format(micros: $0.monthlyMicros) },
+                    budgetSpent: currency.format(micros: spent[project.id.rawValue] ?? 0),
+                    budgetStops: budget?.hardLimit ?? false,
+                    budgetValue: budgetHere?.typed?.amount ?? budgetValue, budgetHardLimit: budgetHardLimit,
+                    budgetError: budgetError))
         }
         let listed = rows.contains { $0.id == refused?.project }
+        var pageError: String? =
+            listed ? nil : refused.map { $0.form ?? $0.fields.values.sorted().joined(separator: " ") }
+        // A budget refusal at a project this page does not list is said at the top of the page.
+        if let budgetRefused, let project = budgetRefused.project, !rows.contains(where: { $0.id == project }) {
+            let errors = budgetRefused.errors
+            pageError = pageError ?? errors.form ?? errors.fields.values.sorted().joined(separator: " ")
+        }
         let view = LimitsView(
-            layout: frame.layout, tier: tier.name, organization: ScopeLimits(tier.organization),
-            projectDefault: ScopeLimits(tier.project), perKey: ScopeLimits(tier.key), projects: rows,
-            isOwner: isOwner,
-            pageError: listed ? nil : refused.map { $0.form ?? $0.fields.values.sorted().joined(separator: " ") })
+            layout: frame.layout, tier: Self.tierTitle(summary.tier.name), usageTier: Self.tierView(summary),
+            organizationBudget: Self.organizationBudgetView(
+                summary, canChange: membership.allows(.manageBilling),
+                refused: budgetRefused?.project == nil ? budgetRefused : nil),
+            organization: ScopeLimits(tier.organization), projectDefault: ScopeLimits(tier.project),
+            perKey: ScopeLimits(tier.key), projects: rows, isOwner: isOwner, pageError: pageError)
         return dashboard.page("settings-limits", view, frame: frame, status: status)
     }
 

@@ -103,7 +103,7 @@ struct SettingsPages: Sendable {
         case .forbidden: .forbidden
         case .notFound: .notFound
         case .conflict: .conflict
-        case .rateLimited: .tooManyRequests
+        case .rateLimited, .quotaExceeded: .tooManyRequests
         default: .badRequest
         }
     }

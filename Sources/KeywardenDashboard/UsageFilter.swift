@@ -82,13 +82,14 @@ struct UsageFilter: Sendable {
         (from.number...to.number).map { UTCDay(number: $0) }
     }
 
-    /// The store's query: one bucket per UTC day, from From's midnight to the midnight after To.
+    /// The store's query: one bucket per UTC day, from From's midnight to the midnight after To,
+    /// model calls only (as the completions usage endpoint counts them).
     func query(organizationID: String) -> UsageQuery {
         UsageQuery(
             organizationID: organizationID, start: from.start,
             end: Date(timeIntervalSince1970: TimeInterval((to.number + 1) * UTCDay.secondsPerDay)),
             bucketWidth: UTCDay.secondsPerDay, projectIDs: projectID.map { [$0] } ?? [],
-            apiKeyIDs: apiKeyID.map { [$0] } ?? [])
+            apiKeyIDs: apiKeyID.map { [$0] } ?? [], categories: [.completions])
     }
 
     /// The filters as a query string, for links that keep them (the CSV download).

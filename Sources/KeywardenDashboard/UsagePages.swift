@@ -5,10 +5,11 @@ import KeywardenCore
 import KeywardenHTTP
 import NIOCore
 
-/// The usage page: requests and tokens per UTC day as SVG charts with the same numbers in a
-/// table, filtered by date range, project and key, and the same numbers as CSV.
+/// The usage page: requests and tokens per UTC day as SVG charts with the same numbers and
+/// their cost in a table, filtered by date range, project and key, and the same numbers as CSV.
 ///
-/// It reads the store `GET /v1/organization/usage/completions` reads, with one bucket per day.
+/// It reads the store `GET /v1/organization/usage/completions` reads, with one bucket per day
+/// and, as that endpoint, model calls only.
 /// Calls the gateway has counted in memory reach the store when the usage flusher next runs.
 struct UsagePages: Sendable {
     let dashboard: Dashboard
@@ -23,6 +24,10 @@ struct UsagePages: Sendable {
         let promptTokens: Int
         let completionTokens: Int
         let totalTokens: Int
+        /// What the day's calls cost, in nano-units.
+        let costNanos: Int64
+        /// The same, as shown (rounded down to the micro-unit).
+        let cost: String
     }
 
     /// A project and its keys, as the key filter offers them.
@@ -74,11 +79,13 @@ struct UsagePages: Sendable {
         let frame = try await dashboard.frame("Usage", request: request, context: context)
         let (filter, groups) = try await checkedFilter(request, context: context, projects: frame.projects)
         let days = try await self.days(for: filter, context: context)
+        let costNanos = days.reduce(Int64(0)) { Self.adding($0, $1.costNanos) }
         let total = Day(
             date: "", requests: days.reduce(0) { $0 + $1.requests },
             promptTokens: days.reduce(0) { $0 + $1.promptTokens },
             completionTokens: days.reduce(0) { $0 + $1.completionTokens },
-            totalTokens: days.reduce(0) { $0 + $1.totalTokens })
+            totalTokens: days.reduce(0) { $0 + $1.totalTokens }, costNanos: costNanos,
+            cost: Self.costText(costNanos, currency: currency))
         let range = "\(filter.from.text) to \(filter.to.text), UTC"
         let requestsChart = BarChart(
             title: "Requests per day, \(range)", series: ["requests"],
@@ -171,17 +178,34 @@ struct UsagePages: Sendable {
         query.projectIDs = readable ?? query.projectIDs
         var totals: [UsageTotal] = []
         if readable?.isEmpty != true { totals = try await dashboard.services.usage.totals(query) }
-        var sums = Array(repeating: (requests: 0, prompt: 0, completion: 0), count: days.count)
+        var sums = Array(repeating: (requests: 0, prompt: 0, completion: 0, cost: Int64(0)), count: days.count)
         for total in totals where sums.indices.contains(total.bucket) {
             sums[total.bucket].requests += total.requests
             sums[total.bucket].prompt += total.promptTokens
             sums[total.bucket].completion += total.completionTokens
+            sums[total.bucket].cost = Self.adding(sums[total.bucket].cost, total.costNanos)
         }
+        let currency = self.currency
         return zip(days, sums).map { day, sum in
             Day(
                 date: day.text, requests: sum.requests, promptTokens: sum.prompt, completionTokens: sum.completion,
-                totalTokens: sum.prompt + sum.completion)
+                totalTokens: sum.prompt + sum.completion, costNanos: sum.cost,
+                cost: Self.costText(sum.cost, currency: currency))
         }
+    }
+
+    /// The currency costs are shown in.
+    var currency: BillingCurrency { dashboard.services.spend.currency }
+
+    /// A cost in nano-units as shown: whole micro-units, rounded down.
+    static func costText(_ nanos: Int64, currency: BillingCurrency) -> String {
+        currency.format(micros: nanos / 1000)
+    }
+
+    /// The sum, held at the largest value rather than trapping.
+    static func adding(_ left: Int64, _ right: Int64) -> Int64 {
+        let (sum, overflow) = left.addingReportingOverflow(right)
+        return overflow ? (right > 0 ? .max : .min) : sum
     }
 
     /// A key as the filter lists it: its name and redacted value.

@@ -15,6 +15,20 @@ public enum Upstream: Sendable {
     case url(String)
 }
 
+/// What calls cost and what they may spend: the prices, the guard that checks balances,
+/// monthly limits and budgets from memory, and the currency refusals are written in.
+public struct GatewayPricing: Sendable {
+    public let prices: ModelPrices
+    public let spend: SpendGuard
+    public let currency: BillingCurrency
+
+    public init(prices: ModelPrices, spend: SpendGuard, currency: BillingCurrency) {
+        self.prices = prices
+        self.spend = spend
+        self.currency = currency
+    }
+}
+
 /// Every `/v1/*` path Keywarden does not serve itself: authenticated by a project or
 /// service-account key from the in-memory index, checked against the key's permissions and rate
 /// limits, forwarded with bodies streamed both ways, and metered.
@@ -30,6 +44,8 @@ public struct Gateway: Sendable {
     let lean: UpstreamHTTP1Client?
     let limits: RateLimitPolicy
     let meter: UsageMeter
+    /// Prices and spend checks; `nil` when pricing is off (every call costs nothing).
+    let pricing: GatewayPricing?
     let clock: Clock
     /// The largest request body a call may carry, declared or streamed.
     let maxRequestBody: Int
@@ -49,11 +65,14 @@ public struct Gateway: Sendable {
     ///     through it; streamed uploads and TLS upstreams through `client`.
     ///   - limits: the tiers, project overrides and buckets every call is held to.
     ///   - meter: where finished calls are counted.
+    ///   - pricing: prices and spend checks, when calls are priced.
     ///   - maxRequestBody: the largest request body a call may carry, in bytes.
     public init(
         upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, lean: UpstreamHTTP1Client? = nil,
-        limits: RateLimitPolicy, meter: UsageMeter, clock: Clock, maxRequestBody: Int = 1 << 30
+        limits: RateLimitPolicy, meter: UsageMeter, pricing: GatewayPricing? = nil, clock: Clock,
+        maxRequestBody: Int = 1 << 30
     ) {
+        self.pricing = pricing
         self.maxRequestBody = maxRequestBody
         self.upstream = upstream
         self.upstreamAuthorization = upstreamAuthorization
@@ -91,6 +110,14 @@ public struct Gateway: Sendable {
         return try await forward(request, context: try APIKeyContext(context: context))
     }
 
+    /// What the gateway knows of a call before it goes upstream, for metering it.
+    struct CallFacts: Sendable {
+        let key: APIKey
+        let category: UsageCategory
+        /// The model the request asked for (empty when it named none or was not read).
+        let requestedModel: String
+    }
+
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
         let key = context.apiKey
         let path = request.uri.path
@@ -101,12 +128,23 @@ public struct Gateway: Sendable {
         let scopes = await limits.scopes(for: key, now: started)
         var request = request
         let (estimate, collected) = try await estimateTokens(&request, declaredLength: declaredLength)
+        let facts = CallFacts(
+            key: key, category: UsageCategory(resource: segments.dropFirst().first ?? ""),
+            requestedModel: collected.map(TokenEstimate.model(in:)) ?? "")
+        if let pricing, facts.category.isModelCall, !pricing.prices.price(for: facts.requestedModel).isFree,
+            let refusal = await pricing.spend.admit(
+                organization: key.organizationID, project: key.projectID, now: started)
+        {
+            record(facts, failed: true)
+            // Trying again cannot help until someone pays or raises a limit.
+            return refusal.error(currency: pricing.currency).response(extraHeaders: [.shouldRetry: "false"])
+        }
         let status: RateLimiter.Status
         switch await limits.acquire(scopes, tokens: estimate, now: started) {
         case .admitted(let admitted):
             status = admitted
         case .refused(let refused, let retryAfter, let exhausted, let tokens):
-            record(key, failed: true, prompt: 0, completion: 0)
+            record(facts, failed: true)
             return Self.refusal(refused, retryAfter: retryAfter, exhausted: exhausted, tokens: tokens, asked: estimate)
         }
         let scopeIDs = scopes.map(\.id)
@@ -129,7 +167,7 @@ public struct Gateway: Sendable {
         } catch {
             // Nothing reached the model: give the estimate back.
             limits.adjustTokens(scopeIDs, by: -estimate, now: clock.now())
-            record(key, failed: true, prompt: 0, completion: 0)
+            record(facts, failed: true)
             throw error
         }
         status.write(to: &response.headers)
@@ -141,14 +179,14 @@ public struct Gateway: Sendable {
             // Read whole already: settle now, and send it as it is.
             let tap = UsageTap(active: reportsUsage)
             tap.observe(whole)
-            settle(key, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap)
+            settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap)
             return response
         }
         let body = response.body
         let gateway = self
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             let tap = UsageTap(active: reportsUsage)
-            defer { gateway.settle(key, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap) }
+            defer { gateway.settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap) }
             try await body.write(TappingWriter(base: writer, tap: tap))
         }
         return response
@@ -185,19 +223,44 @@ public struct Gateway: Sendable {
     }
 
     /// Once the response has gone out: corrects the token charge by the real usage (or gives
-    /// it back for a failed call) and meters the call.
-    func settle(_ key: APIKey, scopeIDs: [String], estimate: Int, failed: Bool, tap: UsageTap) {
+    /// it back for a failed call), prices the call and meters it.
+    func settle(_ facts: CallFacts, scopeIDs: [String], estimate: Int, failed: Bool, tap: UsageTap) {
         let usage = failed ? (prompt: 0, completion: 0) : tap.usage
         let used = usage.map { $0.prompt + $0.completion } ?? estimate
-        limits.adjustTokens(scopeIDs, by: used - estimate, now: clock.now())
-        record(key, failed: failed, prompt: usage?.prompt ?? 0, completion: usage?.completion ?? 0)
+        let now = clock.now()
+        limits.adjustTokens(scopeIDs, by: used - estimate, now: now)
+        // The answer names the model that ran (often a dated version of the one asked for).
+        let model = (failed ? nil : tap.model) ?? facts.requestedModel
+        let prompt = usage?.prompt ?? 0
+        let completion = usage?.completion ?? 0
+        var inputCost: Int64 = 0
+        var outputCost: Int64 = 0
+        if let pricing, facts.category.isModelCall, prompt + completion > 0 {
+            let price = pricing.prices.price(for: model)
+            inputCost = price.costNanos(input: prompt, output: 0)
+            outputCost = price.costNanos(input: 0, output: completion)
+            pricing.spend.charge(
+                organization: facts.key.organizationID, project: facts.key.projectID,
+                nanos: inputCost.addingReportingOverflow(outputCost).partialValue, now: now)
+        }
+        record(
+            facts, model: model, failed: failed, prompt: prompt, completion: completion, inputCost: inputCost,
+            outputCost: outputCost, now: now)
     }
 
-    func record(_ key: APIKey, failed: Bool, prompt: Int, completion: Int) {
+    func record(
+        _ facts: CallFacts, model: String? = nil, failed: Bool, prompt: Int = 0, completion: Int = 0,
+        inputCost: Int64 = 0, outputCost: Int64 = 0, now: Date? = nil
+    ) {
+        let key = facts.key
         meter.record(
-            apiKeyID: key.id.rawValue, projectID: key.projectID?.rawValue ?? "",
-            organizationID: key.organizationID.rawValue,
-            at: clock.now(), failed: failed, promptTokens: prompt, completionTokens: completion)
+            MeteredCall(
+                apiKeyID: key.id.rawValue, projectID: key.projectID?.rawValue ?? "",
+                organizationID: key.organizationID.rawValue, category: facts.category,
+                model: model ?? facts.requestedModel, failed: failed, promptTokens: prompt,
+                completionTokens: completion,
+                inputCostNanos: inputCost, outputCostNanos: outputCost),
+            at: now ?? clock.now())
     }
 
     /// 429 `rate_limit_exceeded` in OpenAI's shape, with the headers its SDKs back off by.
@@ -263,4 +326,9 @@ public struct Gateway: Sendable {
         if let lean, request.body.isInMemory { return lean }
         return AsyncHTTPClientTransport(client: client, baseURL: base, maxBufferedAnswer: maxBufferedAnswer)
     }
+}
+
+extension HTTPField.Name {
+    /// OpenAI's SDKs retry a 429 unless the answer says `x-should-retry: false`.
+    static let shouldRetry = Self("x-should-retry")!
 }

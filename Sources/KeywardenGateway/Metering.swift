@@ -56,6 +56,160 @@ enum JSONNumberScan {
     }
 }
 
+/// Finds string values of JSON keys in raw bytes, as ``JSONNumberScan`` finds numbers.
+///
+/// The key's opening quote must not follow a backslash. In valid JSON a key opens after `{`, `,`
+/// or white space, so a backslash there means the quote is escaped inside a string (a key named
+/// `\"model`, or a kept tail cut inside a message). Message text such as `\"model\": \"x\"` cannot
+/// match either way: its closing quote follows a backslash, not the key's last letter.
+enum JSONStringScan {
+    /// The last string given to `key` in `bytes`, skipping any that does not decode or decodes to
+    /// more than ``ModelName/maximumLength`` bytes.
+    static func lastValue(of key: String, in bytes: UnsafeRawBufferPointer) -> String? {
+        var last: String?
+        scan(key, in: bytes) { value in
+            last = value
+            return true
+        }
+        return last
+    }
+
+    /// The first string given to `key` in `bytes`, skipping any that does not decode or decodes
+    /// to more than ``ModelName/maximumLength`` bytes.
+    static func firstValue(of key: String, in bytes: UnsafeRawBufferPointer) -> String? {
+        var first: String?
+        scan(key, in: bytes) { value in
+            first = value
+            return false
+        }
+        return first
+    }
+
+    /// Shows each decoded value of `key` to `found`, in order, until it answers `false`.
+    private static func scan(_ key: String, in bytes: UnsafeRawBufferPointer, _ found: (String) -> Bool) {
+        let needle = Array("\"\(key)\"".utf8)
+        guard bytes.count >= needle.count else { return }
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            guard bytes[index] == needle[0], index == 0 || bytes[index - 1] != UInt8(ascii: "\\"),
+                needle.indices.allSatisfy({ bytes[index + $0] == needle[$0] })
+            else {
+                index += 1
+                continue
+            }
+            var cursor = skippingWhitespace(bytes, from: index + needle.count)
+            if cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":") {
+                cursor = skippingWhitespace(bytes, from: cursor + 1)
+                if let value = string(in: bytes, at: cursor), !found(value) { return }
+            }
+            index += needle.count
+        }
+    }
+
+    private static func skippingWhitespace(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var cursor = start
+        while cursor < bytes.count {
+            switch bytes[cursor] {
+            case 0x20, 0x0A, 0x09, 0x0D: cursor += 1
+            default: return cursor
+            }
+        }
+        return cursor
+    }
+
+    /// The JSON string opening at `start`, decoded; `nil` when none opens there, or it has an
+    /// invalid escape or a raw control character, is not terminated, or decodes to more than
+    /// ``ModelName/maximumLength`` bytes (decoding stops there, so a huge value costs little).
+    private static func string(in bytes: UnsafeRawBufferPointer, at start: Int) -> String? {
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { return nil }
+        var decoded: [UInt8] = []
+        var cursor = start + 1
+        while cursor < bytes.count {
+            let byte = bytes[cursor]
+            cursor += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: decoded, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard cursor < bytes.count else { return nil }
+                let escape = bytes[cursor]
+                cursor += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard let scalar = unicodeEscape(in: bytes, at: &cursor) else { return nil }
+                    UTF8.encode(scalar) { decoded.append($0) }
+                default:
+                    return nil
+                }
+            case 0x00..<0x20:
+                return nil
+            default:
+                decoded.append(byte)
+            }
+            if decoded.count > ModelName.maximumLength { return nil }
+        }
+        return nil
+    }
+
+    /// The scalar of a `\uXXXX` escape whose `\u` is just behind `cursor`, joining a surrogate
+    /// pair; `nil` for bad hex or a lone surrogate.
+    private static func unicodeEscape(in bytes: UnsafeRawBufferPointer, at cursor: inout Int) -> Unicode.Scalar? {
+        guard let unit = hexQuad(in: bytes, at: &cursor) else { return nil }
+        switch unit {
+        case 0xD800...0xDBFF:
+            guard cursor + 1 < bytes.count, bytes[cursor] == UInt8(ascii: "\\"), bytes[cursor + 1] == UInt8(ascii: "u")
+            else { return nil }
+            cursor += 2
+            guard let low = hexQuad(in: bytes, at: &cursor), (0xDC00...0xDFFF).contains(low) else { return nil }
+            return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+        case 0xDC00...0xDFFF:
+            return nil
+        default:
+            return Unicode.Scalar(unit)
+        }
+    }
+
+    private static func hexQuad(in bytes: UnsafeRawBufferPointer, at cursor: inout Int) -> UInt32? {
+        guard cursor + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[cursor]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+            cursor += 1
+        }
+        return value
+    }
+}
+
+/// The model a metered call names, as usage is recorded under it.
+enum ModelName {
+    /// The longest name kept, in bytes.
+    static let maximumLength = 100
+
+    /// `raw` when it is 1 to ``maximumLength`` bytes of printable ASCII without spaces (0x21 to
+    /// 0x7E); otherwise `""`, meaning unknown, so a client cannot write control characters or
+    /// unbounded text into usage records.
+    static func clean(_ raw: String?) -> String {
+        guard let raw, (1...maximumLength).contains(raw.utf8.count), raw.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
+        else { return "" }
+        return raw
+    }
+}
+
 /// The tokens a call is charged before it runs: about one per four bytes of request body, plus
 /// the most it asks to generate (`max_tokens`, `max_completion_tokens` or `max_output_tokens`).
 enum TokenEstimate {
@@ -67,6 +221,12 @@ enum TokenEstimate {
                 .flatMap { JSONNumberScan.values(of: $0, in: bytes) }.max() ?? 0
             return input + min(output, 100_000_000)
         }
+    }
+
+    /// The model a request body names (its first `"model"` string), or `""` when it names none
+    /// that ``ModelName`` keeps.
+    static func model(in body: ByteBuffer) -> String {
+        body.withUnsafeReadableBytes { ModelName.clean(JSONStringScan.firstValue(of: "model", in: $0)) }
     }
 
     /// About one token per four bytes of input, rounded up (written so that no count overflows).
@@ -112,6 +272,13 @@ final class UsageTap {
                 ?? JSONNumberScan.values(of: "output_tokens", in: bytes).last ?? 0
             return (prompt, completion)
         }
+    }
+
+    /// The model the body named last (a stream names it in every chunk, the usage chunk included),
+    /// or `nil` when it named none that ``ModelName`` keeps.
+    var model: String? {
+        let name = tail.withUnsafeBytes { ModelName.clean(JSONStringScan.lastValue(of: "model", in: $0)) }
+        return name.isEmpty ? nil : name
     }
 }
 

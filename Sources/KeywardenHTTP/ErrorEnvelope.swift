@@ -31,7 +31,7 @@ extension DomainError {
         case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .rateLimited: .tooManyRequests
+        case .rateLimited, .quotaExceeded: .tooManyRequests
         case .badGateway: .badGateway
         case .gatewayTimeout: .gatewayTimeout
         case .unavailable: .serviceUnavailable
@@ -48,6 +48,7 @@ extension DomainError {
         case .forbidden: "permission_error"
         case .paymentRequired: "card_error"
         case .rateLimited: "rate_limit_error"
+        case .quotaExceeded: "insufficient_quota"
         case .unavailable, .internal, .badGateway, .gatewayTimeout: "server_error"
         }
     }

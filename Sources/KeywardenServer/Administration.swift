@@ -24,7 +24,7 @@ public struct Administration: Sendable {
             organizations: OrganizationService(
                 verifications: SQLPhoneVerificationRepository(database: database), audit: audit, clock: clock),
             rateLimits: RateLimitPolicy(
-                tiers: configuration.gateway.rateLimitTiers,
+                usageTiers: configuration.gateway.usageTiers,
                 settings: SQLRateLimitSettingsRepository(database: database), audit: audit, clock: clock))
     }
 

@@ -43,6 +43,8 @@ public struct KeywardenServices: Sendable {
     public let billing: BillingService
     /// The built-in test payment provider, when it is the configured one.
     public let testPayments: TestPaymentProvider?
+    /// Budgets, their alerts and the tier standing shown beside them.
+    public let spend: SpendService
     /// The server secret, which keys the dashboard's form tokens.
     let serverSecret: String
 
@@ -116,6 +118,11 @@ public struct KeywardenServices: Sendable {
             audit: audit, provider: provider, fingerprints: CardFingerprints(serverSecret: secret), email: self.email,
             settings: configuration.payments.serviceSettings(publicURL: configuration.linkBaseURL), clock: clock,
             logger: logger)
+        self.spend = SpendService(
+            repository: gateway.spendRepository, billing: SQLBillingRepository(database: database),
+            accounts: SQLAccountRepository(database: database), audit: audit, email: self.email,
+            limits: gateway.rateLimits, spend: gateway.pricing?.spend, currency: configuration.payments.currency,
+            publicURL: configuration.linkBaseURL, clock: clock, logger: logger)
     }
 
     /// The configured payment provider.
@@ -207,7 +214,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             accounts: services.accounts, projects: services.projects, keys: services.keys,
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
             meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock,
-            teams: services.teams, invites: services.invites, billing: services.billing,
+            teams: services.teams, invites: services.invites, billing: services.billing, spend: services.spend,
             testPayments: services.testPayments),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
@@ -236,11 +243,12 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     APIKeyController(keys: services.keys, accounts: services.accounts).addRoutes(to: router)
     UsageController(
         usage: services.gateway.usage, meter: services.gateway.meter, limits: services.gateway.rateLimits,
-        projects: services.projects, clock: services.clock
+        projects: services.projects, currency: services.configuration.payments.currency, clock: services.clock
     ).addRoutes(to: router)
+    SpendLimitsController(spend: services.spend, projects: services.projects).addRoutes(to: router)
     BillingController(
         billing: services.billing,
-        tierName: { try await services.gateway.rateLimits.storedTier(of: $0).name }
+        tierName: { await services.gateway.rateLimits.usageTier(of: $0, now: services.clock.now()).name }
     ).addRoutes(to: router)
     StripeWebhookController(verify: services.stripeWebhook, billing: services.billing, clock: services.clock)
         .addRoutes(to: router)
@@ -263,8 +271,8 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             upstream: upstream,
             upstreamAuthorization: configuration.gateway.upstreamAuthorization,
             client: services.gateway.client ?? .shared, lean: services.gateway.lean,
-            limits: services.gateway.rateLimits, meter: services.gateway.meter, clock: services.clock,
-            maxRequestBody: configuration.gateway.maxRequestBytes
+            limits: services.gateway.rateLimits, meter: services.gateway.meter, pricing: services.gateway.pricing,
+            clock: services.clock, maxRequestBody: configuration.gateway.maxRequestBytes
         ).addRoutes(to: router)
     }
     TwilioStatusController(

@@ -101,6 +101,18 @@ extension PeriodicService {
         }
     }
 
+    /// Mails budget alerts every 30 seconds and forgets ended spend leases.
+    static func spendAlerts(
+        _ spend: SpendService, guard spendGuard: SpendGuard?, clock: Clock, logger: Logger
+    )
+        -> PeriodicService
+    {
+        PeriodicService(name: "send spend alerts", interval: .seconds(30), logger: logger) {
+            spendGuard?.sweep(now: clock.now())
+            try await spend.sendAlerts()
+        }
+    }
+
     /// Forgets rate-limit buckets that have filled up again and gives back leases of shared
     /// buckets that aged out, every five seconds, whatever becomes of usage writes.
     static func bucketKeeper(limits: RateLimitPolicy, clock: Clock, logger: Logger) -> PeriodicService {

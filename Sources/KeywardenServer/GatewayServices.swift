@@ -13,9 +13,13 @@ public struct GatewayServices: Sendable {
     /// Tiers, project overrides and the buckets.
     public let rateLimits: RateLimitPolicy
     /// Calls counted in memory, drained to ``usage`` by the usage flusher.
-    public let meter = UsageMeter()
+    public let meter: UsageMeter
     /// Stored per-minute usage.
     public let usage: any UsageRepository
+    /// Budgets, the month's spend and the leases of it.
+    public let spendRepository: any SpendRepository
+    /// Prices and spend checks, when model calls are priced.
+    public let pricing: GatewayPricing?
 
     /// Builds the gateway's parts from the configuration.
     ///
@@ -52,12 +56,34 @@ public struct GatewayServices: Sendable {
             case .database: true
             case nil: database.backend == .postgres
             }
-        rateLimits = RateLimitPolicy(
-            tiers: configuration.gateway.rateLimitTiers, settings: SQLRateLimitSettingsRepository(database: database),
-            audit: audit, clock: clock,
+        let billing = SQLBillingRepository(database: database)
+        let rateLimits = RateLimitPolicy(
+            usageTiers: configuration.gateway.usageTiers,
+            standing: { organization in
+                BillingStanding(
+                    paidMicros: try await billing.totalPaid(by: organization),
+                    firstPaymentAt: try await billing.firstPayment(of: organization))
+            },
+            settings: SQLRateLimitSettingsRepository(database: database), audit: audit, clock: clock,
             shared: sharesBuckets ? SharedRateLimiter(store: SQLRateLimitLeaseRepository(database: database)) : nil,
             logger: logger)
+        self.rateLimits = rateLimits
         usage = SQLUsageRepository(database: database)
+        spendRepository = SQLSpendRepository(database: database)
+        // Each process leases under a name of its own, so instances never take each other's slices.
+        let holder = "inst_" + SecureRandom.base62(length: 16)
+        meter = UsageMeter(leaseHolder: holder)
+        if configuration.gateway.modelPrices.isPricing {
+            let currency = configuration.payments.currency
+            let slice = currency.micros(minorUnits: Int64(configuration.gateway.spendSlice)) ?? 1_000_000
+            let spend = SpendGuard(
+                repository: spendRepository, holder: holder, sliceMicros: slice,
+                tier: { organization, now in await rateLimits.usageTier(of: organization, now: now) }, logger: logger)
+            meter.whenWritten { records in spend.written(records) }
+            pricing = GatewayPricing(prices: configuration.gateway.modelPrices, spend: spend, currency: currency)
+        } else {
+            pricing = nil
+        }
     }
 
     /// Closes the upstream connections.

@@ -47,6 +47,17 @@ public struct KeywardenInstance: Sendable {
                 "line_type_lookup": .string(configuration.providers.lineTypes.kind.rawValue),
             ])
         logger.info("email", metadata: configuration.email.startupMetadata)
+        if configuration.gateway.usesLegacyTiers {
+            logger.warning(
+                "rate_limit_tiers and rate_limit_default_tier are the older form of usage_tiers: their tiers have rate limits only and are reached only by keywarden admin org set-tier; write them as usage_tiers to have organizations move up by what they pay"
+            )
+        }
+        logger.info(
+            "pricing",
+            metadata: [
+                "model_prices": .string(configuration.gateway.modelPrices.isPricing ? "on" : "off"),
+                "usage_tiers": .string(configuration.gateway.usageTiers.tiers.map(\.name).joined(separator: ",")),
+            ])
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
         let (router, _) = try buildRouter(services: services)
         let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
@@ -84,6 +95,8 @@ public struct KeywardenInstance: Sendable {
                 meter: services.gateway.meter, usage: services.gateway.usage,
                 interval: .seconds(services.configuration.gateway.usageFlushInterval), logger: logger),
             PeriodicService.bucketKeeper(limits: services.gateway.rateLimits, clock: services.clock, logger: logger),
+            PeriodicService.spendAlerts(
+                services.spend, guard: services.gateway.pricing?.spend, clock: services.clock, logger: logger),
         ]
         if services.database.backend == .postgres {
             background.append(KeyChangeListener(keys: services.keys, database: services.database, logger: logger))

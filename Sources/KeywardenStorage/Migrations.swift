@@ -410,5 +410,66 @@ extension Migration {
                 )
                 """,
             ]),
+        Migration(
+            version: 12, name: "usage by model with its cost, spend budgets and leases",
+            statements: [
+                """
+                CREATE TABLE usage_rows (
+                    api_key_id TEXT NOT NULL,
+                    minute_start BIGINT NOT NULL,
+                    category TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    project_id TEXT NOT NULL,
+                    organization_id TEXT NOT NULL,
+                    requests BIGINT NOT NULL,
+                    errors BIGINT NOT NULL,
+                    prompt_tokens BIGINT NOT NULL,
+                    completion_tokens BIGINT NOT NULL,
+                    input_cost_nanos BIGINT NOT NULL,
+                    output_cost_nanos BIGINT NOT NULL,
+                    PRIMARY KEY (api_key_id, minute_start, category, model)
+                )
+                """,
+                """
+                INSERT INTO usage_rows
+                SELECT api_key_id, minute_start, 'completions', '', project_id, organization_id, requests, errors,
+                    prompt_tokens, completion_tokens, 0, 0
+                FROM usage_minutes
+                """,
+                "DROP TABLE usage_minutes",
+                "ALTER TABLE usage_rows RENAME TO usage_minutes",
+                "CREATE INDEX usage_minutes_by_organization ON usage_minutes (organization_id, minute_start)",
+                "CREATE INDEX usage_minutes_by_project ON usage_minutes (project_id, minute_start)",
+                """
+                CREATE TABLE spend_budgets (
+                    scope TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    project_id TEXT,
+                    monthly_budget_micros BIGINT NOT NULL,
+                    hard_limit BIGINT NOT NULL,
+                    alert_percents TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX spend_budgets_by_organization ON spend_budgets (organization_id)",
+                """
+                CREATE TABLE spend_alerts (
+                    scope TEXT NOT NULL,
+                    month BIGINT NOT NULL,
+                    percent BIGINT NOT NULL,
+                    sent_at BIGINT NOT NULL,
+                    PRIMARY KEY (scope, month, percent)
+                )
+                """,
+                """
+                CREATE TABLE spend_leases (
+                    scope TEXT NOT NULL,
+                    holder TEXT NOT NULL,
+                    remaining_nanos BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (scope, holder)
+                )
+                """,
+            ]),
     ]
 }

@@ -487,6 +487,18 @@ public struct SQLBillingRepository: BillingRepository {
         }
     }
 
+    public func firstPayment(of organization: OrganizationID) async throws -> Date? {
+        try await database.withConnection { db in
+            let row = try await db.raw(
+                """
+                SELECT MIN(created_at) AS first FROM ledger_entries
+                WHERE organization_id = \(bind: organization.rawValue) AND kind = 'purchase'
+                """
+            ).first()
+            return try row?.decode(column: "first", as: Int64?.self).map(Date.init(unixMilliseconds:))
+        }
+    }
+
     public func entries(
         of organization: OrganizationID, after: LedgerEntryID?, limit: Int
     ) async throws

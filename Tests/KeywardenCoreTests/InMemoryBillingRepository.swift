@@ -257,6 +257,10 @@ actor InMemoryBillingRepository: BillingRepository {
             .reduce(0) { $0 + $1.amountMicros }
     }
 
+    func firstPayment(of organization: OrganizationID) -> Date? {
+        ledgerRows.filter { $0.organizationID == organization && $0.kind == .purchase }.map(\.createdAt).min()
+    }
+
     func entries(of organization: OrganizationID, after: LedgerEntryID?, limit: Int) throws -> Page<LedgerEntry> {
         try InMemoryKeyset.page(
             of: ledgerRows.filter { $0.organizationID == organization }, after: after?.rawValue, descending: true,

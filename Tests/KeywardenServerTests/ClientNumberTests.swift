@@ -271,3 +271,114 @@ struct ClientNumberTests {
         #expect(TokenEstimate.tokens(forBytes: .max) == Int.max / 4 + 1)
     }
 }
+
+/// The model a call names is read from raw bytes as the token counts are: escapes decoded, message
+/// text never mistaken for the key, and anything that is not a short printable name kept as unknown.
+@Suite("Model names from bodies")
+struct ModelNameScanTests {
+    func first(_ json: String, _ key: String = "model") -> String? {
+        ByteBuffer(string: json).withUnsafeReadableBytes { JSONStringScan.firstValue(of: key, in: $0) }
+    }
+
+    func last(_ json: String, _ key: String = "model") -> String? {
+        ByteBuffer(string: json).withUnsafeReadableBytes { JSONStringScan.lastValue(of: key, in: $0) }
+    }
+
+    @Test func everyJSONEscapeIsDecodedIncludingSurrogatePairs() {
+        let json = #"{"model":"a\"b\\c\/d\b\f\n\r\t\u00e9\u00E9\ud83d\ude00"}"#
+        #expect(first(json) == "a\"b\\c/d\u{8}\u{C}\n\r\t\u{E9}\u{E9}\u{1F600}")
+        #expect(first(#"{ "model" :"# + "\n\t " + #""gpt-4o" }"#) == "gpt-4o")
+        #expect(first(#"{"model":""}"#) == "")
+    }
+
+    @Test func anOccurrenceThatDoesNotDecodeIsSkipped() {
+        #expect(first(#"{"model":"bad\x","model":"good"}"#) == "good")
+        #expect(first(#"{"model":"\ud83d","model":"lone high surrogate"}"#) == "lone high surrogate")
+        #expect(first(#"{"model":"\ude00x"}"#) == nil)
+        #expect(first(#"{"model":"\ud83d\u0041"}"#) == nil)
+        #expect(first(#"{"model":"\u12G4"}"#) == nil)
+        #expect(first(#"{"model":"\u12"}"#) == nil)
+        #expect(first(#"{"model":5,"model":"string"}"#) == "string")
+        #expect(first(#"{"model":null}"#) == nil)
+        #expect(first("{\"model\":\"raw\ncontrol\"}") == nil)
+        #expect(first(#"{"model":"unterminated"#) == nil)
+        #expect(first(#"{"model":"ends in a backslash\"#) == nil)
+        #expect(first(#"{"model""#) == nil)
+        #expect(last(#"{"model":"kept","model":"bad\q"}"#) == "kept")
+    }
+
+    @Test func theKeyInsideMessageTextIsNeverMatched() {
+        let quoted = #"{"messages":[{"content":"\"model\": \"x\""}],"model":"gpt-4o"}"#
+        #expect(first(quoted) == "gpt-4o")
+        #expect(last(quoted) == "gpt-4o")
+        let after = #"{"model":"gpt-4o","messages":[{"content":"say \"model\":\"evil\" and \\\"model\\\""}]}"#
+        #expect(last(after) == "gpt-4o")
+        // A key whose own text begins with a quote is not the key `model`.
+        #expect(first(#"{"\"model":"x","model":"y"}"#) == "y")
+        #expect(first(#"{"model_name":"x","my_model":"y"}"#) == nil)
+    }
+
+    @Test func valuesLongerThanAModelNameAreSkipped() {
+        let longest = String(repeating: "a", count: ModelName.maximumLength)
+        #expect(first(#"{"model":""# + longest + #""}"#) == longest)
+        let tooLong = #"{"model":""# + longest + #"b","model":"short"}"#
+        #expect(first(tooLong) == "short")
+        // Length is counted after decoding: fifty `é` are a hundred bytes, fifty-one are too many.
+        let accents = String(repeating: #"\u00e9"#, count: 50)
+        #expect(first(#"{"model":""# + accents + #""}"#)?.utf8.count == 100)
+        #expect(first(#"{"model":""# + accents + #"\u00e9"}"#) == nil)
+    }
+
+    @Test func namesThatAreNotShortPrintableASCIIAreKeptAsUnknown() {
+        let unknown: [String?] = [
+            nil, "", "gpt 4o", "gpt-4ö", "a\nb", "a\u{7F}", "\u{0}", String(repeating: "m", count: 101),
+        ]
+        for raw in unknown {
+            #expect(ModelName.clean(raw) == "", "\(String(reflecting: raw))")
+        }
+        for raw in ["gpt-4o-2024-08-06", "ft:gpt-4o-mini:acme::abc123", "a", String(repeating: "m", count: 100)] {
+            #expect(ModelName.clean(raw) == raw)
+        }
+    }
+
+    @Test func theRequestsModelIsItsFirstCleanName() {
+        #expect(TokenEstimate.model(in: ByteBuffer(string: #"{"model":"gpt-4o","messages":[]}"#)) == "gpt-4o")
+        #expect(TokenEstimate.model(in: ByteBuffer(string: #"{"model":"gpt-4\u00f6"}"#)) == "")
+        #expect(TokenEstimate.model(in: ByteBuffer(string: #"{"messages":[]}"#)) == "")
+        #expect(TokenEstimate.model(in: ByteBuffer()) == "")
+    }
+
+    @Test func aStreamsModelIsTheOneItsUsageChunkNames() {
+        let tap = UsageTap(active: true)
+        let opening = #"data: {"model":"gpt-4o","choices":[{"delta":{"role":"assistant"}}]}"# + "\n\n"
+        tap.observe(ByteBuffer(string: opening))
+        let chunk =
+            #"data: {"model":"gpt-4o-2024-08-06","choices":[{"delta":{"content":"\"model\": \"evil\""}}]}"# + "\n\n"
+        for _ in 0..<200 { tap.observe(ByteBuffer(string: chunk)) }
+        tap.observe(
+            ByteBuffer(
+                string: #"data: {"model":"gpt-4o-2024-08-06","choices":[],"#
+                    + #""usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}}"# + "\n\n"))
+        tap.observe(ByteBuffer(string: "data: [DONE]\n\n"))
+        #expect(tap.model == "gpt-4o-2024-08-06")
+        #expect(tap.usage?.prompt == 12)
+        #expect(tap.usage?.completion == 34)
+
+        let shortStream = UsageTap(active: true)
+        shortStream.observe(ByteBuffer(string: #"data: {"model":"gpt-4o","choices":[]}"# + "\n\n"))
+        shortStream.observe(ByteBuffer(string: #"data: {"model":"mini","usage":{"prompt_tokens":1}}"# + "\n\n"))
+        #expect(shortStream.model == "mini")
+    }
+
+    @Test func aTapNamesNoModelWhenTheBodyNamesNoCleanOne() {
+        let inactive = UsageTap(active: false)
+        inactive.observe(ByteBuffer(string: #"{"model":"gpt-4o"}"#))
+        #expect(inactive.model == nil)
+        let foreign = UsageTap(active: true)
+        foreign.observe(ByteBuffer(string: #"{"model":"gpt 4o","usage":{"prompt_tokens":1}}"#))
+        #expect(foreign.model == nil)
+        let silent = UsageTap(active: true)
+        silent.observe(ByteBuffer(string: #"{"usage":{"prompt_tokens":1}}"#))
+        #expect(silent.model == nil)
+    }
+}

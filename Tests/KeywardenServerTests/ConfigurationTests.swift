@@ -92,6 +92,29 @@ struct ConfigurationTests {
         #expect(error?.key == variable.dropFirst("KEYWARDEN_".count).lowercased())
     }
 
+    @Test func usageTiersAndModelPricesAreReadAndTheOlderTierSettingIsRefusedBesideThem() async throws {
+        let configuration = try await load(environment: [
+            "KEYWARDEN_USAGE_TIERS":
+                "free: paid=0 monthly=none rpm=1 tpm=2; gold: paid=10 days=3 monthly=50 rpm=3 tpm=4",
+            "KEYWARDEN_MODEL_PRICES": "gpt-4o: input=2.50 output=10; default: input=1 output=1",
+            "KEYWARDEN_SPEND_SLICE": "25",
+        ])
+        let gold = try #require(configuration.gateway.usageTiers.tier(named: "gold"))
+        #expect(gold.qualifyingPaidMicros == 10_000_000 && gold.qualifyingDays == 3)
+        #expect(gold.monthlyLimitMicros == 50_000_000 && gold.rateLimits.organization.requests == 3)
+        #expect(configuration.gateway.rateLimitTiers.defaultTier == "free")
+        #expect(configuration.gateway.modelPrices.price(for: "gpt-4o-2024-08-06").inputMicrosPerMillion == 2_500_000)
+        #expect(configuration.gateway.modelPrices.price(for: "other").outputMicrosPerMillion == 1_000_000)
+        #expect(configuration.gateway.spendSlice == 25)
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(environment: [
+                "KEYWARDEN_USAGE_TIERS": "free: paid=0 monthly=none rpm=1 tpm=2",
+                "KEYWARDEN_RATE_LIMIT_TIERS": "a: rpm=1 tpm=2",
+            ])
+        }
+        #expect(error?.key == "usage_tiers")
+    }
+
     @Test func rateLimitTiersAndTheirDefaultAreRead() async throws {
         let configuration = try await load(environment: [
             "KEYWARDEN_RATE_LIMIT_TIERS": "a: rpm=1 tpm=2; b: rpm=3 tpm=4 key_rpm=1",
@@ -100,7 +123,11 @@ struct ConfigurationTests {
         )
         #expect(configuration.gateway.rateLimitTiers.defaultTier == "b")
         #expect(configuration.gateway.rateLimitTiers.tier(named: nil).key.requests == 1)
-        #expect(try await load(environment: [:]).gateway.rateLimitTiers == .standard)
+        #expect(configuration.gateway.usesLegacyTiers)
+        #expect(configuration.gateway.usageTiers.tier(named: "a")?.qualifyingPaidMicros == nil)
+        let defaults = try await load(environment: [:]).gateway
+        #expect(defaults.usageTiers == .standard && !defaults.usesLegacyTiers)
+        #expect(defaults.modelPrices == .none && defaults.spendSlice == 100)
         #expect(
             try await load(environment: ["KEYWARDEN_RATE_LIMIT_DEFAULT_TIER": "tier-1"])
                 .gateway.rateLimitTiers.defaultTier == "tier-1")
@@ -110,6 +137,8 @@ struct ConfigurationTests {
                 == .database)
         for (key, value) in [
             ("rate_limit_tiers", "a: rpm=1"), ("rate_limit_default_tier", "platinum"), ("rate_limit_store", "redis"),
+            ("usage_tiers", "free: paid=5 monthly=1 rpm=1 tpm=1"), ("model_prices", "gpt-4o: input=1"),
+            ("spend_slice", "0"),
         ] {
             let error = await #expect(throws: ConfigurationError.self) {
                 try await load(flags: [key: value], environment: [:])

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KeywardenCore
 import KeywardenServer
+import SQLKit
 import Testing
 
 @Suite("Dashboard: organization settings")
@@ -44,6 +45,41 @@ struct DashboardSettingsTests {
             String($0.output.1).replacingOccurrences(of: "&amp;", with: "&")
         }
     }
+
+    /// A purchase credited to the organization at `date`, as the ledger records one; the tier's
+    /// cached standing is forgotten so the next page counts it.
+    func pay(_ micros: Int64, to organization: String, at date: Date, services: KeywardenServices) async throws {
+        let id = "le_test_\(UUID().uuidString.lowercased())"
+        let milliseconds = Int64(date.timeIntervalSince1970 * 1000)
+        try await services.database.withConnection { db in
+            try await db.raw(
+                """
+                INSERT INTO ledger_entries
+                    (id, organization_id, kind, amount_micros, description, reference, created_at)
+                VALUES (\(bind: id), \(bind: organization), 'purchase', \(bind: micros), 'Credits', \(bind: id),
+                    \(bind: milliseconds))
+                """
+            ).run()
+        }
+        services.gateway.rateLimits.forgetStanding(of: OrganizationID(unchecked: organization))
+    }
+
+    /// The organization's budget as the spend service reads it.
+    func budget(_ organization: String, services: KeywardenServices) async throws -> SpendBudget? {
+        try await services.spend.summary(of: OrganizationID(unchecked: organization)).budget
+    }
+
+    /// The project's budget as the spend service reads it.
+    func budget(
+        _ organization: String, project: String, services: KeywardenServices
+    ) async throws -> SpendBudget? {
+        let summary = try await services.spend.summary(of: OrganizationID(unchecked: organization))
+        return summary.projects[ProjectID(unchecked: project)]?.budget
+    }
+
+    /// The sentence a budget amount that is not one gets.
+    static let budgetAmountSentence =
+        "Enter the monthly budget as an amount from $0.01 to $10,000,000.00, such as 50.00."
 
     @Test func everySettingsPageIsInTheNavAndHasNoInlineScriptOrStyle() async throws {
         try await withApp { api, _ in
@@ -155,7 +191,7 @@ struct DashboardSettingsTests {
         try await withApp { api, _ in
             let browser = try await signedIn(api, at: "/settings/organization/limits")
             #expect(browser.lastPage.contains("<h1>Limits</h1>"))
-            #expect(browser.lastPage.contains(#"<strong id="tier">free</strong>"#))
+            #expect(browser.lastPage.contains(#"<strong id="tier">Free</strong>"#))
             let id = try await defaultProjectID(api, browser)
             #expect(browser.lastPage.contains(#"<label for="requests-\#(id)">Requests per minute</label>"#))
             #expect(browser.lastPage.contains(#"<label for="tokens-\#(id)">Tokens per minute</label>"#))
@@ -191,6 +227,242 @@ struct DashboardSettingsTests {
             let tier = try await api.request(.get, path, token: token(browser))
             #expect(tier.value("project_override.max_requests_per_1_minute") is NSNull)
             #expect(tier.value("max_requests_per_1_minute") as? Int == 60)
+        }
+    }
+
+    @Test func theLimitsPageShowsTheUsageTierAndWhatTheNextTierTakes() async throws {
+        let time = ManualClock()
+        try await withApp(clock: time.clock) { api, services in
+            let browser = try await signedIn(api, at: "/settings/organization/limits")
+            var html = browser.lastPage
+            #expect(html.contains("<h2>Usage tier</h2>"))
+            #expect(html.contains(#"<strong id="tier">Free</strong>"#))
+            #expect(!html.contains("(set by the operator)"))
+            #expect(html.contains(#"<dd id="monthly-usage-limit">$100.00 a month</dd>"#))
+            #expect(html.contains(#"<dd id="spent-this-month">$0.00</dd>"#))
+            #expect(
+                html.contains(#"<p id="next-tier">Tier 1 needs $5.00 paid (you have paid $0.00: $5.00 more).</p>"#))
+            #expect(html.contains("<td>Requests per minute</td><td>60</td><td>Free</td>"))
+
+            // $10 paid now (2025-06-15): Tier 1, and Tier 2's 7 days count from the payment.
+            let organization = try await organizationID(api, browser)
+            try await pay(10_000_000, to: organization, at: time.now, services: services)
+            try await browser.get("/settings/organization/limits")
+            html = browser.lastPage
+            #expect(html.contains(#"<strong id="tier">Tier 1</strong>"#))
+            #expect(
+                html.contains(
+                    #"<p id="next-tier">Tier 2 needs $50.00 paid (you have paid $10.00: $40.00 more) and 7 days "#
+                        + #"since your first payment (from 22 June 2025).</p>"#))
+            #expect(!browserHasInlineScriptOrStyle(html))
+        }
+    }
+
+    @Test func aTierThatNeedsDaysSaysSoBeforeAnyPaymentAndTheTopTierSaysItIsTheHighest() async throws {
+        let time = ManualClock()
+        let text = "free: paid=0 monthly=none rpm=60 tpm=100000; gold: paid=50 days=7 monthly=500 rpm=500 tpm=500000"
+        let tiers = try UsageTiers.parse(text, currency: .usd)
+        try await withApp(clock: time.clock, configure: { $0.gateway.usageTiers = tiers }) { api, services in
+            let browser = try await signedIn(api, at: "/settings/organization/limits")
+            var html = browser.lastPage
+            #expect(html.contains(#"<dd id="monthly-usage-limit">no monthly limit</dd>"#))
+            #expect(
+                html.contains(
+                    #"<p id="next-tier">gold needs $50.00 paid (you have paid $0.00: $50.00 more) and 7 days "#
+                        + #"since your first payment (there has been no payment yet).</p>"#))
+
+            // $50 paid just now: enough paid, the days still to come.
+            let organization = try await organizationID(api, browser)
+            try await pay(50_000_000, to: organization, at: time.now, services: services)
+            try await browser.get("/settings/organization/limits")
+            html = browser.lastPage
+            #expect(html.contains(#"<strong id="tier">Free</strong>"#))
+            #expect(
+                html.contains(
+                    #"<p id="next-tier">gold needs $50.00 paid (you have paid $50.00: enough) and 7 days "#
+                        + #"since your first payment (from 22 June 2025).</p>"#))
+
+            // A first payment eight days ago puts the organization in the top tier.
+            let eightDaysAgo = time.now.addingTimeInterval(-8 * 86_400)
+            try await pay(50_000_000, to: organization, at: eightDaysAgo, services: services)
+            try await browser.get("/settings/organization/limits")
+            html = browser.lastPage
+            #expect(html.contains(#"<strong id="tier">gold</strong>"#))
+            #expect(html.contains(#"<dd id="monthly-usage-limit">$500.00 a month</dd>"#))
+            #expect(html.contains(#"<p id="next-tier">This is the highest tier.</p>"#))
+        }
+    }
+
+    @Test func anOwnerSavesChangesAndRemovesTheOrganizationBudgetOnTheLimitsPage() async throws {
+        try await withApp { api, services in
+            let browser = try await signedIn(api, at: "/settings/organization/limits")
+            let organization = try await organizationID(api, browser)
+            #expect(browser.lastPage.contains("No monthly budget is set. Spent this month: $0.00."))
+            #expect(browser.lastPage.contains(#"<label for="monthly-budget">Monthly budget</label>"#))
+            #expect(browser.lastPage.contains(#"<label for="alert-thresholds">Alert thresholds (%)</label>"#))
+            let checked = #"id="hard-limit" name="hard_limit" type="checkbox" value="on" checked>"#
+            #expect(browser.lastPage.contains(checked))
+            #expect(browser.lastPage.contains("Stop API calls when the budget is spent"))
+            #expect(!browser.lastPage.contains("Remove budget"))
+
+            let saved = try await browser.post(
+                "/settings/organization/budget",
+                [("monthly_budget", "$50"), ("hard_limit", "on"), ("alert_thresholds", "50, 80, 100")])
+            #expect(saved.status == .seeOther)
+            #expect(saved.headers[.location] == "/settings/organization/limits")
+            #expect(
+                try await budget(organization, services: services)
+                    == SpendBudget(monthlyMicros: 50_000_000, hardLimit: true, alertPercents: [50, 80, 100]))
+            try await browser.follow(saved)
+            #expect(browser.lastPage.contains("Budget saved."))
+            #expect(browser.lastPage.contains(#"<p id="organization-spend">Spent this month: $0.00 of $50.00.</p>"#))
+            #expect(browser.lastPage.contains("Owners get an email at 50%, 80%, 100% of it."))
+            #expect(browser.lastPage.contains(#"value="50.00""#))
+            #expect(browser.lastPage.contains("Remove budget"))
+            let shown = try await api.request(.get, "/v1/organization/spend_limits", token: token(browser))
+            #expect(shown.value("monthly_budget.micros") as? Int == 50_000_000)
+
+            // Alerts only, another amount and thresholds.
+            let changed = try await browser.post(
+                "/settings/organization/budget", [("monthly_budget", "1,000.50"), ("alert_thresholds", "25%")])
+            #expect(changed.status == .seeOther)
+            #expect(
+                try await budget(organization, services: services)
+                    == SpendBudget(monthlyMicros: 1_000_500_000, hardLimit: false, alertPercents: [25]))
+            try await browser.get("/settings/organization/limits")
+            #expect(browser.lastPage.contains("Spent this month: $0.00 of $1,000.50."))
+            #expect(browser.lastPage.contains("The budget only sends alerts"))
+            #expect(browser.lastPage.contains(#"id="hard-limit" name="hard_limit" type="checkbox" value="on">"#))
+
+            let removed = try await browser.post("/settings/organization/budget/remove")
+            #expect(removed.status == .seeOther)
+            #expect(try await budget(organization, services: services) == nil)
+            try await browser.follow(removed)
+            #expect(browser.lastPage.contains("Budget removed."))
+            #expect(browser.lastPage.contains("No monthly budget is set."))
+
+            try await browser.get("/settings/organization/audit-log?type=spend_limit.updated")
+            #expect(eventCount(browser.lastPage) == 3)
+        }
+    }
+
+    @Test func aBadBudgetIsRefusedNextToItsFieldKeepsWhatWasTypedAndSavesNothing() async throws {
+        try await withApp { api, services in
+            let browser = try await signedIn(api, at: "/settings/organization/limits")
+            let organization = try await organizationID(api, browser)
+            for bad in ["abc", "0", "", "-5", "10.505", "10000000.01"] {
+                let refused = try await browser.post(
+                    "/settings/organization/budget",
+                    [("monthly_budget", bad), ("hard_limit", "on"), ("alert_thresholds", "50, 80, 100")])
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(
+                    browser.lastPage.contains(
+                        #"<p class="field-error" id="monthly-budget-error">\#(Self.budgetAmountSentence)</p>"#),
+                    "\(bad)")
+                #expect(browser.lastPage.contains(#"value="\#(bad)""#), "\(bad)")
+                #expect(!browser.lastPage.contains(#"id="alert-thresholds-error""#))
+            }
+            for bad in ["0", "101", "fifty", "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"] {
+                let refused = try await browser.post(
+                    "/settings/organization/budget", [("monthly_budget", "50"), ("alert_thresholds", bad)])
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(
+                    browser.lastPage.contains(#"<p class="field-error" id="alert-thresholds-error">Enter up to ten"#),
+                    "\(bad)")
+                #expect(!browser.lastPage.contains(#"id="monthly-budget-error""#))
+                #expect(browser.lastPage.contains(#"value="50""#))
+                // The checkbox shows what was sent: not checked.
+                #expect(browser.lastPage.contains(#"id="hard-limit" name="hard_limit" type="checkbox" value="on">"#))
+            }
+            #expect(try await budget(organization, services: services) == nil)
+            try await browser.get("/settings/organization/audit-log?type=spend_limit.updated")
+            #expect(eventCount(browser.lastPage) == 0)
+        }
+    }
+
+    @Test func aProjectBudgetSetOnTheLimitsPageAppliesToTheProjectAndShowsItsSpend() async throws {
+        let time = ManualClock()
+        try await withApp(clock: time.clock) { api, services in
+            let browser = try await signedIn(api, at: "/settings/organization/limits")
+            let organization = try await organizationID(api, browser)
+            let id = try await defaultProjectID(api, browser)
+            #expect(browser.lastPage.contains(#"<label for="budget-\#(id)">Monthly budget</label>"#))
+            #expect(browser.lastPage.contains(#"<p id="project-spend-\#(id)">Spent this month: $0.00. No budget"#))
+
+            let saved = try await browser.post(
+                "/settings/organization/limits/\(id)/budget", [("monthly_budget", "20"), ("hard_limit", "on")])
+            #expect(saved.status == .seeOther)
+            #expect(
+                try await budget(organization, project: id, services: services)
+                    == SpendBudget(monthlyMicros: 20_000_000))
+            let shown = try await api.request(
+                .get, "/v1/organization/projects/\(id)/spend_limits", token: token(browser))
+            #expect(shown.value("monthly_budget.micros") as? Int == 20_000_000)
+
+            // $1.50 spent this month, and a thousandth of a micro-unit that is not shown.
+            let minute = Date(timeIntervalSince1970: (time.now.timeIntervalSince1970 / 60).rounded(.down) * 60)
+            try await services.gateway.usage.add([
+                UsageRecord(
+                    apiKeyID: "key_test", projectID: id, organizationID: organization, minute: minute, model: "gpt-4o",
+                    requests: 1, promptTokens: 10, completionTokens: 5, inputCostNanos: 1_000_000_000,
+                    outputCostNanos: 500_000_999)
+            ])
+            try await browser.get("/settings/organization/limits")
+            #expect(
+                browser.lastPage.contains(
+                    #"<p id="project-spend-\#(id)">Spent this month: $1.50 of $20.00. API calls stop when"#))
+            #expect(browser.lastPage.contains(#"value="20.00""#))
+
+            let refused = try await browser.post(
+                "/settings/organization/limits/\(id)/budget", [("monthly_budget", "abc"), ("hard_limit", "on")])
+            #expect(refused.status == .badRequest)
+            #expect(
+                browser.lastPage.contains(
+                    #"<p class="field-error" id="budget-\#(id)-error">\#(Self.budgetAmountSentence)</p>"#))
+            #expect(browser.lastPage.contains(#"value="abc""#))
+            #expect(try await budget(organization, project: id, services: services)?.monthlyMicros == 20_000_000)
+
+            let removed = try await browser.post(
+                "/settings/organization/limits/\(id)/budget", [("monthly_budget", ""), ("hard_limit", "on")])
+            #expect(removed.status == .seeOther)
+            #expect(try await budget(organization, project: id, services: services) == nil)
+        }
+    }
+
+    @Test func nonOwnersSeeTheBudgetsWithoutFormsAndAreRefusedWhenTheyPostAnyway() async throws {
+        try await withApp { api, services in
+            let owner = try await signedIn(api, at: "/settings/organization/limits")
+            let organization = try await organizationID(api, owner)
+            let project = try await defaultProjectID(api, owner)
+            let saved = try await owner.post(
+                "/settings/organization/budget", [("monthly_budget", "50"), ("hard_limit", "on")])
+            #expect(saved.status == .seeOther)
+            let reader = try await signedIn(api, at: "/settings/organization/general", email: "grace@example.com")
+            let me = try await api.request(.get, "/v1/me", token: token(reader))
+            try await services.addReader(try #require(me.string("id")), to: organization)
+            try await services.addProjectMember(try #require(me.string("id")), to: project, role: "viewer")
+            try await reader.post("/switch", [("organization", organization)])
+
+            try await reader.get("/settings/organization/limits")
+            #expect(reader.lastPage.contains(#"<p id="organization-spend">Spent this month: $0.00 of $50.00.</p>"#))
+            #expect(reader.lastPage.contains("Only owners of this organization can change its budget."))
+            #expect(!reader.lastPage.contains(#"action="/settings/organization/budget"#))
+            #expect(!reader.lastPage.contains(#"action="/settings/organization/limits/\#(project)/budget""#))
+            #expect(!reader.lastPage.contains("Remove budget"))
+
+            let organizationBudget = try await reader.post(
+                "/settings/organization/budget", [("monthly_budget", "1"), ("hard_limit", "on")])
+            #expect(organizationBudget.status == .forbidden)
+            #expect(reader.lastPage.contains("Only owners of this organization can do that."))
+            let removal = try await reader.post("/settings/organization/budget/remove")
+            #expect(removal.status == .forbidden)
+            let projectBudget = try await reader.post(
+                "/settings/organization/limits/\(project)/budget", [("monthly_budget", "1")])
+            #expect(projectBudget.status == .forbidden)
+            #expect(reader.lastPage.contains("Your role in this project does not allow that."))
+
+            #expect(try await budget(organization, services: services)?.monthlyMicros == 50_000_000)
+            #expect(try await budget(organization, project: project, services: services) == nil)
         }
     }
 

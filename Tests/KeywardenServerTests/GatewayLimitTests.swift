@@ -118,7 +118,8 @@ struct GatewayLimitTests {
                 .get, "/v1/organization/usage/completions?start_time=1749999960&bucket_width=1m&limit=2", token: token)
             let results = try #require(usage.value("data") as? [[String: Any]])
             let first = try #require((results.first?["results"] as? [[String: Any]])?.first)
-            #expect(first["num_model_requests"] as? Int == 2)
+            // Only the model call counts as completions usage; GET /v1/models is counted apart.
+            #expect(first["num_model_requests"] as? Int == 1)
             #expect(first["input_tokens"] as? Int == 4)
             #expect(first["output_tokens"] as? Int == 4)
             _ = services
@@ -168,7 +169,7 @@ struct GatewayLimitTests {
             #expect(firstHour["output_tokens"] as? Int == 10)
             #expect(firstHour["project_id"] is NSNull)
             let secondHour = try #require((buckets[1]["results"] as? [[String: Any]])?.first)
-            #expect(secondHour["num_model_requests"] as? Int == 2)
+            #expect(secondHour["num_model_requests"] as? Int == 1)
             #expect((buckets[2]["results"] as? [Any])?.isEmpty == true)
 
             let more = try await api.request(
@@ -194,7 +195,7 @@ struct GatewayLimitTests {
             #expect(day.allSatisfy { $0["project_id"] as? String == project })
 
             let bad = try await api.request(
-                .get, "/v1/organization/usage/completions?start_time=\(start)&group_by=model", token: token)
+                .get, "/v1/organization/usage/completions?start_time=\(start)&group_by=user_id", token: token)
             #expect(bad.status == .badRequest)
             #expect(bad.string("error.param") == "group_by")
             let missing = try await api.request(.get, "/v1/organization/usage/completions", token: token)
@@ -320,8 +321,9 @@ struct GatewayLimitTests {
                 )
                 let result = try #require(
                     (usage.value("data") as? [[String: Any]])?.first?["results"] as? [[String: Any]])
-                #expect(result.first?["num_model_requests"] as? Int == 5)
-                #expect(result.first?["num_model_request_errors"] as? Int == 1)
+                // The chat completion; the other paths (models, files, the failed one) are counted apart.
+                #expect(result.first?["num_model_requests"] as? Int == 1)
+                #expect(result.first?["num_model_request_errors"] as? Int == 0)
                 #expect(result.first?["input_tokens"] as? Int == 1200)
                 #expect(result.first?["output_tokens"] as? Int == 34)
             }

@@ -10,6 +10,8 @@ if [ -z "$binary" ]; then
   (cd "$root" && swift build --product keywarden >&2)
   binary="$root/.build/debug/keywarden"
 fi
+# Absolute, for the tests that start servers of their own from Tests/sdk.
+binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 port=${KEYWARDEN_SDK_PORT:-18080}
 server=
 data=
@@ -31,7 +33,7 @@ run_suite() {
   local status=0
   echo "== rate-limit buckets in $1" >&2
   (cd "$root/Tests/sdk" && KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$port" KEYWARDEN_SDK_DATA_DIR="$data" \
-    "$python" -m pytest -q -p no:cacheprovider .) || status=$?
+    KEYWARDEN_SDK_BINARY="$binary" "$python" -m pytest -q -p no:cacheprovider .) || status=$?
   if [ $status -ne 0 ]; then
     echo "--- server log ---" >&2
     tail -n 50 "$data/server.log" >&2

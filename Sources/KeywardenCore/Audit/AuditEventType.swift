@@ -30,6 +30,12 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case serviceAccountCreated = "service_account.created"
     /// A project's own rate limits.
     case rateLimitUpdated = "rate_limit.updated"
+    /// An organization's or project's monthly budget; with `project_id` for a project's,
+    /// `monthly_budget_micros` (or `none`), `hard_limit` and `alert_percents`.
+    case spendLimitUpdated = "spend_limit.updated"
+    /// A budget's alert threshold was reached and the owners were mailed; with `percent`,
+    /// `spent_micros`, `monthly_budget_micros` and `project_id` for a project's.
+    case spendAlertSent = "spend_alert.sent"
     /// A further organization, with its `name`; recorded in the new organization.
     case organizationCreated = "organization.created"
     /// An invite was emailed (again, with `resent`), with its `id`, `email`, `role` and `projects`.

@@ -125,6 +125,8 @@ public protocol BillingRepository: Sendable {
 
     /// Micro-units the organization has paid (purchases less refunds).
     func totalPaid(by organization: OrganizationID) async throws -> Int64
+    /// When the organization's first purchase was credited, or `nil` before one was.
+    func firstPayment(of organization: OrganizationID) async throws -> Date?
 
     /// The organization's entries, newest first, after the entry `after`.
     func entries(of organization: OrganizationID, after: LedgerEntryID?, limit: Int) async throws -> Page<LedgerEntry>

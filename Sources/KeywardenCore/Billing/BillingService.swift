@@ -777,6 +777,21 @@ enum UTCMonth {
         calendar.date(from: calendar.dateComponents([.year, .month], from: date)) ?? date
     }
 
+    /// The first instant of the month after the one `date` falls in.
+    static func nextStart(after date: Date) -> Date {
+        calendar.date(byAdding: .month, value: 1, to: start(of: date)) ?? date
+    }
+
+    /// `1 January 2027 UTC`.
+    static func dayText(_ date: Date) -> String {
+        let names = [
+            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+            "November", "December",
+        ]
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return "\(parts.day ?? 1) \(names[((parts.month ?? 1) - 1) % 12]) \(parts.year ?? 1970) UTC"
+    }
+
     /// `2026-12-03 06:12 UTC`.
     static func dateText(_ date: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)

@@ -16,12 +16,30 @@ public protocol RateLimitSettingsRepository: Sendable {
     ) async throws
 }
 
-/// Decides which limits a key's calls count against: its organization's tier, its project's own
-/// limits, and the tier's per-key limits. Settings are read from storage at most once per
+/// What an organization has paid, which its usage tier is earned by.
+public struct BillingStanding: Equatable, Sendable {
+    /// Purchases less refunds, in micro-units.
+    public var paidMicros: Int64
+    /// When its first purchase was credited.
+    public var firstPaymentAt: Date?
+
+    public init(paidMicros: Int64 = 0, firstPaymentAt: Date? = nil) {
+        self.paidMicros = paidMicros
+        self.firstPaymentAt = firstPaymentAt
+    }
+}
+
+/// Decides which limits a key's calls count against: its organization's usage tier (pinned by
+/// the operator, or earned by what it paid), its project's own limits, and the tier's per-key
+/// limits. Settings are read from storage at most once per
 /// `cacheLifetime` per organization and project; changes made through this instance apply at once.
 public final class RateLimitPolicy: Sendable {
-    /// The configured tiers.
+    /// The configured tiers' rate limits.
     public let tiers: RateLimitTiers
+    /// The configured usage tiers.
+    public let usageTiers: UsageTiers
+    /// What an organization has paid; without it every organization has its pinned tier or the default.
+    let standing: (@Sendable (OrganizationID) async throws -> BillingStanding)?
     /// The buckets, when each instance keeps its own.
     public let limiter: RateLimiter
     /// The buckets, when instances share them through the database.
@@ -38,6 +56,7 @@ public final class RateLimitPolicy: Sendable {
     private let lastWarning = Mutex<Date?>(nil)
     private let tierCache = Mutex<[OrganizationID: (tier: String?, expires: Date)]>([:])
     private let projectCache = Mutex<[ProjectID: (limits: ProjectRateLimits, expires: Date)]>([:])
+    private let standingCache = Mutex<[OrganizationID: (standing: BillingStanding, expires: Date)]>([:])
 
     /// Creates the policy.
     ///
@@ -45,12 +64,29 @@ public final class RateLimitPolicy: Sendable {
     ///   - audit: where changes to an organization's tier or a project's limits are recorded.
     ///   - clock: the time of those changes (the gateway's calls pass their own `now`).
     ///   - shared: buckets shared by every instance; without it, this process keeps its own.
-    public init(
+    public convenience init(
         tiers: RateLimitTiers, settings: any RateLimitSettingsRepository, audit: any AuditLogRepository,
         clock: Clock, limiter: RateLimiter = RateLimiter(), shared: SharedRateLimiter? = nil,
         cacheLifetime: TimeInterval = 10, logger: Logger = Logger(label: "keywarden.rate-limits")
     ) {
-        self.tiers = tiers
+        self.init(
+            usageTiers: UsageTiers(legacy: tiers), settings: settings, audit: audit, clock: clock, limiter: limiter,
+            shared: shared, cacheLifetime: cacheLifetime, logger: logger)
+    }
+
+    /// Creates the policy over usage tiers.
+    ///
+    /// - Parameters:
+    ///   - standing: what an organization has paid, for tiers earned by payment.
+    public init(
+        usageTiers: UsageTiers, standing: (@Sendable (OrganizationID) async throws -> BillingStanding)? = nil,
+        settings: any RateLimitSettingsRepository, audit: any AuditLogRepository, clock: Clock,
+        limiter: RateLimiter = RateLimiter(), shared: SharedRateLimiter? = nil, cacheLifetime: TimeInterval = 10,
+        logger: Logger = Logger(label: "keywarden.rate-limits")
+    ) {
+        self.usageTiers = usageTiers
+        self.tiers = usageTiers.rateLimitTiers
+        self.standing = standing
         self.settings = settings
         self.audit = audit
         self.clock = clock
@@ -104,7 +140,7 @@ public final class RateLimitPolicy: Sendable {
 
     /// The scopes a call with `key` counts against, organization first.
     public func scopes(for key: APIKey, now: Date) async -> [RateLimiter.Scope] {
-        let tier = tiers.tier(named: await tierName(of: key.organizationID, now: now))
+        let tier = await usageTier(of: key.organizationID, now: now).rateLimits
         var scopes = [RateLimiter.Scope(.organization, id: key.organizationID.rawValue, limits: tier.organization)]
         if let project = key.projectID {
             let own = await projectLimits(of: project, now: now)
@@ -116,7 +152,46 @@ public final class RateLimitPolicy: Sendable {
 
     /// The organization's tier as configured now (the default tier's name when it has none).
     public func tier(of organization: OrganizationID, now: Date) async -> RateLimitTier {
-        tiers.tier(named: await tierName(of: organization, now: now))
+        await usageTier(of: organization, now: now).rateLimits
+    }
+
+    /// The organization's usage tier now: the one the operator pinned, else the highest its
+    /// payments earned. Read at most once per cache lifetime, so a payment or the days passing
+    /// move an organization up within that.
+    public func usageTier(of organization: OrganizationID, now: Date) async -> UsageTier {
+        let pinned = await tierName(of: organization, now: now)
+        let standing = await standing(of: organization, now: now)
+        return usageTiers.effective(
+            pinned: pinned, paidMicros: standing.paidMicros, firstPaymentAt: standing.firstPaymentAt, now: now)
+    }
+
+    /// Whether the operator pinned the organization's tier, and which.
+    public func pinnedTier(of organization: OrganizationID, now: Date) async -> String? {
+        guard let name = await tierName(of: organization, now: now), usageTiers.tier(named: name) != nil else {
+            return nil
+        }
+        return name
+    }
+
+    /// What the organization has paid (cached like its tier).
+    public func standing(of organization: OrganizationID, now: Date) async -> BillingStanding {
+        guard let standing else { return BillingStanding() }
+        let cached = standingCache.withLock { $0[organization] }
+        if let cached, cached.expires > now { return cached.standing }
+        let read: BillingStanding
+        do {
+            read = try await standing(organization)
+        } catch {
+            warn("billing standing unreadable; using the last known", error: error, now: now)
+            read = cached?.standing ?? BillingStanding()
+        }
+        standingCache.withLock { $0[organization] = (read, now.addingTimeInterval(cacheLifetime)) }
+        return read
+    }
+
+    /// Forgets the organization's cached standing, so a payment just made counts at once.
+    public func forgetStanding(of organization: OrganizationID) {
+        standingCache.withLock { $0[organization] = nil }
     }
 
     /// The project's own limits. If storage fails, the last known ones (or none) serve until

@@ -81,46 +81,14 @@ public struct RateLimitTiers: Equatable, Sendable {
         for entry in text.split(separator: ";") {
             let entry = entry.trimmingCharacters(in: .whitespaces)
             if entry.isEmpty { continue }
-            guard let colon = entry.firstIndex(of: ":") else {
-                throw TierSyntaxError(message: "expected 'name: rpm=N tpm=N' in '\(entry)'")
-            }
-            let name = entry[..<colon].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.utf8.count <= 64,
-                name.unicodeScalars.allSatisfy({
-                    CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
-                })
-            else {
-                throw TierSyntaxError(message: "tier names are letters, digits, '-', '_' and '.': '\(name)'")
-            }
-            var values: [String: Int] = [:]
-            for pair in entry[entry.index(after: colon)...].split(separator: " ") where !pair.isEmpty {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                let known = ["rpm", "tpm", "project_rpm", "project_tpm", "key_rpm", "key_tpm"]
-                guard parts.count == 2, known.contains(parts[0]) else {
-                    throw TierSyntaxError(
-                        message: "unknown limit '\(pair)' in tier \(name); use \(known.joined(separator: ", "))")
-                }
-                guard let number = Int(parts[1]), number > 0, number <= 1_000_000_000_000 else {
-                    throw TierSyntaxError(message: "\(parts[0]) of tier \(name) must be a positive integer")
-                }
-                values[parts[0]] = number
-            }
-            guard let rpm = values["rpm"], let tpm = values["tpm"] else {
-                throw TierSyntaxError(message: "tier \(name) needs both rpm and tpm")
-            }
-            let organization = MinuteLimits(requests: rpm, tokens: tpm)
-            let project = MinuteLimits(
-                requests: values["project_rpm"] ?? rpm, tokens: values["project_tpm"] ?? tpm)
-            let key = MinuteLimits(
-                requests: values["key_rpm"] ?? project.requests, tokens: values["key_tpm"] ?? project.tokens)
-            result.append(RateLimitTier(name: name, organization: organization, project: project, key: key))
+            result.append(try TierEntry(entry, shape: "name: rpm=N tpm=N").rateLimitTier())
         }
         guard !result.isEmpty else { throw TierSyntaxError(message: "no tiers given") }
         return result
     }
 }
 
-/// What is wrong with a `rate_limit_tiers` text.
+/// What is wrong with a `rate_limit_tiers` or `usage_tiers` text.
 public struct TierSyntaxError: Error, Equatable {
     /// A sentence naming the fault.
     public var message: String
@@ -144,5 +112,65 @@ public struct ProjectRateLimits: Equatable, Sendable {
         MinuteLimits(
             requests: maxRequestsPerMinute ?? tier.project.requests,
             tokens: maxTokensPerMinute ?? tier.project.tokens)
+    }
+}
+
+/// One `name: key=value ...` entry of a tier text, as `RateLimitTiers.parseTiers` and `UsageTiers.parse` read
+/// it: the checked name, the rate limits given, and the text of the caller's own keys.
+struct TierEntry {
+    /// The keys rate limits are written with.
+    static let limitKeys = ["rpm", "tpm", "project_rpm", "project_tpm", "key_rpm", "key_tpm"]
+
+    /// The tier's name: letters, digits, '-', '_' and '.', at most 64 bytes.
+    var name: String
+    /// Each rate limit given, by key, already checked to be a positive integer up to 10^12.
+    var limits: [String: Int] = [:]
+    /// The unchecked text of each of the caller's own keys given, by key.
+    var settings: [String: String] = [:]
+
+    /// Reads a trimmed, non-empty entry. `shape` is what the error says an entry looks like, `settingKeys` the
+    /// keys the caller reads besides the rate limits, and `noun` what the error calls an unknown key.
+    init(_ entry: String, shape: String, settingKeys: [String] = [], noun: String = "limit") throws(TierSyntaxError) {
+        guard let colon = entry.firstIndex(of: ":") else {
+            throw TierSyntaxError(message: "expected '\(shape)' in '\(entry)'")
+        }
+        let name = entry[..<colon].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= 64,
+            name.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+            })
+        else {
+            throw TierSyntaxError(message: "tier names are letters, digits, '-', '_' and '.': '\(name)'")
+        }
+        self.name = name
+        let known = settingKeys + Self.limitKeys
+        for pair in entry[entry.index(after: colon)...].split(separator: " ") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, known.contains(parts[0]) else {
+                throw TierSyntaxError(
+                    message: "unknown \(noun) '\(pair)' in tier \(name); use \(known.joined(separator: ", "))")
+            }
+            if settingKeys.contains(parts[0]) {
+                settings[parts[0]] = parts[1]
+                continue
+            }
+            guard let number = Int(parts[1]), number > 0, number <= 1_000_000_000_000 else {
+                throw TierSyntaxError(message: "\(parts[0]) of tier \(name) must be a positive integer")
+            }
+            limits[parts[0]] = number
+        }
+    }
+
+    /// The rate-limit tier the limits give: `rpm` and `tpm` are required; project limits default to the
+    /// organization's and key limits to the project's.
+    func rateLimitTier() throws(TierSyntaxError) -> RateLimitTier {
+        guard let rpm = limits["rpm"], let tpm = limits["tpm"] else {
+            throw TierSyntaxError(message: "tier \(name) needs both rpm and tpm")
+        }
+        let organization = MinuteLimits(requests: rpm, tokens: tpm)
+        let project = MinuteLimits(requests: limits["project_rpm"] ?? rpm, tokens: limits["project_tpm"] ?? tpm)
+        let key = MinuteLimits(
+            requests: limits["key_rpm"] ?? project.requests, tokens: limits["key_tpm"] ?? project.tokens)
+        return RateLimitTier(name: name, organization: organization, project: project, key: key)
     }
 }

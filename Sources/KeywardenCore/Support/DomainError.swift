@@ -17,6 +17,8 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case payloadTooLarge
         case unsupportedMediaType
         case rateLimited
+        /// A priced call the organization has no credit, monthly usage or budget left for.
+        case quotaExceeded
         case badGateway
         case gatewayTimeout
         case unavailable
@@ -44,6 +46,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case incorrectCode = "incorrect_code"
         case insufficientPermissions = "insufficient_permissions"
         case invalidApiKey = "invalid_api_key"
+        case insufficientQuota = "insufficient_quota"
         case invalidCredentials = "invalid_credentials"
         case invalidEmail = "invalid_email"
         case invalidJson = "invalid_json"
@@ -65,6 +68,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case mfaAlreadyEnabled = "mfa_already_enabled"
         case mfaNotEnabled = "mfa_not_enabled"
         case missingRequiredParameter = "missing_required_parameter"
+        case organizationSpendLimitExceeded = "organization_spend_limit_exceeded"
         case organizationNotFound = "organization_not_found"
         case paymentMethodLimitReached = "payment_method_limit_reached"
         case paymentMethodNotFound = "payment_method_not_found"
@@ -74,6 +78,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case phoneNumberLimitReached = "phone_number_limit_reached"
         case phoneVerificationRequired = "phone_verification_required"
         case projectArchived = "project_archived"
+        case projectSpendLimitExceeded = "project_spend_limit_exceeded"
         case projectNotFound = "project_not_found"
         case purchaseNotFound = "purchase_not_found"
         case rateLimitExceeded = "rate_limit_exceeded"

@@ -17,8 +17,22 @@ public struct GatewaySettings: Sendable {
     public var maxRequestBytes = 1 << 30
     /// Seconds between writes of the gateway's usage: a crash loses at most this much.
     public var usageFlushInterval = 1
-    /// The rate-limit tiers and the default one.
-    public var rateLimitTiers = RateLimitTiers.standard
+    /// The usage tiers: what earns each, its monthly usage limit and its rate limits.
+    public var usageTiers = UsageTiers.standard
+    /// Whether the tiers came from the old `rate_limit_tiers` setting (rate limits only,
+    /// placed by the operator), which start-up warns about.
+    public var usesLegacyTiers = false
+    /// The rate limits of the tiers; setting them sets rate-limit-only tiers.
+    public var rateLimitTiers: RateLimitTiers {
+        get { usageTiers.rateLimitTiers }
+        set { usageTiers = UsageTiers(legacy: newValue) }
+    }
+    /// What model calls cost; none priced (the default) turns pricing and spend checks off.
+    public var modelPrices = ModelPrices.none
+    /// What each instance leases of an organization's remaining spend at a time, in cents
+    /// (the currency's minor unit): across instances, the most a limit can be overspent by per
+    /// instance.
+    public var spendSlice = 100
     /// Where the gateway's buckets live: `nil` picks the database on PostgreSQL (instances share
     /// limits) and memory on SQLite (one process).
     public var rateLimitStore: RateLimitStore?
@@ -53,7 +67,30 @@ public struct GatewaySettings: Sendable {
         }
         rateLimitStore = try settings.choice(
             .rateLimitStore, as: RateLimitStore.self, expected: "expected memory or database")
-        if let tiers = try Self.tiers(reading: settings) { rateLimitTiers = tiers }
+        if let number = try settings.integer(.spendSlice, in: 1...100_000_000) { spendSlice = number }
+        if let text = settings.text(.modelPrices) {
+            do {
+                modelPrices = try ModelPrices.parse(text)
+            } catch {
+                throw ConfigurationError(.modelPrices, error.message)
+            }
+        }
+        let legacy = try Self.tiers(reading: settings)
+        if let text = settings.text(.usageTiers) {
+            guard legacy == nil else {
+                throw ConfigurationError(
+                    .usageTiers, "set usage_tiers or the older rate_limit_tiers and rate_limit_default_tier, not both")
+            }
+            let currency = settings.text(.billingCurrency).flatMap(BillingCurrency.init(code:)) ?? .usd
+            do {
+                usageTiers = try UsageTiers.parse(text, currency: currency)
+            } catch {
+                throw ConfigurationError(.usageTiers, error.message)
+            }
+        } else if let legacy {
+            usageTiers = UsageTiers(legacy: legacy)
+            usesLegacyTiers = true
+        }
     }
 
     /// The tiers, when either tier setting is given.

@@ -53,9 +53,15 @@ extension Setting {
         case .upstreamReadTimeout: "seconds the upstream may stay silent, between streamed chunks too"
         case .upstreamMaxConnections: "connections kept open to the upstream"
         case .gatewayMaxRequestBytes: "largest request body of a gateway call, in bytes"
+        case .usageTiers:
+            "tiers in order: 'name: paid=AMOUNT|pinned [days=N] monthly=AMOUNT|none rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...'"
+        case .modelPrices:
+            "prices per million tokens: 'MODEL: input=PRICE output=PRICE; ...', 'default' for unlisted models (default: none, calls cost nothing)"
+        case .spendSlice:
+            "cents of remaining spend each instance leases at a time (the most a limit is overspent per instance)"
         case .rateLimitTiers:
-            "gateway tiers: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...'"
-        case .rateLimitDefaultTier: "tier of organizations without one"
+            "older form of usage_tiers, rate limits only: 'name: rpm=N tpm=N [project_rpm= project_tpm= key_rpm= key_tpm=]; ...'"
+        case .rateLimitDefaultTier: "with rate_limit_tiers: the tier of organizations without one (default: the first)"
         case .rateLimitStore:
             "memory (each instance counts alone) or database (instances share limits; default on PostgreSQL)"
         case .smsProvider: "log (development), twilio, twilio-verify or webhook"

@@ -41,6 +41,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case upstreamReadTimeout = "upstream_read_timeout"
     case upstreamMaxConnections = "upstream_max_connections"
     case gatewayMaxRequestBytes = "gateway_max_request_bytes"
+    case usageTiers = "usage_tiers"
+    case modelPrices = "model_prices"
+    case spendSlice = "spend_slice"
     case rateLimitTiers = "rate_limit_tiers"
     case rateLimitDefaultTier = "rate_limit_default_tier"
     case rateLimitStore = "rate_limit_store"
@@ -151,8 +154,8 @@ public enum Setting: String, CaseIterable, Sendable {
         case .upstreamMaxConnections: return String(defaults.gateway.maxConnections)
         case .gatewayMaxRequestBytes: return String(defaults.gateway.maxRequestBytes)
         case .usageFlushInterval: return String(defaults.gateway.usageFlushInterval)
-        case .rateLimitTiers: return RateLimitTiers.standardText
-        case .rateLimitDefaultTier: return defaults.gateway.rateLimitTiers.defaultTier
+        case .usageTiers: return UsageTiers.standardText
+        case .spendSlice: return String(defaults.gateway.spendSlice)
         case .smsProvider: return defaults.providers.sms.kind.rawValue
         case .lineTypeLookup: return defaults.providers.lineTypes.kind.rawValue
         case .twilioAPIBaseURL: return twilio.apiBaseURL
@@ -188,7 +191,8 @@ public enum Setting: String, CaseIterable, Sendable {
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
             .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .smtpHost, .smtpUsername,
             .smtpPassword, .smtpCAFile, .refusedEmailDomains, .captchaProvider, .captchaSecret, .captchaSiteKey,
-            .captchaVerifyURL, .stripeSecretKey, .stripeWebhookSecret:
+            .captchaVerifyURL, .stripeSecretKey, .stripeWebhookSecret, .modelPrices, .rateLimitTiers,
+            .rateLimitDefaultTier:
             return nil
         }
     }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Pricing and spend checks against none, same binary, same run: two Keywarden instances in front
+# of one nginx upstream, one with model_prices (every call priced, checked against the credit
+# balance, the organization's and the project's hard budgets, and debited), one without. They
+# are measured in turns (off, on, off, on), and the ratio of the best of each is printed.
+#
+# Usage: Benchmarks/gateway/pricing.sh [seconds per run, default 10] [connections, default 50]
+# KEYWARDEN_BIN skips the release build.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+duration=${1:-10}
+connections=${2:-50}
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] && command -v wrk >/dev/null || { echo "needs nginx and wrk (see run.sh)" >&2; exit 1; }
+
+binary=${KEYWARDEN_BIN:-}
+if [ -z "$binary" ]; then
+  echo "building keywarden (release)" >&2
+  (cd "$root" && swift build -c release --product keywarden >&2)
+  binary="$root/.build/release/keywarden"
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  [ -f "$work/nginx.conf" ] && "$nginx" -c "$work/nginx.conf" -s stop 2>/dev/null || true
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+upstream_port=18191 off_port=18192 on_port=18193
+completion='{"id":"chatcmpl-bench","object":"chat.completion","created":1730764800,"model":"echo-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}'
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx.error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  proxy_temp_path $work/proxy;
+  fastcgi_temp_path $work/fastcgi;
+  uwsgi_temp_path $work/uwsgi;
+  scgi_temp_path $work/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$upstream_port; location / { default_type application/json; return 200 '$completion'; } }
+}
+CONF
+"$nginx" -c "$work/nginx.conf"
+
+start() { # name, port, [model prices]
+  KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" KEYWARDEN_MODEL_PRICES=${3:-} \
+    "$binary" serve --port "$2" --data-dir "$work/$1" --upstream-url "http://127.0.0.1:$upstream_port" \
+    --log-level warning >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/readyz" >/dev/null && break; sleep 0.1; done
+}
+start off $off_port
+start on $on_port "echo-1: input=0.15 output=0.60"
+
+off_key=$(KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$off_port" KEYWARDEN_SDK_DATA_DIR="$work/off" \
+  python3 "$here/make_key.py")
+read -r organization on_key < <(KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$on_port" KEYWARDEN_SDK_DATA_DIR="$work/on" \
+  python3 "$here/make_priced_key.py")
+KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" \
+  "$binary" admin org grant-credits "$organization" 100000 --data-dir "$work/on" >/dev/null
+sleep 3 # the refusal of the empty balance is looked at again after two seconds
+
+for pair in "$off_port $off_key" "$on_port $on_key"; do
+  set -- $pair
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    -d '{"model":"echo-1","messages":[]}' "http://127.0.0.1:$1/v1/chat/completions")
+  [ "$status" = 200 ] || { echo "port $1 answered $status" >&2; cat "$work"/*.log >&2; exit 1; }
+done
+
+measure() { # label, port, key
+  KEY=$3 wrk -t1 -c"$connections" -d2s -s "$here/chat.lua" "http://127.0.0.1:$2/v1/chat/completions" >/dev/null
+  KEY=$3 wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$here/chat.lua" \
+    "http://127.0.0.1:$2/v1/chat/completions" >"$work/$1.txt"
+}
+echo "wrk -t1 -c$connections -d${duration}s, POST /v1/chat/completions ($(nproc) cores, all processes on loopback)"
+for round in 1 2; do
+  measure "off-$round" $off_port "$off_key"
+  measure "on-$round" $on_port "$on_key"
+done
+python3 "$here/report.py" \
+  "pricing off, round 1=$work/off-1.txt" "pricing on, round 1=$work/on-1.txt" \
+  "pricing off, round 2=$work/off-2.txt" "pricing on, round 2=$work/on-2.txt"
+best() { awk '/Requests\/sec/ {print $2}' "$work/$1-1.txt" "$work/$1-2.txt" | sort -g | tail -1; }
+awk -v on="$(best on)" -v off="$(best off)" \
+  'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (best of two rounds each)\n", on / off}'

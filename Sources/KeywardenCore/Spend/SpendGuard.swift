@@ -1,0 +1,330 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Why a priced call was refused, with what the sentence needs.
+public struct SpendRefusal: Equatable, Sendable {
+    public var kind: SpendLimitKind
+    /// The monthly limit or budget that is spent, in micro-units (none for the balance).
+    public var limitMicros: Int64?
+    /// The organization's usage tier, for the monthly usage limit.
+    public var tierName: String?
+    /// When the month's limits start again.
+    public var resetsAt: Date
+
+    public init(kind: SpendLimitKind, limitMicros: Int64? = nil, tierName: String? = nil, resetsAt: Date) {
+        self.kind = kind
+        self.limitMicros = limitMicros
+        self.tierName = tierName
+        self.resetsAt = resetsAt
+    }
+
+    /// The refusal a client sees: 429 with OpenAI's `insufficient_quota` for the balance and
+    /// the monthly usage limit, and Keywarden's own codes for the budgets.
+    public func error(currency: BillingCurrency) -> DomainError {
+        let limit = limitMicros.map { currency.format(micros: $0) } ?? ""
+        let resets = UTCMonth.dayText(resetsAt)
+        switch kind {
+        case .balance:
+            return DomainError(.quotaExceeded, code: .insufficientQuota, message: Self.quotaSentence)
+        case .monthlyUsage:
+            return DomainError(
+                .quotaExceeded, code: .insufficientQuota,
+                message:
+                    "You exceeded your current quota: your organization's usage tier (\(tierName ?? "")) allows \(limit) of usage a month and this month's is used up. It starts again on \(resets); paying more moves the organization to a higher tier."
+            )
+        case .organizationBudget:
+            return DomainError(
+                .quotaExceeded, code: .organizationSpendLimitExceeded,
+                message:
+                    "Your organization reached its monthly spend limit of \(limit). An owner can raise it on the Limits page; it starts again on \(resets)."
+            )
+        case .projectBudget:
+            return DomainError(
+                .quotaExceeded, code: .projectSpendLimitExceeded,
+                message:
+                    "This project reached its monthly spend limit of \(limit). A project owner can raise it on the Limits page; it starts again on \(resets)."
+            )
+        }
+    }
+
+    /// OpenAI's sentence for a spent balance.
+    public static let quotaSentence = "You exceeded your current quota, please check your plan and billing details."
+}
+
+/// Checks priced calls against the organization's credit balance, its usage tier's monthly
+/// limit, its budget and its project's budget from memory.
+///
+/// Each instance leases slices of what may still be spent (``SpendRepository/lease(_:)``) and
+/// spends them locally; the next slice is asked for in the background once half of one is
+/// used, so a call waits on the database only when a slice runs out faster than it is
+/// renewed. Across instances a limit is overspent by at most what each instance's last slice
+/// and calls under way held. A refused organization is asked about again every
+/// `recheckAfter` seconds, so a purchase or a raised budget lets calls through within that.
+public final class SpendGuard: Sendable {
+    struct Account {
+        /// Nano-units this instance may still spend.
+        var remaining: Int64 = 0
+        /// When the lease ends.
+        var expires: Date = .distantPast
+        /// The limit that had nothing left, and until when that answer stands.
+        var refused: (kind: SpendLimitKind, until: Date)?
+        /// A lease under way.
+        var renewal: Task<Void, Never>?
+        /// The limits changed through this instance: lease again before the next call.
+        var stale = false
+    }
+
+    /// What a call is held to.
+    struct Limits: Sendable {
+        var tier: UsageTier
+        var organizationBudget: SpendBudget?
+        var projectBudget: SpendBudget?
+    }
+
+    let repository: any SpendRepository
+    /// This instance's name on its leases.
+    public let holder: String
+    /// Nano-units leased at a time.
+    let slice: Int64
+    let leaseLifetime: TimeInterval
+    let recheckAfter: TimeInterval
+    let budgetCacheLifetime: TimeInterval
+    let tier: @Sendable (OrganizationID, Date) async -> UsageTier
+    let logger: Logger
+    private let accounts = Mutex<[String: Account]>([:])
+    /// Nano-units charged per scope and not yet written with the usage: held back from leases.
+    private let unwritten = Mutex<[String: Int64]>([:])
+    private let budgetCache = Mutex<
+        [OrganizationID: (budgets: (organization: SpendBudget?, projects: [ProjectID: SpendBudget]), expires: Date)]
+    >([:])
+    private let lastWarning = Mutex<Date?>(nil)
+
+    /// Creates the guard.
+    ///
+    /// - Parameters:
+    ///   - sliceMicros: what one lease takes, in micro-units.
+    ///   - tier: the organization's usage tier now (cached by its owner).
+    public init(
+        repository: any SpendRepository, holder: String, sliceMicros: Int64, leaseLifetime: TimeInterval = 60,
+        recheckAfter: TimeInterval = 2, budgetCacheLifetime: TimeInterval = 10,
+        tier: @escaping @Sendable (OrganizationID, Date) async -> UsageTier,
+        logger: Logger = Logger(label: "keywarden.spend")
+    ) {
+        self.repository = repository
+        self.holder = holder
+        self.slice = sliceMicros.multipliedReportingOverflow(by: 1000).overflow ? .max : sliceMicros * 1000
+        self.leaseLifetime = leaseLifetime
+        self.recheckAfter = recheckAfter
+        self.budgetCacheLifetime = budgetCacheLifetime
+        self.tier = tier
+        self.logger = logger
+    }
+
+    /// Admits a priced call, or answers why not.
+    public func admit(organization: OrganizationID, project: ProjectID?, now: Date) async -> SpendRefusal? {
+        let limits = await limits(of: organization, project: project, now: now)
+        let month = SpendLeaseScope.month(of: now)
+        let monthStart = UTCMonth.start(of: now)
+        let resets = UTCMonth.nextStart(after: now)
+        var organizationLimits: [SpendLimitKind: Int64] = [:]
+        if let monthly = limits.tier.monthlyLimitMicros { organizationLimits[.monthlyUsage] = Self.nanos(monthly) }
+        if let budget = limits.organizationBudget, budget.hardLimit {
+            organizationLimits[.organizationBudget] = Self.nanos(budget.monthlyMicros)
+        }
+        let organizationLease = SpendLeaseRequest(
+            scope: SpendLeaseScope.organization(organization.rawValue, month: month), holder: holder,
+            organizationID: organization, monthStart: monthStart, want: slice, limits: organizationLimits,
+            includeBalance: true, now: now, expiresAt: now.addingTimeInterval(leaseLifetime))
+        if let kind = await check(organizationLease) {
+            let limit: Int64? =
+                switch kind {
+                case .monthlyUsage: limits.tier.monthlyLimitMicros
+                case .organizationBudget: limits.organizationBudget?.monthlyMicros
+                default: nil
+                }
+            return SpendRefusal(kind: kind, limitMicros: limit, tierName: limits.tier.name, resetsAt: resets)
+        }
+        if let project, let budget = limits.projectBudget, budget.hardLimit {
+            let projectLease = SpendLeaseRequest(
+                scope: SpendLeaseScope.project(project.rawValue, month: month), holder: holder,
+                organizationID: organization, projectID: project, monthStart: monthStart, want: slice,
+                limits: [.projectBudget: Self.nanos(budget.monthlyMicros)], includeBalance: false, now: now,
+                expiresAt: now.addingTimeInterval(leaseLifetime))
+            if let kind = await check(projectLease) {
+                return SpendRefusal(kind: kind, limitMicros: budget.monthlyMicros, resetsAt: resets)
+            }
+        }
+        return nil
+    }
+
+    /// Takes a finished call's cost out of what this instance holds.
+    public func charge(organization: OrganizationID, project: ProjectID?, nanos: Int64, now: Date) {
+        guard nanos != 0 else { return }
+        let month = SpendLeaseScope.month(of: now)
+        var scopes = [SpendLeaseScope.organization(organization.rawValue, month: month)]
+        if let project { scopes.append(SpendLeaseScope.project(project.rawValue, month: month)) }
+        accounts.withLock { accounts in
+            for scope in scopes where accounts[scope] != nil {
+                accounts[scope]!.remaining = accounts[scope]!.remaining.addingSaturated(-nanos)
+            }
+        }
+        unwritten.withLock { unwritten in
+            for scope in scopes { unwritten[scope, default: 0] = unwritten[scope, default: 0].addingSaturated(nanos) }
+        }
+    }
+
+    /// Notes that `records` were written (their costs now count in the month's spend).
+    public func written(_ records: [UsageRecord]) {
+        let costs = SpendLeaseScope.costs(of: records)
+        unwritten.withLock { unwritten in
+            for (scope, nanos) in costs {
+                let left = unwritten[scope, default: 0].subtractingSaturated(nanos)
+                unwritten[scope] = left > 0 ? left : nil
+            }
+        }
+    }
+
+    /// Forgets what is known of the organization, so its next call leases afresh (after its
+    /// budgets or balance changed through this instance).
+    public func forget(_ organization: OrganizationID) {
+        budgetCache.withLock { $0[organization] = nil }
+        accounts.withLock { accounts in
+            for scope in accounts.keys where scope.hasPrefix("org:\(organization.rawValue):") {
+                accounts[scope]!.refused = nil
+                accounts[scope]!.stale = true
+            }
+        }
+    }
+
+    /// Forgets the refusal of a project, so its next call leases afresh.
+    public func forget(project: ProjectID, of organization: OrganizationID) {
+        budgetCache.withLock { $0[organization] = nil }
+        accounts.withLock { accounts in
+            for scope in accounts.keys where scope.hasPrefix("proj:\(project.rawValue):") {
+                accounts[scope]!.refused = nil
+                accounts[scope]!.stale = true
+            }
+        }
+    }
+
+    /// Drops ended leases from memory.
+    public func sweep(now: Date) {
+        accounts.withLock { accounts in
+            accounts = accounts.filter { $0.value.expires > now || $0.value.renewal != nil }
+        }
+        budgetCache.withLock { cache in cache = cache.filter { $0.value.expires > now } }
+    }
+
+    /// `nil` when the call may go ahead under the lease's scope, else the spent limit.
+    func check(_ request: SpendLeaseRequest) async -> SpendLimitKind? {
+        let now = request.now
+        enum Next {
+            case admit
+            case refuse(SpendLimitKind)
+            case wait(Task<Void, Never>)
+        }
+        let next: Next = accounts.withLock { accounts in
+            var account = accounts[request.scope] ?? Account()
+            let live = account.expires > now
+            if !live { account.remaining = 0 }
+            if live, !account.stale, account.remaining > 0 {
+                if account.remaining < slice / 2, account.renewal == nil {
+                    account.renewal = renew(request, unspent: account.remaining)
+                    accounts[request.scope] = account
+                }
+                return .admit
+            }
+            if live, !account.stale, let refused = account.refused, refused.until > now { return .refuse(refused.kind) }
+            if let renewal = account.renewal { return .wait(renewal) }
+            let renewal = renew(request, unspent: account.remaining)
+            account.renewal = renewal
+            accounts[request.scope] = account
+            return .wait(renewal)
+        }
+        switch next {
+        case .admit: return nil
+        case .refuse(let kind): return kind
+        case .wait(let renewal):
+            await renewal.value
+            return accounts.withLock { accounts in
+                guard let account = accounts[request.scope] else { return nil }
+                if account.remaining > 0 { return nil }
+                return account.refused?.kind ?? .balance
+            }
+        }
+    }
+
+    /// Leases a fresh slice in a task of its own, so calls that do not need it go on: what this
+    /// instance had unspent when it asked is given back and the grant takes its place.
+    func renew(_ request: SpendLeaseRequest, unspent: Int64) -> Task<Void, Never> {
+        let repository = repository
+        var request = request
+        request.unwritten = unwritten.withLock { $0[request.scope] ?? 0 }
+        let unspent = max(0, unspent)
+        return Task { [request] in
+            let grant: SpendLeaseGrant
+            var expires = request.expiresAt
+            do {
+                grant = try await repository.lease(request)
+            } catch {
+                // Without the database the call goes ahead on a short local slice rather than
+                // every priced call being refused; the next lease is asked for soon after.
+                self.warn(error, now: request.now)
+                grant = SpendLeaseGrant(granted: self.slice)
+                expires = request.now.addingTimeInterval(self.recheckAfter)
+            }
+            self.accounts.withLock { accounts in
+                var account = accounts[request.scope] ?? Account()
+                // What was spent while the lease was asked for comes off the new grant.
+                let spentMeanwhile = unspent.subtractingSaturated(account.remaining)
+                account.remaining = grant.granted.subtractingSaturated(max(0, spentMeanwhile))
+                if account.remaining > grant.granted { account.remaining = grant.granted }
+                account.expires = expires
+                if let kind = grant.exhausted, account.remaining <= 0 {
+                    account.refused = (kind, request.now.addingTimeInterval(self.recheckAfter))
+                } else {
+                    account.refused = nil
+                }
+                account.stale = false
+                account.renewal = nil
+                accounts[request.scope] = account
+            }
+        }
+    }
+
+    func limits(of organization: OrganizationID, project: ProjectID?, now: Date) async -> Limits {
+        let tier = await tier(organization, now)
+        let cached = budgetCache.withLock { $0[organization] }
+        var budgets: (organization: SpendBudget?, projects: [ProjectID: SpendBudget]) = cached?.budgets ?? (nil, [:])
+        if cached.map({ $0.expires <= now }) ?? true {
+            do {
+                budgets = try await repository.budgets(of: organization)
+                budgetCache.withLock { $0[organization] = (budgets, now.addingTimeInterval(budgetCacheLifetime)) }
+            } catch {
+                warn(error, now: now)
+            }
+        }
+        return Limits(
+            tier: tier, organizationBudget: budgets.organization,
+            projectBudget: project.flatMap { budgets.projects[$0] })
+    }
+
+    func warn(_ error: any Error, now: Date) {
+        let due = lastWarning.withLock { last in
+            guard last.map({ now.timeIntervalSince($0) >= 10 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due {
+            logger.warning(
+                "spend limits unreadable; admitting priced calls on local slices",
+                metadata: ["error.type": "\(type(of: error))"])
+        }
+    }
+
+    static func nanos(_ micros: Int64) -> Int64 {
+        let (product, overflow) = micros.multipliedReportingOverflow(by: 1000)
+        return overflow ? .max : product
+    }
+}

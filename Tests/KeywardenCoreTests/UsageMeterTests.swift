@@ -1,0 +1,83 @@
+import Foundation
+import KeywardenCore
+import Synchronization
+import Testing
+
+/// Keeps every batch written, or refuses them all.
+final class RecordingUsageRepository: UsageRepository {
+    let batches = Mutex<[UsageBatch]>([])
+    let failing = Mutex(false)
+
+    struct Refused: Error {}
+
+    func add(_ batch: UsageBatch) async throws {
+        if failing.withLock({ $0 }) { throw Refused() }
+        batches.withLock { $0.append(batch) }
+    }
+
+    func totals(_ query: UsageQuery) async throws -> [UsageTotal] { [] }
+
+    var debits: [UsageDebit] { batches.withLock { $0.flatMap(\.debits) } }
+}
+
+@Suite("Usage meter: rows per model, costs and debits")
+struct UsageMeterCostTests {
+    let midnight = Date(timeIntervalSince1970: 1_751_328_000)  // 2025-07-01 00:00 UTC
+
+    func call(model: String = "gpt-4o", organization: String = "org_a", cost: Int64) -> MeteredCall {
+        MeteredCall(
+            apiKeyID: "key_a", projectID: "proj_a", organizationID: organization, model: model, failed: false,
+            promptTokens: 10, completionTokens: 5, inputCostNanos: cost)
+    }
+
+    @Test func callsAreCountedPerModelAndMinute() async throws {
+        let meter = UsageMeter(leaseHolder: "inst_a")
+        let repository = RecordingUsageRepository()
+        meter.record(call(cost: 1), at: midnight)
+        meter.record(call(cost: 2), at: midnight.addingTimeInterval(30))
+        meter.record(call(model: "gpt-4o-mini", cost: 4), at: midnight)
+        meter.record(call(cost: 8), at: midnight.addingTimeInterval(60))
+        try await meter.flush(to: repository)
+        let records = repository.batches.withLock { $0.flatMap(\.records) }
+        #expect(records.count == 3)
+        let first = records.first { $0.model == "gpt-4o" && $0.minute == midnight }
+        #expect(first?.requests == 2 && first?.inputCostNanos == 3 && first?.promptTokens == 20)
+        #expect(repository.batches.withLock { $0.allSatisfy { $0.leaseHolder == "inst_a" } })
+    }
+
+    @Test func debitsAreWholeMicroUnitsPerOrganizationAndDayAndTheRestIsCarried() async throws {
+        let meter = UsageMeter()
+        let repository = RecordingUsageRepository()
+        // 1.5 micro-units before midnight, 0.7 after it, for one organization; 2 for another.
+        meter.record(call(cost: 1_500), at: midnight.addingTimeInterval(-10))
+        meter.record(call(cost: 700), at: midnight.addingTimeInterval(10))
+        meter.record(call(organization: "org_b", cost: 2_000), at: midnight)
+        try await meter.flush(to: repository)
+        let first = repository.debits.sorted { ($0.organizationID, $0.day) < ($1.organizationID, $1.day) }
+        #expect(first.map(\.micros) == [1, 2])
+        #expect(first[0].day == midnight.addingTimeInterval(-86_400))
+        // What was carried joins the next costs of the same day.
+        meter.record(call(cost: 300), at: midnight.addingTimeInterval(20))
+        meter.record(call(cost: 500), at: midnight.addingTimeInterval(-5))
+        try await meter.flush(to: repository)
+        let second = Array(repository.debits.dropFirst(2)).sorted { $0.day < $1.day }
+        #expect(second.map(\.micros) == [1, 1])
+        #expect(second.map(\.day) == [midnight.addingTimeInterval(-86_400), midnight])
+    }
+
+    @Test func aFailedWriteKeepsTheCallsAndTheirRemaindersForTheNext() async throws {
+        let meter = UsageMeter()
+        let repository = RecordingUsageRepository()
+        meter.record(call(cost: 1_400), at: midnight)
+        try await meter.flush(to: repository)
+        repository.failing.withLock { $0 = true }
+        meter.record(call(cost: 1_400), at: midnight)
+        await #expect(throws: RecordingUsageRepository.Refused.self) { try await meter.flush(to: repository) }
+        repository.failing.withLock { $0 = false }
+        try await meter.flush(to: repository)
+        // 2.8 micro-units in all: 1 then 1 (0.4 + 1.4 = 1.8), with 0.8 still carried.
+        #expect(repository.debits.map(\.micros) == [1, 1])
+        let records = repository.batches.withLock { $0.flatMap(\.records) }
+        #expect(records.map(\.inputCostNanos).reduce(0, +) == 2_800)
+    }
+}
