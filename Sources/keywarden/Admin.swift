@@ -61,9 +61,9 @@ extension Admin {
     struct SetTier: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-tier",
-            abstract: "Set an organization's rate-limit tier; recorded in its audit log.",
+            abstract: "Pin an organization's usage tier; recorded in its audit log.",
             discussion:
-                "Tiers come from the rate_limit_tiers setting. 'default' returns the organization to the default tier. Running servers apply it within 10 seconds."
+                "Tiers come from the usage_tiers setting (or the older rate_limit_tiers). A pinned tier stays whatever the organization pays; 'default' removes the pin, so the organization has the tier its payments earn. Running servers apply it within 10 seconds."
         )
 
         @OptionGroup var options: ConfigurationOptions
