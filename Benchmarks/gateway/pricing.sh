@@ -2,7 +2,7 @@
 # Pricing and spend checks against none, same binary, same run: two Keywarden instances in front
 # of one nginx upstream, one with model_prices (every call priced, checked against the credit
 # balance, the organization's and the project's hard budgets, and debited), one without. They
-# are measured in turns (off, on, off, on), and the ratio of the best of each is printed.
+# are measured in turns (off, on, three times), and the ratio of the best of each is printed.
 #
 # Usage: Benchmarks/gateway/pricing.sh [seconds per run, default 10] [connections, default 50]
 # KEYWARDEN_BIN skips the release build.
@@ -11,8 +11,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 duration=${1:-10}
 connections=${2:-50}
+need=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 && apt-get install -y -qq "${need[@]}" >&2
+fi
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$nginx" ] && command -v wrk >/dev/null || { echo "needs nginx and wrk (see run.sh)" >&2; exit 1; }
 
 binary=${KEYWARDEN_BIN:-}
 if [ -z "$binary" ]; then
@@ -52,7 +60,7 @@ CONF
 "$nginx" -c "$work/nginx.conf"
 
 start() { # name, port, [model prices]
-  KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" KEYWARDEN_MODEL_PRICES=${3:-} \
+  env KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" ${3:+KEYWARDEN_MODEL_PRICES="$3"} \
     "$binary" serve --port "$2" --data-dir "$work/$1" --upstream-url "http://127.0.0.1:$upstream_port" \
     --log-level warning >"$work/$1.log" 2>&1 &
   pids+=($!)
@@ -82,13 +90,14 @@ measure() { # label, port, key
     "http://127.0.0.1:$2/v1/chat/completions" >"$work/$1.txt"
 }
 echo "wrk -t1 -c$connections -d${duration}s, POST /v1/chat/completions ($(nproc) cores, all processes on loopback)"
-for round in 1 2; do
+for round in 1 2 3; do
   measure "off-$round" $off_port "$off_key"
   measure "on-$round" $on_port "$on_key"
 done
 python3 "$here/report.py" \
   "pricing off, round 1=$work/off-1.txt" "pricing on, round 1=$work/on-1.txt" \
-  "pricing off, round 2=$work/off-2.txt" "pricing on, round 2=$work/on-2.txt"
-best() { awk '/Requests\/sec/ {print $2}' "$work/$1-1.txt" "$work/$1-2.txt" | sort -g | tail -1; }
+  "pricing off, round 2=$work/off-2.txt" "pricing on, round 2=$work/on-2.txt" \
+  "pricing off, round 3=$work/off-3.txt" "pricing on, round 3=$work/on-3.txt"
+best() { awk '/Requests\/sec/ {print $2}' "$work/$1-1.txt" "$work/$1-2.txt" "$work/$1-3.txt" | sort -g | tail -1; }
 awk -v on="$(best on)" -v off="$(best off)" \
-  'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (best of two rounds each)\n", on / off}'
+  'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (best of three rounds each)\n", on / off}'

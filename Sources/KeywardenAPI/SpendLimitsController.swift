@@ -74,14 +74,23 @@ public struct SpendLimitsController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: OrganizationContext) async throws -> SpendLimitsObject {
-        SpendLimitsObject(try await spend.summary(of: context.membership.organization.id))
+        try await object(for: context.membership)
+    }
+
+    /// The summary, with only the projects the member may read.
+    func object(for membership: Membership) async throws -> SpendLimitsObject {
+        var summary = try await spend.summary(of: membership.organization.id)
+        if let readable = try membership.readableProjects(among: []) {
+            summary.projects = summary.projects.filter { readable.contains($0.key.rawValue) }
+        }
+        return SpendLimitsObject(summary)
     }
 
     @Sendable func modify(_ request: Request, context: OrganizationContext) async throws -> SpendLimitsObject {
         try context.membership.require(.manageBilling)
         let body = try await request.decodeBody(BudgetBody.self, context: context)
         try await spend.setBudget(try budget(from: body), for: context.membership, by: context.actor)
-        return SpendLimitsObject(try await spend.summary(of: context.membership.organization.id))
+        return try await object(for: context.membership)
     }
 
     @Sendable func showProject(_ request: Request, context: OrganizationContext) async throws -> ProjectSpendObject {

@@ -83,13 +83,14 @@ struct UsageFilter: Sendable {
     }
 
     /// The store's query: one bucket per UTC day, from From's midnight to the midnight after To,
-    /// model calls only (as the completions usage endpoint counts them).
+    /// every model call (completions, embeddings, images, audio, moderations), so the cost shown
+    /// is what the balance was debited; other paths, such as `/v1/models`, are left out.
     func query(organizationID: String) -> UsageQuery {
         UsageQuery(
             organizationID: organizationID, start: from.start,
             end: Date(timeIntervalSince1970: TimeInterval((to.number + 1) * UTCDay.secondsPerDay)),
             bucketWidth: UTCDay.secondsPerDay, projectIDs: projectID.map { [$0] } ?? [],
-            apiKeyIDs: apiKeyID.map { [$0] } ?? [], categories: [.completions])
+            apiKeyIDs: apiKeyID.map { [$0] } ?? [], categories: UsageCategory.allCases.filter(\.isModelCall))
     }
 
     /// The filters as a query string, for links that keep them (the CSV download).

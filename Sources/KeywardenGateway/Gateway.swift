@@ -113,9 +113,16 @@ public struct Gateway: Sendable {
     /// What the gateway knows of a call before it goes upstream, for metering it.
     struct CallFacts: Sendable {
         let key: APIKey
+        /// What the call is: a model call only for a POST that creates one (reading a stored
+        /// completion or response back is not priced again).
         let category: UsageCategory
         /// The model the request asked for (empty when it named none or was not read).
         let requestedModel: String
+        /// Every model the request names, nested ones included.
+        let requestedModels: [String]
+        /// About one token per four bytes of request body, for pricing an answer that reports
+        /// no usage.
+        let inputEstimate: Int
     }
 
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
@@ -129,9 +136,15 @@ public struct Gateway: Sendable {
         var request = request
         let (estimate, collected) = try await estimateTokens(&request, declaredLength: declaredLength)
         let facts = CallFacts(
-            key: key, category: UsageCategory(resource: segments.dropFirst().first ?? ""),
-            requestedModel: collected.map(TokenEstimate.model(in:)) ?? "")
-        if let pricing, facts.category.isModelCall, !pricing.prices.price(for: facts.requestedModel).isFree,
+            key: key,
+            category: request.method == .post ? UsageCategory(resource: segments.dropFirst().first ?? "") : .other,
+            requestedModel: collected.map(TokenEstimate.model(in:)) ?? "",
+            requestedModels: collected.map(TokenEstimate.models(in:)) ?? [],
+            inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? declaredLength ?? 0))
+        // Only a call every model name of which is listed at no cost skips the check: an unlisted
+        // one may be answered (and charged) as a priced one.
+        if let pricing, facts.category.isModelCall,
+            facts.requestedModels.isEmpty || !facts.requestedModels.allSatisfy(pricing.prices.isListedFree),
             let refusal = await pricing.spend.admit(
                 organization: key.organizationID, project: key.projectID, now: started)
         {
@@ -175,9 +188,11 @@ public struct Gateway: Sendable {
         let contentType = response.headers[.contentType] ?? ""
         let reportsUsage =
             !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
+        // Priced answers that cannot report usage (plain-text transcripts) are still counted.
+        let counts = !failed && pricing != nil && facts.category.isModelCall
         if let whole {
             // Read whole already: settle now, and send it as it is.
-            let tap = UsageTap(active: reportsUsage)
+            let tap = UsageTap(active: reportsUsage || counts, readsUsage: reportsUsage)
             tap.observe(whole)
             settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap)
             return response
@@ -185,7 +200,7 @@ public struct Gateway: Sendable {
         let body = response.body
         let gateway = self
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            let tap = UsageTap(active: reportsUsage)
+            let tap = UsageTap(active: reportsUsage || counts, readsUsage: reportsUsage)
             defer { gateway.settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap) }
             try await body.write(TappingWriter(base: writer, tap: tap))
         }
@@ -230,18 +245,24 @@ public struct Gateway: Sendable {
         let now = clock.now()
         limits.adjustTokens(scopeIDs, by: used - estimate, now: now)
         // The answer names the model that ran (often a dated version of the one asked for).
-        let model = (failed ? nil : tap.model) ?? facts.requestedModel
+        let model = failed ? "" : (tap.model ?? facts.requestedModel)
         let prompt = usage?.prompt ?? 0
         let completion = usage?.completion ?? 0
         var inputCost: Int64 = 0
         var outputCost: Int64 = 0
-        if let pricing, facts.category.isModelCall, prompt + completion > 0 {
-            let price = pricing.prices.price(for: model)
-            inputCost = price.costNanos(input: prompt, output: 0)
-            outputCost = price.costNanos(input: 0, output: completion)
+        if let pricing, facts.category.isModelCall, !failed {
+            // An answer that reports no usage (a stream without include_usage, a transcript, a
+            // reader who left early) is charged an estimate: a token per four bytes each way.
+            let input = usage == nil ? facts.inputEstimate : prompt
+            let output = usage == nil ? TokenEstimate.tokens(forBytes: tap.byteCount) : completion
+            // The dearer of what was asked for and what answered, so no name makes a call cheaper.
+            let prices = [pricing.prices.price(for: model), pricing.prices.price(for: facts.requestedModel)]
+            let costs = prices.map { ($0.costNanos(input: input, output: 0), $0.costNanos(input: 0, output: output)) }
+            let dearest = costs.max { $0.0.addingSaturated($0.1) < $1.0.addingSaturated($1.1) } ?? (0, 0)
+            (inputCost, outputCost) = dearest
             pricing.spend.charge(
                 organization: facts.key.organizationID, project: facts.key.projectID,
-                nanos: inputCost.addingReportingOverflow(outputCost).partialValue, now: now)
+                nanos: inputCost.addingSaturated(outputCost), now: now)
         }
         record(
             facts, model: model, failed: failed, prompt: prompt, completion: completion, inputCost: inputCost,
@@ -257,7 +278,7 @@ public struct Gateway: Sendable {
             MeteredCall(
                 apiKeyID: key.id.rawValue, projectID: key.projectID?.rawValue ?? "",
                 organizationID: key.organizationID.rawValue, category: facts.category,
-                model: model ?? facts.requestedModel, failed: failed, promptTokens: prompt,
+                model: model ?? "", failed: failed, promptTokens: prompt,
                 completionTokens: completion,
                 inputCostNanos: inputCost, outputCostNanos: outputCost),
             at: now ?? clock.now())
@@ -325,6 +346,14 @@ public struct Gateway: Sendable {
     func transport(for request: UpstreamRequest, to base: String) -> any UpstreamTransport {
         if let lean, request.body.isInMemory { return lean }
         return AsyncHTTPClientTransport(client: client, baseURL: base, maxBufferedAnswer: maxBufferedAnswer)
+    }
+}
+
+extension Int64 {
+    /// The sum, held at the largest or smallest value rather than trapping.
+    func addingSaturated(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
 

@@ -85,6 +85,16 @@ enum JSONStringScan {
         return first
     }
 
+    /// Every string given to `key` in `bytes`, in order, skipping any that does not decode.
+    static func values(of key: String, in bytes: UnsafeRawBufferPointer) -> [String] {
+        var values: [String] = []
+        scan(key, in: bytes) { value in
+            values.append(value)
+            return values.count < 16
+        }
+        return values
+    }
+
     /// Shows each decoded value of `key` to `found`, in order, until it answers `false`.
     private static func scan(_ key: String, in bytes: UnsafeRawBufferPointer, _ found: (String) -> Bool) {
         let needle = Array("\"\(key)\"".utf8)
@@ -229,6 +239,11 @@ enum TokenEstimate {
         body.withUnsafeReadableBytes { ModelName.clean(JSONStringScan.firstValue(of: "model", in: $0)) }
     }
 
+    /// Every model a request body names, nested ones included (at most 16), cleaned.
+    static func models(in body: ByteBuffer) -> [String] {
+        body.withUnsafeReadableBytes { JSONStringScan.values(of: "model", in: $0).map(ModelName.clean) }
+    }
+
     /// About one token per four bytes of input, rounded up (written so that no count overflows).
     static func tokens(forBytes count: Int) -> Int {
         count / 4 + (count % 4 == 0 ? 0 : 1)
@@ -240,16 +255,27 @@ enum TokenEstimate {
 /// tail is kept, so a body of any size costs a few kilobytes.
 final class UsageTap {
     static let tailSize = 16 * 1024
+    /// The start of the answer, where it names its model before any text the client chose.
+    static let headSize = 4 * 1024
     let active: Bool
+    /// Whether the body is JSON or Server-Sent Events whose usage and model can be read;
+    /// otherwise only its bytes are counted.
+    let readsUsage: Bool
     private var tail: [UInt8] = []
+    private var head: [UInt8] = []
+    /// Bytes of answer seen, for an estimate when the answer reports no usage.
+    private(set) var byteCount = 0
 
-    init(active: Bool) {
+    init(active: Bool, readsUsage: Bool? = nil) {
         self.active = active
+        self.readsUsage = readsUsage ?? active
     }
 
     func observe(_ buffer: ByteBuffer) {
         guard active else { return }
+        byteCount += buffer.readableBytes
         buffer.withUnsafeReadableBytes { bytes in
+            if head.count < Self.headSize { head.append(contentsOf: bytes.prefix(Self.headSize - head.count)) }
             if bytes.count >= Self.tailSize {
                 tail = Array(bytes.suffix(Self.tailSize))
             } else {
@@ -262,7 +288,8 @@ final class UsageTap {
 
     /// The prompt and completion tokens the body reported, if it did.
     var usage: (prompt: Int, completion: Int)? {
-        tail.withUnsafeBytes { bytes in
+        guard readsUsage else { return nil }
+        return tail.withUnsafeBytes { bytes in
             let prompt =
                 JSONNumberScan.values(of: "prompt_tokens", in: bytes).last
                 ?? JSONNumberScan.values(of: "input_tokens", in: bytes).last
@@ -274,10 +301,12 @@ final class UsageTap {
         }
     }
 
-    /// The model the body named last (a stream names it in every chunk, the usage chunk included),
-    /// or `nil` when it named none that ``ModelName`` keeps.
+    /// The model the answer names first (a completion, a response or a stream's first chunk
+    /// names it near the start, before any text the client chose, such as a response's
+    /// `metadata`), or `nil` when it named none that ``ModelName`` keeps.
     var model: String? {
-        let name = tail.withUnsafeBytes { ModelName.clean(JSONStringScan.lastValue(of: "model", in: $0)) }
+        guard readsUsage else { return nil }
+        let name = head.withUnsafeBytes { ModelName.clean(JSONStringScan.firstValue(of: "model", in: $0)) }
         return name.isEmpty ? nil : name
     }
 }

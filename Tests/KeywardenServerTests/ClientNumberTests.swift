@@ -348,9 +348,9 @@ struct ModelNameScanTests {
         #expect(TokenEstimate.model(in: ByteBuffer()) == "")
     }
 
-    @Test func aStreamsModelIsTheOneItsUsageChunkNames() {
+    @Test func anAnswersModelIsTheFirstItNamesNotOneInTextTheClientChose() {
         let tap = UsageTap(active: true)
-        let opening = #"data: {"model":"gpt-4o","choices":[{"delta":{"role":"assistant"}}]}"# + "\n\n"
+        let opening = #"data: {"model":"gpt-4o-2024-08-06","choices":[{"delta":{"role":"assistant"}}]}"# + "\n\n"
         tap.observe(ByteBuffer(string: opening))
         let chunk =
             #"data: {"model":"gpt-4o-2024-08-06","choices":[{"delta":{"content":"\"model\": \"evil\""}}]}"# + "\n\n"
@@ -364,10 +364,16 @@ struct ModelNameScanTests {
         #expect(tap.usage?.prompt == 12)
         #expect(tap.usage?.completion == 34)
 
-        let shortStream = UsageTap(active: true)
-        shortStream.observe(ByteBuffer(string: #"data: {"model":"gpt-4o","choices":[]}"# + "\n\n"))
-        shortStream.observe(ByteBuffer(string: #"data: {"model":"mini","usage":{"prompt_tokens":1}}"# + "\n\n"))
-        #expect(shortStream.model == "mini")
+        #expect(tap.byteCount > 200 * chunk.utf8.count)
+
+        // A response echoes the client's metadata after its own model: the metadata cannot reprice it.
+        let response = UsageTap(active: true)
+        response.observe(
+            ByteBuffer(
+                string: #"{"id":"resp_1","object":"response","model":"o3-2025-04-16","output":[],"#
+                    + #""usage":{"input_tokens":5,"output_tokens":7},"metadata":{"model":"gpt-4o-mini"}}"#))
+        #expect(response.model == "o3-2025-04-16")
+        #expect(response.usage?.completion == 7)
     }
 
     @Test func aTapNamesNoModelWhenTheBodyNamesNoCleanOne() {

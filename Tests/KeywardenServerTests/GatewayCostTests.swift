@@ -10,7 +10,7 @@ struct GatewayCostTests {
     /// 2025-06-30 23:58:20 UTC: a month ends a minute and forty seconds later.
     static let lastMinutesOfJune: TimeInterval = 1_751_327_900
     static let juneThirtieth = 1_751_241_600
-    static let prices = "echo-1: input=2.50 output=10; big: input=1000 output=1000"
+    static let prices = "echo-1: input=2.50 output=10; big: input=1000 output=1000; free-1: input=0 output=0"
     static let tiers =
         "free: paid=0 monthly=none rpm=1000 tpm=10000000; tier-1: paid=5 monthly=0.03 rpm=2000 tpm=10000000"
 
@@ -51,9 +51,12 @@ struct GatewayCostTests {
             #expect(broke.string("error.type") == "insufficient_quota")
             #expect(broke.string("error.message") == SpendRefusal.quotaSentence)
             #expect(header(broke, "x-should-retry") == "false")
-            // A model without a price costs nothing and needs no credit.
-            let free = try await api.request(.post, "/v1/chat/completions", token: key, json: chat("unpriced"))
+            // A model listed at no cost needs no credit; one not listed might be answered by a
+            // priced one, so it needs credit like any other.
+            let free = try await api.request(.post, "/v1/chat/completions", token: key, json: chat("free-1"))
             #expect(free.status == .ok)
+            let unlisted = try await api.request(.post, "/v1/chat/completions", token: key, json: chat("unlisted"))
+            #expect(unlisted.string("error.code") == "insufficient_quota")
 
             _ = try await services.billing.grant(micros: 1_000_000, to: organization, reason: nil, by: .operator)
             time.advance(by: 3)  // the refusal is looked at again after two seconds
@@ -195,6 +198,71 @@ struct GatewayCostTests {
                     (result["model"] as? String).map { ($0, result["num_model_requests"] as? Int ?? 0) }
                 })
             #expect(byModel == ["echo-1": 2, "echo-2": 1])
+        }
+    }
+
+    /// Owners are mailed when the month's spend passes an alert threshold: the highest passed,
+    /// once per threshold and month, however often the check runs.
+    @Test func budgetAlertsAreMailedToOwnersOncePerThresholdAndMonth() async throws {
+        let outbox = TestOutbox()
+        let mailbox = TestMailbox()
+        let time = ManualClock()
+        try await withApp(clock: time.clock, outbox: outbox, mailbox: mailbox, configure: configure) {
+            api, services in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let organization = try #require(try await api.request(.get, "/v1/organization", token: token).string("id"))
+            let budget = try await api.request(
+                .post, "/v1/organization/spend_limits", token: token,
+                json: #"{"monthly_budget":100,"hard_limit":false,"alert_thresholds":[50,80,100]}"#)
+            #expect(budget.status == .ok)
+            func spend(_ micros: Int64) async throws {
+                try await services.gateway.usage.add([
+                    UsageRecord(
+                        apiKeyID: "key_a", projectID: project, organizationID: organization, minute: time.now,
+                        model: "echo-1", requests: 1, inputCostNanos: micros * 1000)
+                ])
+            }
+            func alerts() -> [EmailMessage] {
+                mailbox.sent(to: "ada@example.com").filter { $0.subject.contains("monthly budget") }
+            }
+            try await spend(400_000)  // $0.40 of $1.00: no threshold yet
+            #expect(try await services.spend.sendAlerts() == 0)
+            try await spend(450_000)  // $0.85: past 50% and 80%, one email for 80%
+            #expect(try await services.spend.sendAlerts() == 1)
+            #expect(try await services.spend.sendAlerts() == 0)
+            #expect(alerts().map(\.subject) == ["80% of your monthly budget is spent"])
+            #expect(alerts().first?.text.contains("$0.85") == true)
+            try await spend(200_000)  // $1.05
+            #expect(try await services.spend.sendAlerts() == 1)
+            #expect(alerts().count == 2)
+            let log = try await api.request(
+                .get, "/v1/organization/audit_logs?event_types[]=spend_alert.sent", token: token)
+            #expect((log.value("data") as? [Any])?.count == 2)
+        }
+    }
+
+    /// A stream without `include_usage` reports no usage: it is charged an estimate, not nothing.
+    @Test func anAnswerThatReportsNoUsageIsChargedAnEstimate() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: configure) { api, services in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let project = try await api.defaultProject(token)
+            let key = try #require(try await api.createKey(token, project: project).string("value"))
+            let organization = OrganizationID(
+                unchecked: try #require(try await api.request(.get, "/v1/organization", token: token).string("id")))
+            _ = try await services.billing.grant(micros: 1_000_000, to: organization, reason: nil, by: .operator)
+            let body =
+                #"{"model":"big","stream":true,"messages":[{"role":"user","content":"one two three four"}]}"#
+            let streamed = try await api.request(.post, "/v1/chat/completions", token: key, json: body)
+            #expect(streamed.status == .ok)
+            #expect(!String(decoding: streamed.body, as: UTF8.self).contains("prompt_tokens"))
+            try await services.gateway.meter.flush(to: services.gateway.usage)
+            let limits = try await api.request(.get, "/v1/organization/spend_limits", token: token)
+            // At a thousandth of a dollar a token, a token per four bytes each way is several cents.
+            let spent = try #require(limits.value("spent_this_month.micros") as? Int)
+            let estimate = (body.utf8.count + 3) / 4 + (streamed.body.count + 3) / 4
+            #expect(spent == estimate * 1000)
         }
     }
 }

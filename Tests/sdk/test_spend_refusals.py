@@ -21,7 +21,7 @@ QUOTA_SENTENCE = "You exceeded your current quota, please check your plan and bi
 # call costs $0.02, more than the 1-cent budgets and monthly limit below.
 PROMPT = "a call that costs two cents at echo-1 !!"
 SETTINGS = {
-    "KEYWARDEN_MODEL_PRICES": "echo-1: input=1000 output=1000",
+    "KEYWARDEN_MODEL_PRICES": "echo-1: input=1000 output=1000; free-1: input=0 output=0",
     "KEYWARDEN_USAGE_TIERS": "sdk: paid=0 monthly=none rpm=100000 tpm=100000000; "
     "capped: paid=pinned monthly=0.01 rpm=100000 tpm=100000000",
     "KEYWARDEN_BCRYPT_COST": "4",
@@ -110,10 +110,10 @@ def await_spend(account, path="/v1/organization/spend_limits"):
         time.sleep(0.1)
 
 
-def refusal(sdk):
+def refusal(sdk, model=None):
     """The error of a priced call that must be refused."""
     with pytest.raises(openai.RateLimitError) as raised:
-        chat(sdk)
+        chat(sdk) if model is None else chat(sdk, model=model)
     assert raised.value.status_code == 429
     assert raised.value.type == "insufficient_quota"
     assert raised.value.response.headers["x-should-retry"] == "false"
@@ -201,10 +201,12 @@ def test_a_spent_tier_monthly_limit_is_insufficient_quota_naming_the_tier(server
     assert "usage tier (capped) allows $0.01 of usage a month" in refused.body["message"]
 
 
-def test_an_unpriced_model_needs_no_credit(server):
+def test_only_a_model_listed_at_no_cost_needs_no_credit(server):
     account = server.account("unpriced")
     sdk = server.sdk(account)
-    completion = chat(sdk, model="unpriced-1")
-    assert completion.model == "unpriced-1"
+    completion = chat(sdk, model="free-1")
+    assert completion.model == "free-1"
     assert completion.choices[0].message.content == PROMPT
     assert refusal(sdk).code == "insufficient_quota"
+    # A model that is not listed could be answered by a priced one, so it needs credit too.
+    assert refusal(sdk, model="unlisted-1").code == "insufficient_quota"

@@ -74,15 +74,28 @@ public struct ModelPrices: Equatable, Sendable {
     /// starts with N + `-` (so `gpt-4o-2024-08-06` takes `gpt-4o`, and `gpt-4o-mini-2024-07-18`
     /// takes `gpt-4o-mini`), else ``fallback``. Matching is case-sensitive.
     public func price(for model: String) -> ModelPrice {
+        listedPrice(for: model) ?? fallback
+    }
+
+    /// The price listed for `model` (exactly, or by its longest listed prefix), or `nil` when
+    /// only the fallback would price it.
+    public func listedPrice(for model: String) -> ModelPrice? {
         if let exact = prices[model] { return exact }
-        guard !prices.isEmpty else { return fallback }
+        guard !prices.isEmpty else { return nil }
         // Cutting at each `-` from the right tries the longest candidate first.
         var candidate = Substring(model)
         while let dash = candidate.utf8.lastIndex(of: UInt8(ascii: "-")) {
             candidate = candidate[..<dash]
             if let price = prices[String(candidate)] { return price }
         }
-        return fallback
+        return nil
+    }
+
+    /// Whether a call asking for `model` may go ahead without credit: only a model listed at no
+    /// cost. A model that is not listed may be answered by one that is priced (the answer's
+    /// model is what is charged), so it is checked like any priced call.
+    public func isListedFree(_ model: String) -> Bool {
+        listedPrice(for: model)?.isFree ?? false
     }
 
     /// Reads the `model_prices` setting: entries separated by `;`, each

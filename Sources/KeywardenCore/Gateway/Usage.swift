@@ -69,7 +69,7 @@ public struct UsageRecord: Equatable, Sendable {
     }
 
     /// What the row cost, in nano-units.
-    public var costNanos: Int64 { inputCostNanos &+ outputCostNanos }
+    public var costNanos: Int64 { inputCostNanos.addingSaturated(outputCostNanos) }
 
     /// Adds another record's counts to this one's.
     mutating func add(_ other: UsageRecord) {

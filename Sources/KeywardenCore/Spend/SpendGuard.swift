@@ -247,11 +247,9 @@ public final class SpendGuard: Sendable {
         case .refuse(let kind): return kind
         case .wait(let renewal):
             await renewal.value
-            return accounts.withLock { accounts in
-                guard let account = accounts[request.scope] else { return nil }
-                if account.remaining > 0 { return nil }
-                return account.refused?.kind ?? .balance
-            }
+            // Refused only when the lease found nothing left: a grant spent at once by calls
+            // under way still lets this one through.
+            return accounts.withLock { $0[request.scope]?.refused?.kind }
         }
     }
 
@@ -261,7 +259,6 @@ public final class SpendGuard: Sendable {
         let repository = repository
         var request = request
         request.unwritten = unwritten.withLock { $0[request.scope] ?? 0 }
-        let unspent = max(0, unspent)
         return Task { [request] in
             let grant: SpendLeaseGrant
             var expires = request.expiresAt
@@ -276,10 +273,10 @@ public final class SpendGuard: Sendable {
             }
             self.accounts.withLock { accounts in
                 var account = accounts[request.scope] ?? Account()
-                // What was spent while the lease was asked for comes off the new grant.
-                let spentMeanwhile = unspent.subtractingSaturated(account.remaining)
-                account.remaining = grant.granted.subtractingSaturated(max(0, spentMeanwhile))
-                if account.remaining > grant.granted { account.remaining = grant.granted }
+                // What was spent while the lease was asked for comes off the new grant. (What was
+                // spent before, beyond the old lease too, was sent as unwritten and is held.)
+                let spentMeanwhile = max(0, unspent.subtractingSaturated(account.remaining))
+                account.remaining = grant.granted.subtractingSaturated(spentMeanwhile)
                 account.expires = expires
                 if let kind = grant.exhausted, account.remaining <= 0 {
                     account.refused = (kind, request.now.addingTimeInterval(self.recheckAfter))
