@@ -461,6 +461,15 @@ extension Migration {
                     PRIMARY KEY (scope, month, percent)
                 )
                 """,
+                // What each organization and project spent per UTC month, added to with the usage.
+                """
+                CREATE TABLE spend_months (
+                    scope TEXT NOT NULL,
+                    month BIGINT NOT NULL,
+                    nanos BIGINT NOT NULL,
+                    PRIMARY KEY (scope, month)
+                )
+                """,
                 """
                 CREATE TABLE spend_leases (
                     scope TEXT NOT NULL,

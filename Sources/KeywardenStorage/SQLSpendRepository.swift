@@ -91,22 +91,16 @@ public struct SQLSpendRepository: SpendRepository {
         }
     }
 
-    public func spent(organization: OrganizationID, project: ProjectID?, since: Date) async throws -> Int64 {
+    public func spent(organization: OrganizationID, project: ProjectID?, month: Int) async throws -> Int64 {
         try await database.withConnection { db in
-            try await Self.spent(organization: organization, project: project, since: since, on: db)
+            try await Self.spent(scope: project?.rawValue ?? organization.rawValue, month: month, on: db)
         }
     }
 
-    static func spent(
-        organization: OrganizationID, project: ProjectID?, since: Date, on db: any SQLDatabase
-    ) async throws -> Int64 {
-        var sql: SQLQueryString = """
-            SELECT CAST(COALESCE(SUM(input_cost_nanos + output_cost_nanos), 0) AS BIGINT) AS spent
-            FROM usage_minutes WHERE organization_id = \(bind: organization.rawValue)
-                AND minute_start >= \(bind: since.unixMilliseconds)
-            """
-        if let project { sql += " AND project_id = \(bind: project.rawValue)" }
-        return try await db.raw(sql).first()?.decode(column: "spent", as: Int64.self) ?? 0
+    static func spent(scope: String, month: Int, on db: any SQLDatabase) async throws -> Int64 {
+        try await db.raw(
+            "SELECT nanos FROM spend_months WHERE scope = \(bind: scope) AND month = \(bind: Int64(month))"
+        ).first()?.decode(column: "nanos", as: Int64.self) ?? 0
     }
 
     public func lease(_ request: SpendLeaseRequest) async throws -> SpendLeaseGrant {
@@ -131,8 +125,8 @@ public struct SQLSpendRepository: SpendRepository {
             var headroom: [SpendLimitKind: Int64] = [:]
             if !request.limits.isEmpty {
                 let spent = try await Self.spent(
-                    organization: request.organizationID, project: request.projectID, since: request.monthStart,
-                    on: db)
+                    scope: request.projectID?.rawValue ?? request.organizationID.rawValue,
+                    month: SpendLeaseScope.month(of: request.monthStart), on: db)
                 for (kind, limit) in request.limits {
                     headroom[kind] = limit.subtractingSaturated(spent).subtractingSaturated(held)
                 }

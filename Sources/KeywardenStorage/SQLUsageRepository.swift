@@ -47,6 +47,16 @@ public struct SQLUsageRepository: UsageRepository {
                     """
                 ).run()
             }
+            // The month's spend of each organization and project, so a lease or an alert reads one
+            // row rather than summing a month of minutes.
+            for (scope, month, nanos) in Self.monthlySpend(of: batch.records) {
+                try await db.raw(
+                    """
+                    INSERT INTO spend_months (scope, month, nanos) VALUES (\(bind: scope), \(bind: Int64(month)), \(bind: nanos))
+                    ON CONFLICT (scope, month) DO UPDATE SET nanos = spend_months.nanos + excluded.nanos
+                    """
+                ).run()
+            }
             guard let holder = batch.leaseHolder else { return }
             for (scope, nanos) in SpendLeaseScope.costs(of: batch.records) {
                 try await db.raw(
@@ -57,6 +67,26 @@ public struct SQLUsageRepository: UsageRepository {
                 ).run()
             }
         }
+    }
+
+    /// What `records` cost per organization and per project, and month.
+    static func monthlySpend(of records: [UsageRecord]) -> [(scope: String, month: Int, nanos: Int64)] {
+        struct Slot: Hashable {
+            var scope: String
+            var month: Int
+        }
+        var spend: [Slot: Int64] = [:]
+        for record in records where record.costNanos != 0 {
+            let month = SpendLeaseScope.month(of: record.minute)
+            var scopes = [record.organizationID]
+            if !record.projectID.isEmpty { scopes.append(record.projectID) }
+            for scope in scopes {
+                let slot = Slot(scope: scope, month: month)
+                spend[slot] = (spend[slot] ?? 0).addingSaturated(record.costNanos)
+            }
+        }
+        return spend.sorted { ($0.key.scope, $0.key.month) < ($1.key.scope, $1.key.month) }
+            .map { ($0.key.scope, $0.key.month, $0.value) }
     }
 
     static func describe(_ debit: UsageDebit) -> String {

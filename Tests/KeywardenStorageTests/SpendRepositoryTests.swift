@@ -148,13 +148,16 @@ struct SpendRepositoryTests {
                 )
                 .granted == 400_000_000)
             #expect(
-                try await spend.spent(organization: organization, project: nil, since: epoch) == 300_000_000)
+                try await spend.spent(organization: organization, project: nil, month: SpendLeaseScope.month(of: epoch))
+                    == 300_000_000)
             #expect(
                 try await spend.spent(
-                    organization: organization, project: ProjectID(unchecked: "proj_a"), since: epoch) == 300_000_000)
+                    organization: organization, project: ProjectID(unchecked: "proj_a"),
+                    month: SpendLeaseScope.month(of: epoch)) == 300_000_000)
             #expect(
                 try await spend.spent(
-                    organization: organization, project: ProjectID(unchecked: "proj_b"), since: epoch) == 0)
+                    organization: organization, project: ProjectID(unchecked: "proj_b"),
+                    month: SpendLeaseScope.month(of: epoch)) == 0)
         }
     }
 
@@ -233,7 +236,8 @@ struct SpendRepositoryTests {
                 }
                 return try await group.reduce(0, +)
             }
-            let stored = try await repository.spent(organization: organization, project: nil, since: epoch)
+            let stored = try await repository.spent(
+                organization: organization, project: nil, month: SpendLeaseScope.month(of: epoch))
             #expect(stored == spent)
             // Each may stop while the other still holds what it did not spend.
             #expect(

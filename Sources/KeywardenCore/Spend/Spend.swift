@@ -160,8 +160,8 @@ public protocol SpendRepository: Sendable {
     ) async throws -> [(
         scope: String, organization: OrganizationID, project: ProjectID?, budget: SpendBudget
     )]
-    /// Nano-units the organization (or its project) spent from `since` on, as written.
-    func spent(organization: OrganizationID, project: ProjectID?, since: Date) async throws -> Int64
+    /// Nano-units the organization (or its project) spent in `month` (`yyyymm`, UTC), as written.
+    func spent(organization: OrganizationID, project: ProjectID?, month: Int) async throws -> Int64
     /// Atomically, against every instance: works out what is left under each limit (the limit,
     /// less the month's spend as written, less what other unexpired leases hold and what the
     /// holder spent and has not written), and leases up to `want` of it to the holder in place

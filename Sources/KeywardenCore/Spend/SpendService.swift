@@ -83,13 +83,15 @@ public struct SpendService: Sendable {
         let budgets = try await repository.budgets(of: organization)
         var projects: [ProjectID: (budget: SpendBudget, spentMicros: Int64)] = [:]
         for (project, budget) in budgets.projects {
-            let spent = try await repository.spent(organization: organization, project: project, since: monthStart)
+            let spent = try await repository.spent(
+                organization: organization, project: project, month: SpendLeaseScope.month(of: monthStart))
             projects[project] = (budget, spent / 1000)
         }
         return SpendSummary(
             tier: tier, pinned: await limits.pinnedTier(of: organization, now: now) != nil, next: next,
             standing: standing, balanceMicros: try await billing.balance(of: organization),
-            spentMicros: try await repository.spent(organization: organization, project: nil, since: monthStart)
+            spentMicros: try await repository.spent(
+                organization: organization, project: nil, month: SpendLeaseScope.month(of: monthStart))
                 / 1000,
             budget: budgets.organization, projects: projects, currency: currency,
             resetsAt: UTCMonth.nextStart(after: now))
@@ -98,7 +100,8 @@ public struct SpendService: Sendable {
     /// What the project spent this month, in micro-units (rounded down).
     public func spentThisMonth(by project: Project) async throws -> Int64 {
         try await repository.spent(
-            organization: project.organizationID, project: project.id, since: UTCMonth.start(of: clock.now())) / 1000
+            organization: project.organizationID, project: project.id, month: SpendLeaseScope.month(of: clock.now()))
+            / 1000
     }
 
     /// Sets or removes the organization's monthly budget. Owners only.
@@ -162,7 +165,8 @@ public struct SpendService: Sendable {
             for entry in page {
                 let spent =
                     try await repository.spent(
-                        organization: entry.organization, project: entry.project, since: monthStart) / 1000
+                        organization: entry.organization, project: entry.project,
+                        month: SpendLeaseScope.month(of: monthStart)) / 1000
                 // Only the highest threshold passed is mailed; lower ones are noted as sent with it.
                 let passed = entry.budget.alertPercents.filter { percent in
                     spent >= Self.share(of: entry.budget.monthlyMicros, percent: percent)
