@@ -2,7 +2,7 @@
 # Pricing and spend checks against none, same binary, same run: two Keywarden instances in front
 # of one nginx upstream, one with model_prices (every call priced, checked against the credit
 # balance, the organization's and the project's hard budgets, and debited), one without. They
-# are measured in turns (off, on, three times), and the ratio of the best of each is printed.
+# are measured in turns (off, on, on, off, off, on), and the ratio of their means is printed.
 #
 # Usage: Benchmarks/gateway/pricing.sh [seconds per run, default 10] [connections, default 50]
 # KEYWARDEN_BIN skips the release build.
@@ -90,14 +90,20 @@ measure() { # label, port, key
     "http://127.0.0.1:$2/v1/chat/completions" >"$work/$1.txt"
 }
 echo "wrk -t1 -c$connections -d${duration}s, POST /v1/chat/completions ($(nproc) cores, all processes on loopback)"
-for round in 1 2 3; do
-  measure "off-$round" $off_port "$off_key"
-  measure "on-$round" $on_port "$on_key"
+# In the order off, on, on, off, off, on, so a drift of the machine over the run weighs on both
+# alike; each side's mean is compared.
+order=(off on on off off on)
+for index in "${!order[@]}"; do
+  side=${order[$index]}
+  if [ "$side" = off ]; then measure "off-$index" $off_port "$off_key"; else measure "on-$index" $on_port "$on_key"; fi
 done
-python3 "$here/report.py" \
-  "pricing off, round 1=$work/off-1.txt" "pricing on, round 1=$work/on-1.txt" \
-  "pricing off, round 2=$work/off-2.txt" "pricing on, round 2=$work/on-2.txt" \
-  "pricing off, round 3=$work/off-3.txt" "pricing on, round 3=$work/on-3.txt"
-best() { awk '/Requests\/sec/ {print $2}' "$work/$1-1.txt" "$work/$1-2.txt" "$work/$1-3.txt" | sort -g | tail -1; }
-awk -v on="$(best on)" -v off="$(best off)" \
-  'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (best of three rounds each)\n", on / off}'
+labels=()
+for index in "${!order[@]}"; do
+  side=${order[$index]}
+  labels+=("pricing $side, run $((index + 1))=$work/$side-$index.txt")
+done
+python3 "$here/report.py" "${labels[@]}"
+mean() { cat "$work/$1"-*.txt | awk '/Requests\/sec/ {sum += $2; n++} END {printf "%.0f", sum / n}'; }
+echo "mean req/s: pricing off $(mean off), pricing on $(mean on)"
+awk -v on="$(mean on)" -v off="$(mean off)" \
+  'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (mean of three runs each)\n", on / off}'

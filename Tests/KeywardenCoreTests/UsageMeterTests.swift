@@ -1,7 +1,8 @@
 import Foundation
-import KeywardenCore
 import Synchronization
 import Testing
+
+@testable import KeywardenCore
 
 /// Keeps every batch written, or refuses them all.
 final class RecordingUsageRepository: UsageRepository {
@@ -79,5 +80,26 @@ struct UsageMeterCostTests {
         #expect(repository.debits.map(\.micros) == [1, 1])
         let records = repository.batches.withLock { $0.flatMap(\.records) }
         #expect(records.map(\.inputCostNanos).reduce(0, +) == 2_800)
+    }
+}
+
+@Suite("UTC months without a calendar")
+struct UTCMonthTests {
+    @Test func monthsAndTheirBoundariesMatchTheGregorianCalendar() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        // Every day from 1999 to 2101 at 00:00:00 and 23:59:59, leap years and centuries included.
+        var day = try #require(calendar.date(from: DateComponents(year: 1999, month: 1, day: 1)))
+        let end = try #require(calendar.date(from: DateComponents(year: 2101, month: 3, day: 2)))
+        while day < end {
+            for instant in [day, day.addingTimeInterval(86_399)] {
+                let parts = calendar.dateComponents([.year, .month], from: instant)
+                #expect(SpendLeaseScope.month(of: instant) == (parts.year ?? 0) * 100 + (parts.month ?? 0))
+                let start = try #require(calendar.date(from: parts))
+                #expect(UTCMonth.start(of: instant) == start)
+                #expect(UTCMonth.nextStart(after: instant) == calendar.date(byAdding: .month, value: 1, to: start))
+            }
+            day = day.addingTimeInterval(86_400)
+        }
     }
 }

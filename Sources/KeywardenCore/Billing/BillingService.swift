@@ -774,12 +774,40 @@ enum UTCMonth {
 
     /// The first instant of the month `date` falls in.
     static func start(of date: Date) -> Date {
-        calendar.date(from: calendar.dateComponents([.year, .month], from: date)) ?? date
+        let (year, month) = yearAndMonth(of: date)
+        return firstInstant(year: year, month: month)
     }
 
     /// The first instant of the month after the one `date` falls in.
     static func nextStart(after date: Date) -> Date {
-        calendar.date(byAdding: .month, value: 1, to: start(of: date)) ?? date
+        let (year, month) = yearAndMonth(of: date)
+        return month == 12 ? firstInstant(year: year + 1, month: 1) : firstInstant(year: year, month: month + 1)
+    }
+
+    /// The UTC year and month (1–12) of `date`, by integer arithmetic on the proleptic Gregorian
+    /// calendar (no Calendar look-up: the gateway asks this on every priced call).
+    static func yearAndMonth(of date: Date) -> (year: Int, month: Int) {
+        let seconds = date.timeIntervalSince1970.isFinite ? date.timeIntervalSince1970 : 0
+        let clamped = min(max(seconds, -62_135_596_800), 253_402_300_799)  // years 1 to 9999
+        let days = Int((clamped / 86_400).rounded(.down)) + 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month)
+    }
+
+    /// Midnight UTC of the first day of `month` in `year`.
+    static func firstInstant(year: Int, month: Int) -> Date {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days) * 86_400)
     }
 
     /// `1 January 2027 UTC`.

@@ -122,8 +122,8 @@ public enum SpendLeaseScope {
 
     /// The month `date` falls in, as `yyyymm` (UTC).
     public static func month(of date: Date) -> Int {
-        let parts = UTCMonth.calendar.dateComponents([.year, .month], from: date)
-        return (parts.year ?? 1970) * 100 + (parts.month ?? 1)
+        let (year, month) = UTCMonth.yearAndMonth(of: date)
+        return year * 100 + month
     }
 
     /// What `records` cost per lease scope, for settling the leases they were spent from.

@@ -125,7 +125,7 @@ public final class SpendGuard: Sendable {
     public func admit(organization: OrganizationID, project: ProjectID?, now: Date) async -> SpendRefusal? {
         let limits = await limits(of: organization, project: project, now: now)
         let month = SpendLeaseScope.month(of: now)
-        let monthStart = UTCMonth.start(of: now)
+        let monthStart = UTCMonth.firstInstant(year: month / 100, month: month % 100)
         let resets = UTCMonth.nextStart(after: now)
         var organizationLimits: [SpendLimitKind: Int64] = [:]
         if let monthly = limits.tier.monthlyLimitMicros { organizationLimits[.monthlyUsage] = Self.nanos(monthly) }
