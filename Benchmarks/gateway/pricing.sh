@@ -84,10 +84,17 @@ for pair in "$off_port $off_key" "$on_port $on_key"; do
   [ "$status" = 200 ] || { echo "port $1 answered $status" >&2; cat "$work"/*.log >&2; exit 1; }
 done
 
-measure() { # label, port, key
+off_pid=${pids[0]} on_pid=${pids[1]}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU, in clock ticks
+measure() { # label, port, key, pid
   KEY=$3 wrk -t1 -c"$connections" -d2s -s "$here/chat.lua" "http://127.0.0.1:$2/v1/chat/completions" >/dev/null
+  local before
+  before=$(ticks "$4")
   KEY=$3 wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$here/chat.lua" \
     "http://127.0.0.1:$2/v1/chat/completions" >"$work/$1.txt"
+  # CPU the instance spent per request served: steadier than throughput on a shared machine.
+  awk -v used=$(($(ticks "$4") - before)) -v hz="$(getconf CLK_TCK)" \
+    '/requests in/ {printf "%.1f\n", used * 1000000 / hz / $1}' "$work/$1.txt" >"$work/$1.cpu"
 }
 echo "wrk -t1 -c$connections -d${duration}s, POST /v1/chat/completions ($(nproc) cores, all processes on loopback)"
 # In the order off, on, on, off, off, on, so a drift of the machine over the run weighs on both
@@ -95,7 +102,11 @@ echo "wrk -t1 -c$connections -d${duration}s, POST /v1/chat/completions ($(nproc)
 order=(off on on off off on)
 for index in "${!order[@]}"; do
   side=${order[$index]}
-  if [ "$side" = off ]; then measure "off-$index" $off_port "$off_key"; else measure "on-$index" $on_port "$on_key"; fi
+  if [ "$side" = off ]; then
+    measure "off-$index" $off_port "$off_key" "$off_pid"
+  else
+    measure "on-$index" $on_port "$on_key" "$on_pid"
+  fi
 done
 labels=()
 for index in "${!order[@]}"; do
@@ -104,6 +115,13 @@ for index in "${!order[@]}"; do
 done
 python3 "$here/report.py" "${labels[@]}"
 mean() { cat "$work/$1"-*.txt | awk '/Requests\/sec/ {sum += $2; n++} END {printf "%.0f", sum / n}'; }
+cpu() { cat "$work/$1"-*.cpu | awk '{sum += $1; n++} END {printf "%.1f", sum / n}'; }
+for index in "${!order[@]}"; do
+  echo "run $((index + 1)) (pricing ${order[$index]}): $(cat "$work/${order[$index]}-$index.cpu") us of CPU per request"
+done
 echo "mean req/s: pricing off $(mean off), pricing on $(mean on)"
+echo "mean CPU per request (Keywarden's process): pricing off $(cpu off) us, pricing on $(cpu on) us"
 awk -v on="$(mean on)" -v off="$(mean off)" \
   'BEGIN {printf "pricing and spend checks on / off: %.3fx throughput (mean of three runs each)\n", on / off}'
+awk -v on="$(cpu on)" -v off="$(cpu off)" \
+  'BEGIN {printf "pricing and spend checks on / off: %.3fx CPU per request, so %.3fx the throughput CPU allows\n", on / off, off / on}'

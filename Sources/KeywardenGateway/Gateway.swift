@@ -256,10 +256,17 @@ public struct Gateway: Sendable {
             let input = usage == nil ? facts.inputEstimate : prompt
             let output = usage == nil ? TokenEstimate.tokens(forBytes: tap.byteCount) : completion
             // The dearer of what was asked for and what answered, so no name makes a call cheaper.
-            let prices = [pricing.prices.price(for: model), pricing.prices.price(for: facts.requestedModel)]
-            let costs = prices.map { ($0.costNanos(input: input, output: 0), $0.costNanos(input: 0, output: output)) }
-            let dearest = costs.max { $0.0.addingSaturated($0.1) < $1.0.addingSaturated($1.1) } ?? (0, 0)
-            (inputCost, outputCost) = dearest
+            let answered = pricing.prices.price(for: model)
+            var price = answered
+            if facts.requestedModel != model {
+                let asked = pricing.prices.price(for: facts.requestedModel)
+                let costs = (
+                    asked.costNanos(input: input, output: output), answered.costNanos(input: input, output: output)
+                )
+                if costs.0 > costs.1 { price = asked }
+            }
+            inputCost = price.costNanos(input: input, output: 0)
+            outputCost = price.costNanos(input: 0, output: output)
             pricing.spend.charge(
                 organization: facts.key.organizationID, project: facts.key.projectID,
                 nanos: inputCost.addingSaturated(outputCost), now: now)

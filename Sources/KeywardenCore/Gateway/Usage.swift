@@ -130,6 +130,10 @@ extension Int64 {
         let (difference, overflow) = subtractingReportingOverflow(other)
         return overflow ? (other < 0 ? .max : .min) : difference
     }
+
+    mutating func addSaturated(_ other: Int64) { self = addingSaturated(other) }
+
+    mutating func subtractSaturated(_ other: Int64) { self = subtractingSaturated(other) }
 }
 
 /// Stored per-minute usage and the totals read back from it.

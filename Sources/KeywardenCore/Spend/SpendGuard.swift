@@ -123,8 +123,19 @@ public final class SpendGuard: Sendable {
 
     /// Admits a priced call, or answers why not.
     public func admit(organization: OrganizationID, project: ProjectID?, now: Date) async -> SpendRefusal? {
-        let limits = await limits(of: organization, project: project, now: now)
         let month = SpendLeaseScope.month(of: now)
+        // Most calls find half a slice or more in hand: they are let through without building
+        // a lease request or looking the tier up.
+        let budgets = await budgets(of: organization, now: now)
+        let projectBudget = project.flatMap { budgets.projects[$0] }.flatMap { $0.hardLimit ? $0 : nil }
+        if hasRoom(SpendLeaseScope.organization(organization.rawValue, month: month), now: now),
+            projectBudget == nil || hasRoom(SpendLeaseScope.project(project?.rawValue ?? "", month: month), now: now)
+        {
+            return nil
+        }
+        let limits = Limits(
+            tier: await tier(organization, now), organizationBudget: budgets.organization,
+            projectBudget: projectBudget)
         let monthStart = UTCMonth.firstInstant(year: month / 100, month: month % 100)
         let resets = UTCMonth.nextStart(after: now)
         var organizationLimits: [SpendLimitKind: Int64] = [:]
@@ -145,7 +156,7 @@ public final class SpendGuard: Sendable {
                 }
             return SpendRefusal(kind: kind, limitMicros: limit, tierName: limits.tier.name, resetsAt: resets)
         }
-        if let project, let budget = limits.projectBudget, budget.hardLimit {
+        if let project, let budget = limits.projectBudget {
             let projectLease = SpendLeaseRequest(
                 scope: SpendLeaseScope.project(project.rawValue, month: month), holder: holder,
                 organizationID: organization, projectID: project, monthStart: monthStart, want: slice,
@@ -162,15 +173,23 @@ public final class SpendGuard: Sendable {
     public func charge(organization: OrganizationID, project: ProjectID?, nanos: Int64, now: Date) {
         guard nanos != 0 else { return }
         let month = SpendLeaseScope.month(of: now)
-        var scopes = [SpendLeaseScope.organization(organization.rawValue, month: month)]
-        if let project { scopes.append(SpendLeaseScope.project(project.rawValue, month: month)) }
+        let organizationScope = SpendLeaseScope.organization(organization.rawValue, month: month)
+        let projectScope = project.map { SpendLeaseScope.project($0.rawValue, month: month) }
         accounts.withLock { accounts in
-            for scope in scopes where accounts[scope] != nil {
-                accounts[scope]!.remaining = accounts[scope]!.remaining.addingSaturated(-nanos)
-            }
+            accounts[organizationScope]?.remaining.subtractSaturated(nanos)
+            if let projectScope { accounts[projectScope]?.remaining.subtractSaturated(nanos) }
         }
         unwritten.withLock { unwritten in
-            for scope in scopes { unwritten[scope, default: 0] = unwritten[scope, default: 0].addingSaturated(nanos) }
+            unwritten[organizationScope, default: 0].addSaturated(nanos)
+            if let projectScope { unwritten[projectScope, default: 0].addSaturated(nanos) }
+        }
+    }
+
+    /// Whether this instance holds half a slice or more of a live, current lease on `scope`.
+    func hasRoom(_ scope: String, now: Date) -> Bool {
+        accounts.withLock { accounts in
+            guard let account = accounts[scope] else { return false }
+            return account.expires > now && !account.stale && account.remaining >= slice / 2
         }
     }
 
@@ -290,21 +309,21 @@ public final class SpendGuard: Sendable {
         }
     }
 
-    func limits(of organization: OrganizationID, project: ProjectID?, now: Date) async -> Limits {
-        let tier = await tier(organization, now)
+    /// The organization's budgets, read at most once per `budgetCacheLifetime`; the last known
+    /// ones (or none) while storage does not answer.
+    func budgets(
+        of organization: OrganizationID, now: Date
+    ) async -> (organization: SpendBudget?, projects: [ProjectID: SpendBudget]) {
         let cached = budgetCache.withLock { $0[organization] }
-        var budgets: (organization: SpendBudget?, projects: [ProjectID: SpendBudget]) = cached?.budgets ?? (nil, [:])
-        if cached.map({ $0.expires <= now }) ?? true {
-            do {
-                budgets = try await repository.budgets(of: organization)
-                budgetCache.withLock { $0[organization] = (budgets, now.addingTimeInterval(budgetCacheLifetime)) }
-            } catch {
-                warn(error, now: now)
-            }
+        if let cached, cached.expires > now { return cached.budgets }
+        do {
+            let budgets = try await repository.budgets(of: organization)
+            budgetCache.withLock { $0[organization] = (budgets, now.addingTimeInterval(budgetCacheLifetime)) }
+            return budgets
+        } catch {
+            warn(error, now: now)
+            return cached?.budgets ?? (nil, [:])
         }
-        return Limits(
-            tier: tier, organizationBudget: budgets.organization,
-            projectBudget: project.flatMap { budgets.projects[$0] })
     }
 
     func warn(_ error: any Error, now: Date) {
