@@ -1,4 +1,4 @@
-"""Prints the organization id and a project key of a fresh, verified organization on the server
+"""Prints the organization id, a project key and the owner's session token of a fresh, verified organization on the server
 at KEYWARDEN_SDK_BASE_URL, after giving the organization a monthly budget that alerts and stops,
 so every priced call passes every spend check."""
 
@@ -21,4 +21,4 @@ status, _, answer = account.call(
     {"monthly_budget": 100_000_000, "hard_limit": True},
 )
 assert status == 200, answer
-print(account.organization, account.key(name="bench")[0])
+print(account.organization, account.key(name="bench")[0], account.token)

@@ -71,7 +71,7 @@ start on $on_port "echo-1: input=0.15 output=0.60"
 
 off_key=$(KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$off_port" KEYWARDEN_SDK_DATA_DIR="$work/off" \
   python3 "$here/make_key.py")
-read -r organization on_key < <(KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$on_port" KEYWARDEN_SDK_DATA_DIR="$work/on" \
+read -r organization on_key on_token < <(KEYWARDEN_SDK_BASE_URL="http://127.0.0.1:$on_port" KEYWARDEN_SDK_DATA_DIR="$work/on" \
   python3 "$here/make_priced_key.py")
 KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" \
   "$binary" admin org grant-credits "$organization" 100000 --data-dir "$work/on" >/dev/null
@@ -116,6 +116,16 @@ done
 python3 "$here/report.py" "${labels[@]}"
 mean() { cat "$work/$1"-*.txt | awk '/Requests\/sec/ {sum += $2; n++} END {printf "%.0f", sum / n}'; }
 cpu() { cat "$work/$1"-*.cpu | awk '{sum += $1; n++} END {printf "%.1f", sum / n}'; }
+# The priced instance did price and debit what it served.
+python3 - "http://127.0.0.1:$on_port" "$on_token" <<'PY'
+import json, sys, time, urllib.request
+time.sleep(2)  # usage is written every second
+request = urllib.request.Request(sys.argv[1] + "/v1/organization/billing", headers={"Authorization": "Bearer " + sys.argv[2]})
+billing = json.load(urllib.request.urlopen(request))
+spent = 100_000_000_000 - billing["balance"]["micros"]
+assert spent > 0, billing
+print(f"the priced instance debited {billing['balance']['currency']} {spent / 1e6:.6f} for what it served")
+PY
 for index in "${!order[@]}"; do
   echo "run $((index + 1)) (pricing ${order[$index]}): $(cat "$work/${order[$index]}-$index.cpu") us of CPU per request"
 done
