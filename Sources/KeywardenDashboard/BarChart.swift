@@ -24,6 +24,8 @@ struct BarChart: Sendable {
     /// The name of each series (one or two), used in each bar's own `<title>`.
     let series: [String]
     let bars: [Bar]
+    /// How a value is written on the axis and in a bar's title; `nil` writes counts (`1.5k`).
+    let valueText: (@Sendable (Int) -> String)?
 
     // The drawing's geometry, in viewBox units.
     static let width = 640
@@ -40,10 +42,11 @@ struct BarChart: Sendable {
     /// Values are held below this, so sums and steps stay far from overflow.
     static let largestValue = 1_000_000_000_000_000
 
-    init(title: String, series: [String], bars: [Bar]) {
+    init(title: String, series: [String], bars: [Bar], valueText: (@Sendable (Int) -> String)? = nil) {
         self.title = title
         self.series = Array(series.prefix(2))
         self.bars = bars
+        self.valueText = valueText
     }
 
     /// How many series are drawn: one or two.
@@ -89,7 +92,7 @@ struct BarChart: Sendable {
             out += "<line class=\"axis\" x1=\"\(Self.left)\" y1=\"\(position)\" x2=\"\(Self.width - Self.right)\""
             out += " y2=\"\(position)\"/>"
             out += "<text class=\"tick\" x=\"\(Self.left - 6)\" y=\"\(position)\" text-anchor=\"end\""
-            out += " dominant-baseline=\"middle\">\(Self.escape(Self.compact(tick)))</text>"
+            out += " dominant-baseline=\"middle\">\(Self.escape(valueText?(tick) ?? Self.compact(tick)))</text>"
             tick += step
         }
 
@@ -107,7 +110,8 @@ struct BarChart: Sendable {
                 out += "<rect class=\"\(seriesIndex == 0 ? "bar" : "bar second")\" x=\"\(Self.coordinate(x))\""
                 out += " y=\"\(Self.coordinate(upper))\" width=\"\(Self.coordinate(barWidth))\""
                 out += " height=\"\(Self.coordinate(height))\">"
-                out += "<title>\(Self.escape(bar.label + ": " + String(value) + name))</title></rect>"
+                out +=
+                    "<title>\(Self.escape(bar.label + ": " + (valueText?(value) ?? String(value)) + name))</title></rect>"
                 base += value
             }
             if index % labelEvery == 0 {

@@ -67,6 +67,7 @@ struct UsagePages: Sendable {
         /// Server-built SVG (numbers and escaped labels only).
         let requestsChart: String
         let tokensChart: String
+        let costChart: String
         let csvPath: String
     }
 
@@ -93,6 +94,12 @@ struct UsagePages: Sendable {
         let tokensChart = BarChart(
             title: "Prompt and completion tokens per day, \(range)", series: ["prompt tokens", "completion tokens"],
             bars: days.map { BarChart.Bar(label: $0.date, values: [$0.promptTokens, $0.completionTokens]) })
+        let currency = currency
+        // Drawn in micro-units, written as money on the axis and in each bar's title.
+        let costChart = BarChart(
+            title: "Cost per day, \(range)", series: ["cost"],
+            bars: days.map { BarChart.Bar(label: $0.date, values: [Int(clamping: $0.costNanos / 1000)]) },
+            valueText: { currency.format(micros: Int64($0)) })
         let view = View(
             layout: frame.layout, from: filter.from.text, to: filter.to.text, allProjects: filter.projectID == nil,
             projects: frame.projects.map {
@@ -109,7 +116,7 @@ struct UsagePages: Sendable {
             },
             errors: filter.errors, days: days, total: total,
             empty: total.requests == 0 && total.totalTokens == 0,
-            requestsChart: requestsChart.svg, tokensChart: tokensChart.svg,
+            requestsChart: requestsChart.svg, tokensChart: tokensChart.svg, costChart: costChart.svg,
             csvPath: "/usage.csv?" + filter.queryString)
         return dashboard.page("usage", view, frame: frame, status: filter.errors.isEmpty ? .ok : .badRequest)
     }
@@ -129,9 +136,10 @@ struct UsagePages: Sendable {
             return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let days = try await self.days(for: filter, context: context)
-        var csv = "date,requests,prompt_tokens,completion_tokens,total_tokens\r\n"
+        var csv = "date,requests,prompt_tokens,completion_tokens,total_tokens,cost\r\n"
         for day in days {
-            csv += "\(day.date),\(day.requests),\(day.promptTokens),\(day.completionTokens),\(day.totalTokens)\r\n"
+            csv += "\(day.date),\(day.requests),\(day.promptTokens),\(day.completionTokens),\(day.totalTokens),"
+            csv += Self.decimal(micros: day.costNanos / 1000, minorDigits: currency.minorDigits) + "\r\n"
         }
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentDisposition] = "attachment; filename=\"usage-\(filter.from.text)-\(filter.to.text).csv\""
@@ -198,6 +206,16 @@ struct UsagePages: Sendable {
     var currency: BillingCurrency { dashboard.services.spend.currency }
 
     /// A cost in nano-units as shown: whole micro-units, rounded down.
+    /// An amount as a plain decimal for a spreadsheet, with the minor unit's digits and any
+    /// sub-cent ones: `0.00`, `0.0215`, `12.50`.
+    static func decimal(micros: Int64, minorDigits: Int) -> String {
+        let magnitude = micros.magnitude
+        var fraction = String(magnitude % 1_000_000)
+        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+        while fraction.count > minorDigits, fraction.hasSuffix("0") { fraction.removeLast() }
+        return (micros < 0 ? "-" : "") + String(magnitude / 1_000_000) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+
     static func costText(_ nanos: Int64, currency: BillingCurrency) -> String {
         currency.format(micros: nanos / 1000)
     }

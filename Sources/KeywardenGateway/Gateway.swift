@@ -141,16 +141,21 @@ public struct Gateway: Sendable {
             requestedModel: collected.map(TokenEstimate.model(in:)) ?? "",
             requestedModels: collected.map(TokenEstimate.models(in:)) ?? [],
             inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? declaredLength ?? 0))
-        // Only a call every model name of which is listed at no cost skips the check: an unlisted
-        // one may be answered (and charged) as a priced one.
-        if let pricing, facts.category.isModelCall,
+        // Every call that can spend upstream money needs credit: model calls, and any other write
+        // (a batch, a fine-tuning job, an Assistants run) though only model calls are priced.
+        // Only one every model name of which is listed at no cost skips the check: an unlisted
+        // model may be answered (and charged) as a priced one.
+        let writes = request.method != .get && request.method != .head && request.method != .delete
+        if let pricing, facts.category.isModelCall || writes,
             facts.requestedModels.isEmpty || !facts.requestedModels.allSatisfy(pricing.prices.isListedFree),
             let refusal = await pricing.spend.admit(
                 organization: key.organizationID, project: key.projectID, now: started)
         {
             record(facts, failed: true)
-            // Trying again cannot help until someone pays or raises a limit.
-            return refusal.error(currency: pricing.currency).response(extraHeaders: [.shouldRetry: "false"])
+            // Trying again cannot help until someone pays or raises a limit (it can once the
+            // database answers again).
+            let retry: HTTPFields = refusal.kind == .unavailable ? [:] : [.shouldRetry: "false"]
+            return refusal.error(currency: pricing.currency).response(extraHeaders: retry)
         }
         let status: RateLimiter.Status
         switch await limits.acquire(scopes, tokens: estimate, now: started) {

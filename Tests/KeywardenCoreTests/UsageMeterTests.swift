@@ -103,3 +103,56 @@ struct UTCMonthTests {
         }
     }
 }
+
+/// A spend store whose database never answers.
+struct UnreachableSpendRepository: SpendRepository {
+    struct Down: Error {}
+
+    func budgets(
+        of organization: OrganizationID
+    ) async throws -> (
+        organization: SpendBudget?, projects: [ProjectID: SpendBudget]
+    ) { throw Down() }
+    func setBudget(
+        _ budget: SpendBudget?, organization: OrganizationID, project: ProjectID?, at now: Date
+    )
+        async throws
+    { throw Down() }
+    func budgetsWithAlerts(
+        after: String?, limit: Int
+    ) async throws -> [(
+        scope: String, organization: OrganizationID, project: ProjectID?, budget: SpendBudget
+    )] { throw Down() }
+    func spent(organization: OrganizationID, project: ProjectID?, month: Int) async throws -> Int64 { throw Down() }
+    func lease(_ request: SpendLeaseRequest) async throws -> SpendLeaseGrant { throw Down() }
+    func recordAlert(scope: String, month: Int, percent: Int, at now: Date) async throws -> Bool { throw Down() }
+}
+
+@Suite("Spend checks without the database")
+struct SpendGuardOutageTests {
+    @Test func anOutageIsBridgedByAFewLocalSlicesAndThenPricedCallsArePaused() async throws {
+        let tier = UsageTier(
+            name: "free", qualifyingPaidMicros: 0, monthlyLimitMicros: nil,
+            rateLimits: RateLimitTier(name: "free", organization: MinuteLimits(requests: 1, tokens: 1)))
+        let spendGuard = SpendGuard(
+            repository: UnreachableSpendRepository(), holder: "inst_a", sliceMicros: 1, recheckAfter: 1,
+            tier: { _, _ in tier })
+        let organization = OrganizationID(unchecked: "org_outage")
+        var now = Date(timeIntervalSince1970: 1_750_000_000)
+        var admitted = 0
+        var refusal: SpendRefusal?
+        for _ in 0..<20 {
+            // Each local slice lasts a second; the next call after it asks the database again.
+            now = now.addingTimeInterval(1.5)
+            if let refused = await spendGuard.admit(organization: organization, project: nil, now: now) {
+                refusal = refused
+                break
+            }
+            admitted += 1
+            spendGuard.charge(organization: organization, project: nil, nanos: 1_000, now: now)
+        }
+        #expect(admitted == SpendGuard.slicesWithoutDatabase)
+        #expect(refusal?.kind == .unavailable)
+        #expect(refusal?.error(currency: .usd).kind == .unavailable)
+    }
+}

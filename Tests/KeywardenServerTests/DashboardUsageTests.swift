@@ -110,10 +110,10 @@ struct DashboardUsageTests {
             let setup = try await setUp(api, services: services, outbox: outbox, calls: 2)
             try await setup.browser.get("/usage?from=2025-06-11&to=2025-06-15")
             let html = setup.browser.lastPage
-            #expect(occurrences("<svg class=\"chart\"", in: html) == 2)
-            #expect(occurrences("role=\"img\"", in: html) == 2)
-            // Five days: five request bars, five prompt bars and five completion bars on top.
-            #expect(occurrences("class=\"bar\"", in: html) == 10)
+            #expect(occurrences("<svg class=\"chart\"", in: html) == 3)
+            #expect(occurrences("role=\"img\"", in: html) == 3)
+            // Five days: five request bars, five prompt bars, five completion bars on top, five cost bars.
+            #expect(occurrences("class=\"bar\"", in: html) == 15)
             #expect(occurrences("class=\"bar second\"", in: html) == 5)
             #expect(html.contains("Requests per day"))
             #expect(html.contains("Tokens per day"))
@@ -135,8 +135,8 @@ struct DashboardUsageTests {
                 csv.headers[.contentDisposition] == #"attachment; filename="usage-2025-06-14-2025-06-15.csv""#)
             let (requests, prompt, completion) = try await reported(api, token: setup.token)
             let expected =
-                "date,requests,prompt_tokens,completion_tokens,total_tokens\r\n2025-06-14,0,0,0,0\r\n"
-                + "2025-06-15,\(requests),\(prompt),\(completion),\(prompt + completion)\r\n"
+                "date,requests,prompt_tokens,completion_tokens,total_tokens,cost\r\n2025-06-14,0,0,0,0,0.00\r\n"
+                + "2025-06-15,\(requests),\(prompt),\(completion),\(prompt + completion),0.00\r\n"
             #expect(String(decoding: csv.body, as: UTF8.self) == expected)
 
             let bad = try await setup.browser.get("/usage.csv?from=2025-06-15&to=2025-06-01")
@@ -231,14 +231,14 @@ struct DashboardUsageTests {
             let year = try await browser.get("/usage?from=2024-06-15&to=2025-06-15")
             #expect(year.status == .ok)
             #expect(dayRows(browser.lastPage) == 366)
-            #expect(occurrences("class=\"bar\"", in: browser.lastPage) == 2 * 366)
+            #expect(occurrences("class=\"bar\"", in: browser.lastPage) == 3 * 366)
             let last = try await browser.get("/usage?from=9999-12-31&to=9999-12-31")
             #expect(last.status == .ok)
             #expect(browser.lastPage.contains(row("9999-12-31", 0, 0, 0)))
             let first = try await browser.get("/usage.csv?from=1970-01-01&to=1970-01-02")
             #expect(first.status == .ok)
             let rows = String(decoding: first.body, as: UTF8.self)
-            #expect(rows.hasSuffix("1970-01-01,0,0,0,0\r\n1970-01-02,0,0,0,0\r\n"))
+            #expect(rows.hasSuffix("1970-01-01,0,0,0,0,0.00\r\n1970-01-02,0,0,0,0,0.00\r\n"))
             // Only To: the 7 days up to it.
             try await browser.get("/usage?to=2025-01-03")
             #expect(browser.lastPage.contains(row("2024-12-28", 0, 0, 0)))
@@ -258,7 +258,7 @@ struct DashboardUsageTests {
             for date in ["2024-01-01", "2024-01-02", "2024-01-03"] {
                 #expect(html.contains(row(date, 0, 0, 0)))
             }
-            #expect(occurrences("class=\"bar\"", in: html) == 6)
+            #expect(occurrences("class=\"bar\"", in: html) == 9)
             #expect(!html.contains("height=\"-"))
         }
     }
@@ -296,6 +296,12 @@ struct DashboardUsageTests {
             #expect(html.contains(#"<p id="total-cost">Cost of this range: <strong>$1.75</strong></p>"#))
             #expect(html.contains("<td>30</td><td>15</td><td>45</td><td>$1.75</td></tr>"))
             #expect(!html.contains("There is no usage in this range."))
+            // The cost chart writes money on its axis and in each day's bar.
+            #expect(html.contains(#"<h2 id="cost-heading">Cost per day</h2>"#))
+            #expect(html.contains("<title>\(Self.today): $1.50 cost</title>"))
+            let csv = try await browser.get("/usage.csv?from=2025-06-14&to=\(Self.today)")
+            #expect(String(decoding: csv.body, as: UTF8.self).contains("\n2025-06-14,1,10,5,15,0.25\r\n"))
+            #expect(String(decoding: csv.body, as: UTF8.self).contains(",1.50\r\n"))
         }
     }
 

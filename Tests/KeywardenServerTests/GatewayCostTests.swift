@@ -57,6 +57,10 @@ struct GatewayCostTests {
             #expect(free.status == .ok)
             let unlisted = try await api.request(.post, "/v1/chat/completions", token: key, json: chat("unlisted"))
             #expect(unlisted.string("error.code") == "insufficient_quota")
+            // Other writes can spend upstream money too (a batch); reads cannot.
+            let batch = try await api.request(.post, "/v1/batches", token: key, json: #"{"input_file_id":"file-1"}"#)
+            #expect(batch.string("error.code") == "insufficient_quota")
+            #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
 
             _ = try await services.billing.grant(micros: 1_000_000, to: organization, reason: nil, by: .operator)
             time.advance(by: 3)  // the refusal is looked at again after two seconds

@@ -88,6 +88,8 @@ def test_a_month_of_costs_ends_with_the_balance_the_cost_the_tier_and_the_refusa
         time.sleep(0.5)
         page.reload()
 
+    assert page.shown("//*[local-name()='svg'][contains(@aria-label, 'Cost per day')]"), "no cost chart"
+
     # The balance lost exactly that, in one usage line of today.
     open_billing(page)
     assert balance(page) == dollars(10_000_000 - spent), balance(page)

@@ -40,6 +40,8 @@ public enum SpendLimitKind: String, Sendable, Equatable {
     case organizationBudget = "organization_budget"
     /// The project's monthly budget (a hard limit) is spent.
     case projectBudget = "project_budget"
+    /// The database has not answered for longer than local slices cover.
+    case unavailable
 }
 
 /// One ask for a slice of what an organization or project may still spend.

@@ -39,6 +39,12 @@ public struct SpendRefusal: Equatable, Sendable {
                 message:
                     "Your organization reached its monthly spend limit of \(limit). An owner can raise it on the Limits page; it starts again on \(resets)."
             )
+        case .unavailable:
+            return DomainError(
+                .unavailable, code: .databaseUnavailable,
+                message:
+                    "What this organization may still spend cannot be checked right now, so calls that spend are paused. Try again in a minute.",
+                retryAfterSeconds: 5)
         case .projectBudget:
             return DomainError(
                 .quotaExceeded, code: .projectSpendLimitExceeded,
@@ -73,7 +79,13 @@ public final class SpendGuard: Sendable {
         var renewal: Task<Void, Never>?
         /// The limits changed through this instance: lease again before the next call.
         var stale = false
+        /// Leases in a row the database did not answer, each made up for by a local slice.
+        var failedLeases = 0
     }
+
+    /// Local slices given in one outage of the database before priced calls are refused: an
+    /// outage costs at most this many slices per scope and instance.
+    public static let slicesWithoutDatabase = 10
 
     /// What a call is held to.
     struct Limits: Sendable {
@@ -279,19 +291,26 @@ public final class SpendGuard: Sendable {
         var request = request
         request.unwritten = unwritten.withLock { $0[request.scope] ?? 0 }
         return Task { [request] in
-            let grant: SpendLeaseGrant
+            var grant: SpendLeaseGrant
             var expires = request.expiresAt
+            var failed = false
             do {
                 grant = try await repository.lease(request)
             } catch {
-                // Without the database the call goes ahead on a short local slice rather than
-                // every priced call being refused; the next lease is asked for soon after.
+                // Without the database calls go ahead on a short local slice rather than every
+                // priced call being refused, up to a few slices an outage; the next lease is
+                // asked for soon after.
                 self.warn(error, now: request.now)
                 grant = SpendLeaseGrant(granted: self.slice)
                 expires = request.now.addingTimeInterval(self.recheckAfter)
+                failed = true
             }
             self.accounts.withLock { accounts in
                 var account = accounts[request.scope] ?? Account()
+                account.failedLeases = failed ? account.failedLeases + 1 : 0
+                if account.failedLeases > Self.slicesWithoutDatabase {
+                    grant = SpendLeaseGrant(granted: 0, exhausted: .unavailable)
+                }
                 // What was spent while the lease was asked for comes off the new grant. (What was
                 // spent before, beyond the old lease too, was sent as unwritten and is held.)
                 let spentMeanwhile = max(0, unspent.subtractingSaturated(account.remaining))
