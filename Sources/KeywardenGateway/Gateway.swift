@@ -137,10 +137,10 @@ public struct Gateway: Sendable {
         let (estimate, collected) = try await estimateTokens(&request, declaredLength: declaredLength)
         let facts = CallFacts(
             key: key,
-            category: request.method == .post ? UsageCategory(resource: segments.dropFirst().first ?? "") : .other,
+            category: request.method == .post ? UsageCategory(creating: segments.dropFirst()) : .other,
             requestedModel: collected.map(TokenEstimate.model(in:)) ?? "",
-            requestedModels: collected.map(TokenEstimate.models(in:)) ?? [],
-            inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? declaredLength ?? 0))
+            requestedModels: collected.map(TokenEstimate.freeCandidates(in:)) ?? [],
+            inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? 0))
         // Every call that can spend upstream money needs credit: model calls, and any other write
         // (a batch, a fine-tuning job, an Assistants run) though only model calls are priced.
         // Only one every model name of which is listed at no cost skips the check: an unlisted
@@ -255,9 +255,10 @@ public struct Gateway: Sendable {
         let completion = usage?.completion ?? 0
         var inputCost: Int64 = 0
         var outputCost: Int64 = 0
-        if let pricing, facts.category.isModelCall, !failed {
-            // An answer that reports no usage (a stream without include_usage, a transcript, a
-            // reader who left early) is charged an estimate: a token per four bytes each way.
+        if let pricing, facts.category.isModelCall, !failed, usage != nil || facts.category.isText {
+            // A text answer that reports no usage (a stream without include_usage, a reader who
+            // left early) is charged an estimate: a token per four bytes of JSON request and of
+            // answer. (Images and audio without usage have no such estimate and cost nothing.)
             let input = usage == nil ? facts.inputEstimate : prompt
             let output = usage == nil ? TokenEstimate.tokens(forBytes: tap.byteCount) : completion
             // The dearer of what was asked for and what answered, so no name makes a call cheaper.

@@ -239,9 +239,18 @@ enum TokenEstimate {
         body.withUnsafeReadableBytes { ModelName.clean(JSONStringScan.firstValue(of: "model", in: $0)) }
     }
 
-    /// Every model a request body names, nested ones included (at most 16), cleaned.
-    static func models(in body: ByteBuffer) -> [String] {
-        body.withUnsafeReadableBytes { JSONStringScan.values(of: "model", in: $0).map(ModelName.clean) }
+    /// Every model a request body names, nested ones included, cleaned; or `[]` when the body
+    /// cannot be trusted to name them all: one with a `\u` escape (which could spell a second
+    /// `"model"` key) or with more names than the scan keeps. A call is let through without
+    /// credit only when this lists models, every one of them listed at no cost.
+    static func freeCandidates(in body: ByteBuffer) -> [String] {
+        body.withUnsafeReadableBytes { bytes in
+            for index in bytes.indices.dropLast() where bytes[index] == UInt8(ascii: "\\") {
+                if bytes[index + 1] == UInt8(ascii: "u") { return [] }
+            }
+            let values = JSONStringScan.values(of: "model", in: bytes)
+            return values.count < 16 ? values.map(ModelName.clean) : []
+        }
     }
 
     /// About one token per four bytes of input, rounded up (written so that no count overflows).

@@ -78,7 +78,8 @@ public struct GatewayServices: Sendable {
             let slice = currency.micros(minorUnits: Int64(configuration.gateway.spendSlice)) ?? 1_000_000
             let spend = SpendGuard(
                 repository: spendRepository, holder: holder, sliceMicros: slice,
-                tier: { organization, now in await rateLimits.usageTier(of: organization, now: now) }, logger: logger)
+                tier: { organization, now in await rateLimits.usageTier(of: organization, now: now) }, clock: clock,
+                logger: logger)
             meter.whenWritten { records in spend.written(records) }
             pricing = GatewayPricing(prices: configuration.gateway.modelPrices, spend: spend, currency: currency)
         } else {

@@ -134,16 +134,20 @@ struct SpendGuardOutageTests {
         let tier = UsageTier(
             name: "free", qualifyingPaidMicros: 0, monthlyLimitMicros: nil,
             rateLimits: RateLimitTier(name: "free", organization: MinuteLimits(requests: 1, tokens: 1)))
+        let time = Mutex(Date(timeIntervalSince1970: 1_750_000_000))
         let spendGuard = SpendGuard(
             repository: UnreachableSpendRepository(), holder: "inst_a", sliceMicros: 1, recheckAfter: 1,
-            tier: { _, _ in tier })
+            tier: { _, _ in tier }, clock: Clock(now: { time.withLock { $0 } }))
         let organization = OrganizationID(unchecked: "org_outage")
-        var now = Date(timeIntervalSince1970: 1_750_000_000)
+        var now = time.withLock { $0 }
         var admitted = 0
         var refusal: SpendRefusal?
         for _ in 0..<20 {
             // Each local slice lasts a second; the next call after it asks the database again.
             now = now.addingTimeInterval(1.5)
+            time.withLock { $0 = now }
+            // Sweeping between calls does not reset the count of slices given in the outage.
+            spendGuard.sweep(now: now)
             if let refused = await spendGuard.admit(organization: organization, project: nil, now: now) {
                 refusal = refused
                 break
@@ -154,5 +158,29 @@ struct SpendGuardOutageTests {
         #expect(admitted == SpendGuard.slicesWithoutDatabase)
         #expect(refusal?.kind == .unavailable)
         #expect(refusal?.error(currency: .usd).kind == .unavailable)
+    }
+}
+
+@Suite("Which gateway calls are model calls")
+struct UsageCategoryTests {
+    func category(_ path: String) -> UsageCategory {
+        UsageCategory(creating: ArraySlice(path.split(separator: "/").map(String.init)))
+    }
+
+    @Test func onlyPostsThatCreateACallArePricedNotThoseOnStoredOnes() {
+        #expect(category("chat/completions") == .completions)
+        #expect(category("completions") == .completions)
+        #expect(category("responses") == .completions)
+        #expect(category("embeddings") == .embeddings)
+        #expect(category("moderations") == .moderations)
+        #expect(category("images/generations") == .images)
+        #expect(category("audio/transcriptions") == .audio)
+        // Updating, cancelling or counting on stored calls is not a model call.
+        #expect(category("chat/completions/chatcmpl-1") == .other)
+        #expect(category("responses/resp_1/cancel") == .other)
+        #expect(category("responses/input_tokens") == .other)
+        #expect(category("chat") == .other)
+        #expect(category("batches") == .other)
+        #expect(category("images") == .other)
     }
 }

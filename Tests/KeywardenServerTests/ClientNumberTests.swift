@@ -341,6 +341,16 @@ struct ModelNameScanTests {
         }
     }
 
+    @Test func aBodyIsTrustedToNameItsModelsOnlyWithoutEscapesAndBelowTheScansCap() {
+        #expect(
+            TokenEstimate.freeCandidates(in: ByteBuffer(string: #"{"model":"free-1","messages":[]}"#)) == ["free-1"])
+        // An escape could spell a second "model" key that an upstream reads.
+        let escaped = #"{"model":"free-1","mod\u0065l":"gpt-4o"}"#
+        #expect(TokenEstimate.freeCandidates(in: ByteBuffer(string: escaped)).isEmpty)
+        let many = "{" + (0..<16).map { #""t\#($0)":{"model":"free-1"},"# }.joined() + #""model":"gpt-4o"}"#
+        #expect(TokenEstimate.freeCandidates(in: ByteBuffer(string: many)).isEmpty)
+    }
+
     @Test func theRequestsModelIsItsFirstCleanName() {
         #expect(TokenEstimate.model(in: ByteBuffer(string: #"{"model":"gpt-4o","messages":[]}"#)) == "gpt-4o")
         #expect(TokenEstimate.model(in: ByteBuffer(string: #"{"model":"gpt-4\u00f6"}"#)) == "")

@@ -210,7 +210,7 @@ struct SpendRepositoryTests {
                         let meter = UsageMeter(leaseHolder: instance)
                         let spendGuard = SpendGuard(
                             repository: repository, holder: instance, sliceMicros: slice, recheckAfter: 0,
-                            tier: { _, _ in tier })
+                            tier: { _, _ in tier }, clock: Clock(now: { epoch.addingTimeInterval(60) }))
                         meter.whenWritten { spendGuard.written($0) }
                         var admitted: Int64 = 0
                         var refusals = 0

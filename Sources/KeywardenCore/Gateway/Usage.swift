@@ -27,6 +27,25 @@ public enum UsageCategory: String, Sendable, CaseIterable, Codable {
 
     /// Whether calls of this category reach a model and are priced.
     public var isModelCall: Bool { self != .other }
+
+    /// The category of a POST to `/v1/` + `segments`: a model call only where the POST creates
+    /// one (`chat/completions`, `responses`, `images/generations`, `audio/speech`, ...), not one
+    /// that reads, updates or cancels a stored one (`chat/completions/{id}`,
+    /// `responses/{id}/cancel`).
+    public init(creating segments: ArraySlice<String>) {
+        let category = UsageCategory(resource: segments.first ?? "")
+        let depth =
+            switch category {
+            case .completions: segments.first == "chat" ? 2 : 1
+            case .images, .audio: 2
+            case .embeddings, .moderations: 1
+            case .other: 0
+            }
+        self = segments.count == depth ? category : .other
+    }
+
+    /// Whether an answer of this category that reports no usage is text a token estimate fits.
+    public var isText: Bool { self == .completions || self == .embeddings || self == .moderations }
 }
 
 /// What one key did in one minute with one model.

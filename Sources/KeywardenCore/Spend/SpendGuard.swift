@@ -81,6 +81,9 @@ public final class SpendGuard: Sendable {
         var stale = false
         /// Leases in a row the database did not answer, each made up for by a local slice.
         var failedLeases = 0
+        /// Counts the changes of limits made through this instance, so a lease under way when
+        /// one is made does not mark the scope fresh.
+        var generation = 0
     }
 
     /// Local slices given in one outage of the database before priced calls are refused: an
@@ -103,6 +106,8 @@ public final class SpendGuard: Sendable {
     let recheckAfter: TimeInterval
     let budgetCacheLifetime: TimeInterval
     let tier: @Sendable (OrganizationID, Date) async -> UsageTier
+    /// When leases end, for leases that failed (the calls' own `now` may be long past by then).
+    let clock: Clock
     let logger: Logger
     private let accounts = Mutex<[String: Account]>([:])
     /// Nano-units charged per scope and not yet written with the usage: held back from leases.
@@ -120,9 +125,10 @@ public final class SpendGuard: Sendable {
     public init(
         repository: any SpendRepository, holder: String, sliceMicros: Int64, leaseLifetime: TimeInterval = 60,
         recheckAfter: TimeInterval = 2, budgetCacheLifetime: TimeInterval = 10,
-        tier: @escaping @Sendable (OrganizationID, Date) async -> UsageTier,
+        tier: @escaping @Sendable (OrganizationID, Date) async -> UsageTier, clock: Clock = .live,
         logger: Logger = Logger(label: "keywarden.spend")
     ) {
+        self.clock = clock
         self.repository = repository
         self.holder = holder
         self.slice = sliceMicros.multipliedReportingOverflow(by: 1000).overflow ? .max : sliceMicros * 1000
@@ -224,6 +230,7 @@ public final class SpendGuard: Sendable {
             for scope in accounts.keys where scope.hasPrefix("org:\(organization.rawValue):") {
                 accounts[scope]!.refused = nil
                 accounts[scope]!.stale = true
+                accounts[scope]!.generation += 1
             }
         }
     }
@@ -235,6 +242,7 @@ public final class SpendGuard: Sendable {
             for scope in accounts.keys where scope.hasPrefix("proj:\(project.rawValue):") {
                 accounts[scope]!.refused = nil
                 accounts[scope]!.stale = true
+                accounts[scope]!.generation += 1
             }
         }
     }
@@ -242,7 +250,10 @@ public final class SpendGuard: Sendable {
     /// Drops ended leases from memory.
     public func sweep(now: Date) {
         accounts.withLock { accounts in
-            accounts = accounts.filter { $0.value.expires > now || $0.value.renewal != nil }
+            // A scope whose database is not answering keeps its count of local slices.
+            accounts = accounts.filter {
+                $0.value.expires > now || $0.value.renewal != nil || $0.value.failedLeases > 0
+            }
         }
         budgetCache.withLock { cache in cache = cache.filter { $0.value.expires > now } }
     }
@@ -261,14 +272,14 @@ public final class SpendGuard: Sendable {
             if !live { account.remaining = 0 }
             if live, !account.stale, account.remaining > 0 {
                 if account.remaining < slice / 2, account.renewal == nil {
-                    account.renewal = renew(request, unspent: account.remaining)
+                    account.renewal = renew(request, unspent: account.remaining, generation: account.generation)
                     accounts[request.scope] = account
                 }
                 return .admit
             }
             if live, !account.stale, let refused = account.refused, refused.until > now { return .refuse(refused.kind) }
             if let renewal = account.renewal { return .wait(renewal) }
-            let renewal = renew(request, unspent: account.remaining)
+            let renewal = renew(request, unspent: account.remaining, generation: account.generation)
             account.renewal = renewal
             accounts[request.scope] = account
             return .wait(renewal)
@@ -286,7 +297,9 @@ public final class SpendGuard: Sendable {
 
     /// Leases a fresh slice in a task of its own, so calls that do not need it go on: what this
     /// instance had unspent when it asked is given back and the grant takes its place.
-    func renew(_ request: SpendLeaseRequest, unspent: Int64) -> Task<Void, Never> {
+    ///
+    /// Called with `accounts` locked: `unspent` and `generation` are the scope's as the caller saw them.
+    func renew(_ request: SpendLeaseRequest, unspent: Int64, generation: Int) -> Task<Void, Never> {
         let repository = repository
         var request = request
         request.unwritten = unwritten.withLock { $0[request.scope] ?? 0 }
@@ -302,9 +315,11 @@ public final class SpendGuard: Sendable {
                 // asked for soon after.
                 self.warn(error, now: request.now)
                 grant = SpendLeaseGrant(granted: self.slice)
-                expires = request.now.addingTimeInterval(self.recheckAfter)
                 failed = true
             }
+            // A lease that failed slowly must not leave a slice or a refusal that has already ended.
+            let finished = max(request.now, self.clock.now())
+            if failed { expires = finished.addingTimeInterval(self.recheckAfter) }
             self.accounts.withLock { accounts in
                 var account = accounts[request.scope] ?? Account()
                 account.failedLeases = failed ? account.failedLeases + 1 : 0
@@ -316,12 +331,14 @@ public final class SpendGuard: Sendable {
                 let spentMeanwhile = max(0, unspent.subtractingSaturated(account.remaining))
                 account.remaining = grant.granted.subtractingSaturated(spentMeanwhile)
                 account.expires = expires
-                if let kind = grant.exhausted, account.remaining <= 0 {
-                    account.refused = (kind, request.now.addingTimeInterval(self.recheckAfter))
+                // A limit changed while the lease was under way: the next call leases again.
+                let changed = account.generation != generation
+                if let kind = grant.exhausted, account.remaining <= 0, !changed {
+                    account.refused = (kind, finished.addingTimeInterval(self.recheckAfter))
                 } else {
                     account.refused = nil
                 }
-                account.stale = false
+                account.stale = changed
                 account.renewal = nil
                 accounts[request.scope] = account
             }
