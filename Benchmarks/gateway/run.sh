@@ -18,23 +18,7 @@ root=$(cd "$here/../.." && pwd)
 duration=${1:-10}
 connections=${2:-50}
 
-need=()
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-command -v wrk >/dev/null || need+=(wrk)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} from Debian's packages" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 && apt-get install -y -qq "${need[@]}" >&2
-fi
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
-
-binary=${KEYWARDEN_BIN:-}
-if [ -z "$binary" ]; then
-  echo "building keywarden (release)" >&2
-  (cd "$root" && swift build -c release --product keywarden >&2)
-  binary="$root/.build/release/keywarden"
-fi
+. "$here/prerequisites.sh"
 
 work=$(mktemp -d)
 pids=()

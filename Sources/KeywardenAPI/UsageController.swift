@@ -54,9 +54,12 @@ public struct UsageController: Sendable {
         var start: Date { Date(timeIntervalSince1970: TimeInterval(first)) }
         var end: Date { Date(timeIntervalSince1970: TimeInterval(pageEnd)) }
 
-        func buckets<Result>(_ make: (Int) -> [Result]) -> [(start: Int, end: Int, results: [Result])] {
+        /// The page's buckets, each with the results `make` gives for its index.
+        func buckets<Result>(_ make: (Int) -> [Result]) -> [Bucket<Result>] {
             (0..<count).map { index in
-                (first + index * width, min(pageEnd, first + (index + 1) * width), make(index))
+                Bucket(
+                    startTime: first + index * width, endTime: min(pageEnd, first + (index + 1) * width),
+                    results: make(index))
             }
         }
     }
@@ -129,7 +132,7 @@ public struct UsageController: Sendable {
         }
         let buckets = range.buckets { index in
             totals.filter { $0.bucket == index }.map(UsageResult.init)
-        }.map { UsageBucket(startTime: $0.start, endTime: $0.end, results: $0.results) }
+        }
         return UsagePage(
             data: buckets, hasMore: range.hasMore, nextPage: range.hasMore ? Self.encodePage(range.pageEnd) : nil)
     }
@@ -165,7 +168,7 @@ public struct UsageController: Sendable {
         let buckets = range.buckets { index in
             CostResult.results(
                 of: totals.filter { $0.bucket == index }, byLineItem: groupByLineItem, currency: currency.code)
-        }.map { CostBucket(startTime: $0.start, endTime: $0.end, results: $0.results) }
+        }
         return CostsPage(
             data: buckets, hasMore: range.hasMore, nextPage: range.hasMore ? Self.encodePage(range.pageEnd) : nil)
     }
@@ -246,10 +249,10 @@ public struct UsageController: Sendable {
     }
 }
 
-/// One page of usage buckets.
-struct UsagePage: ResponseEncodable, Sendable {
+/// One page of buckets, as OpenAI's usage and costs endpoints answer.
+struct BucketPage<Result: Encodable & Sendable>: ResponseEncodable, Sendable {
     let object = "page"
-    var data: [UsageBucket]
+    var data: [Bucket<Result>]
     var hasMore: Bool
     @ExplicitNull var nextPage: String?
 
@@ -260,11 +263,12 @@ struct UsagePage: ResponseEncodable, Sendable {
     }
 }
 
-struct UsageBucket: Encodable, Sendable {
+/// One bucket of a page: its time range and a result per group.
+struct Bucket<Result: Encodable & Sendable>: Encodable, Sendable {
     let object = "bucket"
     var startTime: Int
     var endTime: Int
-    var results: [UsageResult]
+    var results: [Result]
 
     enum CodingKeys: String, CodingKey {
         case object, results
@@ -272,6 +276,9 @@ struct UsageBucket: Encodable, Sendable {
         case endTime = "end_time"
     }
 }
+
+typealias UsagePage = BucketPage<UsageResult>
+typealias CostsPage = BucketPage<CostResult>
 
 /// `organization.usage.completions.result`, with Keywarden's `num_model_request_errors`.
 struct UsageResult: Encodable, Sendable {
@@ -311,33 +318,6 @@ struct UsageResult: Encodable, Sendable {
         try container.encode(total.apiKeyID, forKey: .apiKeyID)
         try container.encode(total.model, forKey: .model)
         try container.encodeNil(forKey: .batch)
-    }
-}
-
-/// One page of cost buckets.
-struct CostsPage: ResponseEncodable, Sendable {
-    let object = "page"
-    var data: [CostBucket]
-    var hasMore: Bool
-    @ExplicitNull var nextPage: String?
-
-    enum CodingKeys: String, CodingKey {
-        case object, data
-        case hasMore = "has_more"
-        case nextPage = "next_page"
-    }
-}
-
-struct CostBucket: Encodable, Sendable {
-    let object = "bucket"
-    var startTime: Int
-    var endTime: Int
-    var results: [CostResult]
-
-    enum CodingKeys: String, CodingKey {
-        case object, results
-        case startTime = "start_time"
-        case endTime = "end_time"
     }
 }
 

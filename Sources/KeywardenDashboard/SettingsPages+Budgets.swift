@@ -270,8 +270,7 @@ extension SettingsPages {
         var nanos: [String: Int64] = [:]
         for total in try await services.usage.totals(query) {
             guard let project = total.projectID else { continue }
-            let (sum, overflow) = nanos[project, default: 0].addingReportingOverflow(total.costNanos)
-            nanos[project] = overflow ? .max : sum
+            nanos[project, default: 0].addSaturated(total.costNanos)
         }
         return nanos.mapValues { $0 / 1000 }
     }

@@ -80,7 +80,7 @@ struct UsagePages: Sendable {
         let frame = try await dashboard.frame("Usage", request: request, context: context)
         let (filter, groups) = try await checkedFilter(request, context: context, projects: frame.projects)
         let days = try await self.days(for: filter, context: context)
-        let costNanos = days.reduce(Int64(0)) { Self.adding($0, $1.costNanos) }
+        let costNanos = days.reduce(Int64(0)) { $0.addingSaturated($1.costNanos) }
         let total = Day(
             date: "", requests: days.reduce(0) { $0 + $1.requests },
             promptTokens: days.reduce(0) { $0 + $1.promptTokens },
@@ -191,7 +191,7 @@ struct UsagePages: Sendable {
             sums[total.bucket].requests += total.requests
             sums[total.bucket].prompt += total.promptTokens
             sums[total.bucket].completion += total.completionTokens
-            sums[total.bucket].cost = Self.adding(sums[total.bucket].cost, total.costNanos)
+            sums[total.bucket].cost.addSaturated(total.costNanos)
         }
         let currency = self.currency
         return zip(days, sums).map { day, sum in
@@ -218,12 +218,6 @@ struct UsagePages: Sendable {
 
     static func costText(_ nanos: Int64, currency: BillingCurrency) -> String {
         currency.format(micros: nanos / 1000)
-    }
-
-    /// The sum, held at the largest value rather than trapping.
-    static func adding(_ left: Int64, _ right: Int64) -> Int64 {
-        let (sum, overflow) = left.addingReportingOverflow(right)
-        return overflow ? (right > 0 ? .max : .min) : sum
     }
 
     /// A key as the filter lists it: its name and redacted value.

@@ -362,14 +362,6 @@ public struct Gateway: Sendable {
     }
 }
 
-extension Int64 {
-    /// The sum, held at the largest or smallest value rather than trapping.
-    func addingSaturated(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-}
-
 extension HTTPField.Name {
     /// OpenAI's SDKs retry a 429 unless the answer says `x-should-retry: false`.
     static let shouldRetry = Self("x-should-retry")!

@@ -170,17 +170,3 @@ public struct SQLSpendRepository: SpendRepository {
         }
     }
 }
-
-extension Int64 {
-    /// The sum, held at the largest or smallest value rather than trapping.
-    func addingSaturated(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-
-    /// The difference, held at the largest or smallest value rather than trapping.
-    func subtractingSaturated(_ other: Int64) -> Int64 {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        return overflow ? (other < 0 ? .max : .min) : difference
-    }
-}

@@ -137,24 +137,6 @@ public struct UsageBatch: Equatable, Sendable {
     }
 }
 
-extension Int64 {
-    /// The sum, held at the largest value rather than trapping.
-    func addingSaturated(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-
-    /// The difference, held at the largest or smallest value rather than trapping.
-    func subtractingSaturated(_ other: Int64) -> Int64 {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        return overflow ? (other < 0 ? .max : .min) : difference
-    }
-
-    mutating func addSaturated(_ other: Int64) { self = addingSaturated(other) }
-
-    mutating func subtractSaturated(_ other: Int64) { self = subtractingSaturated(other) }
-}
-
 /// Stored per-minute usage and the totals read back from it.
 public protocol UsageRepository: Sendable {
     /// Adds each record's counts to the stored row for its key, minute, category and model

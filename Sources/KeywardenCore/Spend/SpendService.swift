@@ -3,7 +3,7 @@ import Logging
 
 /// An organization's tier, what it still needs for the next, and its month's spend against its
 /// budgets, as the Limits page and `GET /v1/organization/spend_limits` show them.
-public struct SpendSummary: Equatable, Sendable {
+public struct SpendSummary: Sendable {
     public var tier: UsageTier
     /// Whether the operator pinned the tier (it is not earned by payment).
     public var pinned: Bool
@@ -19,15 +19,6 @@ public struct SpendSummary: Equatable, Sendable {
     public var currency: BillingCurrency
     /// When the month's limits start again.
     public var resetsAt: Date
-
-    public static func == (lhs: SpendSummary, rhs: SpendSummary) -> Bool {
-        lhs.tier == rhs.tier && lhs.pinned == rhs.pinned && lhs.next?.tier == rhs.next?.tier
-            && lhs.next?.progress == rhs.next?.progress && lhs.standing == rhs.standing
-            && lhs.balanceMicros == rhs.balanceMicros && lhs.spentMicros == rhs.spentMicros
-            && lhs.budget == rhs.budget && lhs.projects.mapValues(\.budget) == rhs.projects.mapValues(\.budget)
-            && lhs.projects.mapValues(\.spentMicros) == rhs.projects.mapValues(\.spentMicros)
-            && lhs.currency == rhs.currency && lhs.resetsAt == rhs.resetsAt
-    }
 }
 
 /// Monthly budgets of organizations and projects, their alerts, and the tier standing shown
