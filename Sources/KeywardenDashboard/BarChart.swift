@@ -30,13 +30,14 @@ struct BarChart: Sendable {
     // The drawing's geometry, in viewBox units.
     static let width = 640
     static let height = 240
-    static let left = 56
+    /// The room left of the plot for tick labels: more when they are written as money (`$0.00003`).
+    var left: Int { valueText == nil ? 56 : 88 }
     static let right = 8
     static let top = 12
     static let bottom = 28
     /// The height of the plotting area: a bar of the scale's top value is this tall.
     static let plotHeight = height - top - bottom
-    static let plotWidth = width - left - right
+    var plotWidth: Int { Self.width - left - Self.right }
     /// At most this many x-axis labels are drawn; the others are left out evenly.
     static let maxLabels = 7
     /// Values are held below this, so sums and steps stay far from overflow.
@@ -89,19 +90,19 @@ struct BarChart: Sendable {
         var tick = 0
         while tick <= scaleTop {
             let position = Self.coordinate(y(tick))
-            out += "<line class=\"axis\" x1=\"\(Self.left)\" y1=\"\(position)\" x2=\"\(Self.width - Self.right)\""
+            out += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(position)\" x2=\"\(Self.width - Self.right)\""
             out += " y2=\"\(position)\"/>"
-            out += "<text class=\"tick\" x=\"\(Self.left - 6)\" y=\"\(position)\" text-anchor=\"end\""
+            out += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(position)\" text-anchor=\"end\""
             out += " dominant-baseline=\"middle\">\(Self.escape(valueText?(tick) ?? Self.compact(tick)))</text>"
             tick += step
         }
 
         // Bars: each series stacked on the one before.
-        let slot = Double(Self.plotWidth) / Double(max(1, bars.count))
+        let slot = Double(plotWidth) / Double(max(1, bars.count))
         let barWidth = slot * 0.7
         let labelEvery = max(1, (bars.count + Self.maxLabels - 1) / Self.maxLabels)
         for (index, bar) in bars.enumerated() {
-            let x = Double(Self.left) + slot * Double(index) + (slot - barWidth) / 2
+            let x = Double(left) + slot * Double(index) + (slot - barWidth) / 2
             var base = 0
             for (seriesIndex, value) in stacks[index].enumerated() {
                 let upper = y(base + value)
@@ -115,7 +116,7 @@ struct BarChart: Sendable {
                 base += value
             }
             if index % labelEvery == 0 {
-                let center = Double(Self.left) + slot * (Double(index) + 0.5)
+                let center = Double(left) + slot * (Double(index) + 0.5)
                 out += "<text class=\"label\" x=\"\(Self.coordinate(center))\" y=\"\(Self.height - 8)\""
                 out += " text-anchor=\"middle\">\(Self.escape(bar.label))</text>"
             }
