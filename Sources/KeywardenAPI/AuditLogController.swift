@@ -71,15 +71,7 @@ struct AuditLogObject: Encodable, Sendable {
         try container.encode(id, forKey: Key(stringValue: "id"))
         try container.encode(type.rawValue, forKey: Key(stringValue: "type"))
         try container.encode(effectiveAt, forKey: Key(stringValue: "effective_at"))
-        var actorContainer = container.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "actor"))
-        try actorContainer.encode(actor.type, forKey: Key(stringValue: "type"))
-        if actor.type == "session" {
-            var session = actorContainer.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "session"))
-            var user = session.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "user"))
-            try user.encode(actor.userID, forKey: Key(stringValue: "id"))
-            try user.encode(actor.email, forKey: Key(stringValue: "email"))
-            try session.encode(actor.ipAddress, forKey: Key(stringValue: "ip_address"))
-        }
+        try container.encode(AuditActorObject(actor, showsOperatorAddress: false), forKey: Key(stringValue: "actor"))
         try container.encode(details, forKey: Key(stringValue: type.rawValue))
     }
 }

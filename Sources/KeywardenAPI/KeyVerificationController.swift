@@ -9,11 +9,16 @@ import KeywardenHTTP
 public struct KeyVerificationController: Sendable {
     let index: APIKeyIndex
     let operatorTokenDigest: [UInt8]?
+    /// Keys of suspended organizations answer `valid: false`, code `organization_suspended`.
+    let suspended: SuspendedOrganizations?
     let clock: Clock
 
     /// Creates the controller; without an operator token the endpoint refuses every request.
-    public init(index: APIKeyIndex, operatorToken: String?, clock: Clock = .live) {
+    public init(
+        index: APIKeyIndex, operatorToken: String?, suspended: SuspendedOrganizations? = nil, clock: Clock = .live
+    ) {
         self.index = index
+        self.suspended = suspended
         self.operatorTokenDigest = operatorToken.map { Array(SHA256.hash(data: Data($0.utf8))) }
         self.clock = clock
     }
@@ -62,6 +67,8 @@ public struct KeyVerificationController: Sendable {
             ?? BodyDecoder.decode(VerifyBody.self, from: Data(buffer.readableBytesView)).key
         let answer =
             switch index.authenticate(key, now: clock.now()) {
+            case .valid(let key) where suspended?.reason(for: key.organizationID) != nil:
+                Answer(valid: false, code: DomainError.Code.organizationSuspended.rawValue)
             case .valid(let key): Answer(valid: true, key: key)
             case .invalid(let reason): Answer(valid: false, code: reason)
             }

@@ -81,9 +81,11 @@ public struct PhoneVerificationController: Sendable {
         let code: String
         let name: String
         let callingCode: String
+        /// How codes may reach numbers from the country: `sms`, and `whatsapp` where offered.
+        let channels: [MessageChannel]
 
         enum CodingKeys: String, CodingKey {
-            case object, code, name
+            case object, code, name, channels
             case callingCode = "calling_code"
         }
     }
@@ -94,8 +96,13 @@ public struct PhoneVerificationController: Sendable {
         -> ListObject<CountryObject>
     {
         let regions = PhoneNumbers.regions.filter { allowedCountries?.contains($0.code) ?? true }
+        let whatsapp = verifications.whatsappCountries
         return ListObject(
-            regions.map { CountryObject(code: $0.code, name: $0.name, callingCode: "+\($0.callingCode)") },
+            regions.map {
+                CountryObject(
+                    code: $0.code, name: $0.name, callingCode: "+\($0.callingCode)",
+                    channels: whatsapp.contains($0.code) ? [.sms, .whatsapp] : [.sms])
+            },
             id: \.code, hasMore: false)
     }
 
@@ -110,7 +117,8 @@ struct PhoneVerificationObject: ResponseEncodable {
     let object = "organization.phone_verification"
     let id: String
     let status: String
-    let channel = "sms"
+    /// How the code travels: `sms` or `whatsapp`.
+    let channel: String
     let phoneNumber: String
     let country: String
     let createdAt: Int64
@@ -123,6 +131,7 @@ struct PhoneVerificationObject: ResponseEncodable {
     init(_ verification: PhoneVerification, maxChecks: Int) {
         id = verification.id.rawValue
         status = verification.status.rawValue
+        channel = verification.channel.rawValue
         phoneNumber = verification.maskedPhoneNumber
         country = verification.country
         createdAt = verification.createdAt.unixSeconds

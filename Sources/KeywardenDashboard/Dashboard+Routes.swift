@@ -29,6 +29,8 @@ extension Dashboard {
         BillingPages(dashboard: self).addRoutes(to: signedIn)
         SecurityPages(dashboard: self).addRoutes(to: signedIn)
         TwoFactorPages(dashboard: self).addRoutes(to: signedIn)
+        SupportPages(dashboard: self).addRoutes(to: signedIn)
+        ConsolePages(dashboard: self).addRoutes(to: signedIn)
     }
 
     /// The header's switchers: the chosen organization and project are kept in cookies of this
@@ -69,18 +71,36 @@ extension Dashboard {
         let consumedFlash: Bool
     }
 
-    /// The layout of the page titled `title`, the projects and the chosen one.
-    func frame(_ title: String, request: Request, context: PageContext) async throws -> Frame {
+    /// The layout of the page titled `title`, the projects and the chosen one; `isOperator` says
+    /// whether the person is an operator when the caller knows already (otherwise it is asked once).
+    func frame(
+        _ title: String, request: Request, context: PageContext, isOperator known: Bool? = nil
+    ) async throws -> Frame {
         let projects = try await services.projects.list(
             in: context.membership, after: nil, limit: 100, includeArchived: false
         ).items
         let chosen = request.cookies[BrowserCookies.project]?.value
         let project = projects.first { $0.id.rawValue == chosen } ?? projects.first
         let flash = request.cookies[BrowserCookies.flash].flatMap { BrowserCookies.flashText($0.value) }
+        // One look-up by primary key per page, for the nav's "Operator console" entry.
+        let isOperator: Bool
+        if let known {
+            isOperator = known
+        } else {
+            isOperator = try await services.console.isOperator(context.identity.user)
+        }
         let layout = Layout.signedIn(
             title: title, path: request.uri.path, context: context, projects: projects, selectedProject: project?.id,
-            assets: renderer.assets, flash: flash)
+            assets: renderer.assets, flash: flash, isOperator: isOperator)
         return Frame(layout: layout, project: project, projects: projects, consumedFlash: flash != nil)
+    }
+
+    /// The layout of an operator console page: the same as every page's, with the console's nav.
+    func consoleFrame(_ title: String, request: Request, console: OperatorContext) async throws -> Frame {
+        let base = try await frame(title, request: request, context: console.page, isOperator: true)
+        var layout = base.layout
+        layout.enterConsole(path: request.uri.path)
+        return Frame(layout: layout, project: base.project, projects: base.projects, consumedFlash: base.consumedFlash)
     }
 
     /// Renders a signed-in page, removing a flash message it showed.

@@ -32,14 +32,22 @@ public struct Dashboard: Sendable {
         /// The built-in test payment provider, whose card pages the dashboard serves; `nil` when
         /// a real provider is configured.
         public var testPayments: TestPaymentProvider?
+        /// Support requests, which members file and see on the Support page.
+        public var support: SupportService
+        /// The operator console: every action there checks the operator role and two-factor
+        /// authentication first.
+        public var console: ConsoleService
 
         /// Groups the services.
         public init(
             accounts: AccountService, projects: ProjectService, keys: APIKeyService,
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
             meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService,
-            billing: BillingService, spend: SpendService, testPayments: TestPaymentProvider?
+            billing: BillingService, spend: SpendService, testPayments: TestPaymentProvider?,
+            support: SupportService, console: ConsoleService
         ) {
+            self.support = support
+            self.console = console
             self.billing = billing
             self.spend = spend
             self.testPayments = testPayments

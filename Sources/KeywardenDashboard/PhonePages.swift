@@ -4,9 +4,9 @@ import Hummingbird
 import KeywardenCore
 import KeywardenHTTP
 
-/// Settings → Phone (path B): an owner proves a phone number with a code sent by SMS, which
-/// verifies the chosen organization for creating keys. The step itself is ``PhoneStepHost``'s,
-/// shared with the billing flow.
+/// Settings → Phone (path B): an owner proves a phone number with a code sent by text message
+/// (or by WhatsApp, where the operator offers it), which verifies the chosen organization for
+/// creating keys. The step itself is ``PhoneStepHost``'s, shared with the billing flow.
 struct PhonePages: PhoneStepHost {
     let dashboard: Dashboard
 

@@ -25,10 +25,20 @@ struct PhoneStep: Sendable {
         let selected: Bool
     }
 
+    /// The "Send the code by" choice, offered while WhatsApp is offered for any country.
+    struct ChannelChoice: Sendable {
+        /// WhatsApp is chosen; otherwise a text message, the default.
+        let whatsapp: Bool
+        /// The countries WhatsApp is offered for, by name, as a sentence lists them.
+        let whatsappCountries: String
+    }
+
     /// The number form: country and number, with what was typed and what was wrong.
     struct NumberForm: Sendable {
         let countries: [Country]
         let phoneNumber: String
+        /// How the code is to be sent, when there is a choice.
+        let channelChoice: ChannelChoice?
         let errors: FieldErrors
         /// The CAPTCHA widget "Send code" needs, when one is required.
         let captcha: HumanCheck.Widget?
@@ -38,6 +48,8 @@ struct PhoneStep: Sendable {
     struct CodeForm: Sendable {
         let verificationID: String
         let maskedNumber: String
+        /// The code went by WhatsApp rather than by text message.
+        let byWhatsApp: Bool
         let attemptsLeft: Int
         /// Whether exactly one check is left (the template says "attempt" then).
         let oneAttemptLeft: Bool
@@ -53,13 +65,16 @@ struct PhoneStep: Sendable {
     let numberForm: NumberForm?
     let codeForm: CodeForm?
 
-    /// The number form, with `country` chosen (or the first country of the list).
+    /// The number form, with `country` chosen (or the first country of the list) and, where
+    /// WhatsApp is offered, `channel` (or a text message).
     static func number(
-        actions: Actions, allowedCountries: Set<String>?, phoneNumber: String = "", country: String? = nil,
-        errors: FieldErrors = FieldErrors(), captcha: HumanCheck.Widget? = nil
+        actions: Actions, allowedCountries: Set<String>?, whatsappCountries: Set<String> = [],
+        phoneNumber: String = "", country: String? = nil, channel: String? = nil, errors: FieldErrors = FieldErrors(),
+        captcha: HumanCheck.Widget? = nil
     ) -> PhoneStep {
         let form = NumberForm(
             countries: countries(allowed: allowedCountries, selected: country), phoneNumber: phoneNumber,
+            channelChoice: channelChoice(whatsapp: whatsappCountries, allowed: allowedCountries, chosen: channel),
             errors: errors, captcha: captcha)
         return PhoneStep(actions: actions, numberForm: form, codeForm: nil)
     }
@@ -72,7 +87,8 @@ struct PhoneStep: Sendable {
         let left = max(0, service.maxChecks - verification.attempts)
         let form = CodeForm(
             verificationID: verification.id.rawValue, maskedNumber: verification.maskedPhoneNumber,
-            attemptsLeft: left, oneAttemptLeft: left == 1, codeLength: service.codeLength,
+            byWhatsApp: verification.channel == .whatsapp, attemptsLeft: left, oneAttemptLeft: left == 1,
+            codeLength: service.codeLength,
             resendAvailableAt: Int64(verification.nextResendAt.timeIntervalSince1970.rounded(.up)),
             expiresAt: UTCTime.minutes(verification.expiresAt), errors: errors)
         return PhoneStep(actions: actions, numberForm: nil, codeForm: form)
@@ -88,5 +104,16 @@ struct PhoneStep: Sendable {
         return ordered.map {
             Country(code: $0.code, name: $0.name, callingCode: $0.callingCode, selected: $0.code == chosen)
         }
+    }
+
+    /// The channel choice while WhatsApp is offered for a country numbers may come from, or
+    /// `nil` (text messages only); `chosen` is the form's `channel` value.
+    static func channelChoice(whatsapp offered: Set<String>, allowed: Set<String>?, chosen: String?) -> ChannelChoice? {
+        let names = PhoneNumbers.regions
+            .filter { offered.contains($0.code) && (allowed?.contains($0.code) ?? true) }
+            .map(\.name)
+        guard let last = names.last else { return nil }
+        let listed = names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " and " + last
+        return ChannelChoice(whatsapp: chosen == MessageChannel.whatsapp.rawValue, whatsappCountries: listed)
     }
 }

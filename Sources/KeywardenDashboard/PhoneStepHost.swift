@@ -62,24 +62,30 @@ extension PhoneStepHost {
         return try await render(request, context: context, phone: numberStep(), status: .ok)
     }
 
-    /// "Send code": screens the number and sends a code, then shows the code step.
+    /// "Send code": screens the number and sends a code by the chosen channel, then shows the
+    /// code step.
     @Sendable func send(_ request: Request, context: PageContext) async throws -> Response {
         let fields = try await dashboard.forms.form(request, expectedToken: context.formToken)
         let number = fields["phone_number"] ?? ""
         let country = fields["country"]
+        let channel = fields["channel"]
         let verification: PhoneVerification
         do {
             verification = try await verifications.start(
-                phoneNumber: number, country: country, channel: nil,
+                phoneNumber: number, country: country, channel: channel,
                 humanCheckResponse: verifications.humanCheck.widget.flatMap { fields[$0.formField] }, path: path,
                 by: requester(context))
         } catch let refusal as DomainError {
-            let errors = FieldErrors(refusal, fields: ["phone_number", "country"])
+            var errors = FieldErrors(refusal, fields: ["phone_number", "country"])
+            if refusal.code == .invalidValue, refusal.param == "channel" { errors = channelRefused() }
             return try await render(
-                request, context: context, phone: numberStep(phoneNumber: number, country: country, errors: errors),
+                request, context: context,
+                phone: numberStep(phoneNumber: number, country: country, channel: channel, errors: errors),
                 status: refusal.status)
         }
-        throw PageRedirect.to(codePath(verification), flash: "We sent a code to \(verification.maskedPhoneNumber).")
+        throw PageRedirect.to(
+            codePath(verification),
+            flash: "We sent a code\(byChannel(verification)) to \(verification.maskedPhoneNumber).")
     }
 
     /// "Verify": checks the code; the right one verifies the organization.
@@ -105,7 +111,8 @@ extension PhoneStepHost {
             return try await refused(refusal, verification: id, field: "resend", request: request, context: context)
         }
         throw PageRedirect.to(
-            codePath(verification), flash: "We sent the code again to \(verification.maskedPhoneNumber).")
+            codePath(verification),
+            flash: "We sent the code again\(byChannel(verification)) to \(verification.maskedPhoneNumber).")
     }
 
     // MARK: Steps
@@ -136,11 +143,12 @@ extension PhoneStepHost {
     }
 
     func numberStep(
-        phoneNumber: String = "", country: String? = nil, errors: FieldErrors = FieldErrors()
+        phoneNumber: String = "", country: String? = nil, channel: String? = nil, errors: FieldErrors = FieldErrors()
     ) -> PhoneStep {
         PhoneStep.number(
-            actions: actions, allowedCountries: verifications.allowedCountries, phoneNumber: phoneNumber,
-            country: country, errors: errors, captcha: verifications.humanCheck.widget)
+            actions: actions, allowedCountries: verifications.allowedCountries,
+            whatsappCountries: verifications.whatsappCountries, phoneNumber: phoneNumber, country: country,
+            channel: channel, errors: errors, captcha: verifications.humanCheck.widget)
     }
 
     func codeStep(_ verification: PhoneVerification, errors: FieldErrors = FieldErrors()) -> PhoneStep {
@@ -162,6 +170,20 @@ extension PhoneStepHost {
         } catch let refusal as DomainError where refusal.code == .verificationNotFound {
             return nil
         }
+    }
+
+    /// A refused channel: said next to the choice, naming the countries WhatsApp is offered for,
+    /// or above the form when there is no choice to put it by.
+    func channelRefused() -> FieldErrors {
+        let offered = PhoneStep.channelChoice(
+            whatsapp: verifications.whatsappCountries, allowed: verifications.allowedCountries, chosen: nil)
+        let sentence = PageSentences.whatsappNotOffered(offered: offered?.whatsappCountries)
+        return offered == nil ? FieldErrors(form: sentence) : FieldErrors(field: "channel", sentence: sentence)
+    }
+
+    /// How the code went, for a flash: nothing for a text message, the usual way.
+    func byChannel(_ verification: PhoneVerification) -> String {
+        verification.channel == .whatsapp ? " by WhatsApp" : ""
     }
 
     /// The code step's address for `verification`.

@@ -46,6 +46,8 @@ public struct Gateway: Sendable {
     let meter: UsageMeter
     /// Prices and spend checks; `nil` when pricing is off (every call costs nothing).
     let pricing: GatewayPricing?
+    /// The organizations an operator suspended: their keys are refused.
+    let suspended: SuspendedOrganizations?
     let clock: Clock
     /// The largest request body a call may carry, declared or streamed.
     let maxRequestBody: Int
@@ -66,13 +68,15 @@ public struct Gateway: Sendable {
     ///   - limits: the tiers, project overrides and buckets every call is held to.
     ///   - meter: where finished calls are counted.
     ///   - pricing: prices and spend checks, when calls are priced.
+    ///   - suspended: the suspended organizations, whose keys are refused with 403.
     ///   - maxRequestBody: the largest request body a call may carry, in bytes.
     public init(
         upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, lean: UpstreamHTTP1Client? = nil,
-        limits: RateLimitPolicy, meter: UsageMeter, pricing: GatewayPricing? = nil, clock: Clock,
-        maxRequestBody: Int = 1 << 30
+        limits: RateLimitPolicy, meter: UsageMeter, pricing: GatewayPricing? = nil,
+        suspended: SuspendedOrganizations? = nil, clock: Clock, maxRequestBody: Int = 1 << 30
     ) {
         self.pricing = pricing
+        self.suspended = suspended
         self.maxRequestBody = maxRequestBody
         self.upstream = upstream
         self.upstreamAuthorization = upstreamAuthorization
@@ -127,6 +131,9 @@ public struct Gateway: Sendable {
 
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
         let key = context.apiKey
+        if let reason = suspended?.reason(for: key.organizationID) {
+            throw DomainError.organizationSuspended(reason: reason)
+        }
         let path = request.uri.path
         let segments = try GatewayPath.segments(of: path)
         try Self.authorize(key, method: request.method, segments: segments, path: path)

@@ -2,9 +2,9 @@ import Foundation
 import KeywardenCore
 import Logging
 
-/// The development SMS sender: every message goes to the server log and to
-/// `<data-dir>/outbox.jsonl`, where `keywarden outbox` reads it. Its whole job is to show the
-/// code, so it is the one place a code is ever written out.
+/// The development SMS and WhatsApp sender: every message goes to the server log and to
+/// `<data-dir>/outbox.jsonl`, with the channel it would have gone by, where `keywarden outbox`
+/// reads it. Its whole job is to show the code, so it is the one place a code is ever written out.
 public actor Outbox {
     private let url: URL
     private let logger: Logger
@@ -24,9 +24,11 @@ public actor Outbox {
         public var body: String
         public var verificationID: String
         public var sentAt: Int64
+        /// By text message or WhatsApp.
+        public var channel: MessageChannel
 
         enum CodingKeys: String, CodingKey {
-            case to, body
+            case to, body, channel
             case verificationID = "verification_id"
             case sentAt = "sent_at"
         }
@@ -43,7 +45,7 @@ public actor Outbox {
     func deliver(_ message: SMSMessage) throws {
         let entry = Entry(
             to: message.to, body: message.body, verificationID: message.verificationID.rawValue,
-            sentAt: Int64(clock.now().timeIntervalSince1970))
+            sentAt: Int64(clock.now().timeIntervalSince1970), channel: message.channel)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var line = try encoder.encode(entry)
@@ -56,9 +58,13 @@ public actor Outbox {
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: line)
+        let kind = message.channel == .whatsapp ? "WhatsApp message" : "SMS"
         logger.notice(
-            "SMS (log provider, development only) to \(message.to): \(message.body)",
-            metadata: ["verification_id": .string(message.verificationID.rawValue)])
+            "\(kind) (log provider, development only) to \(message.to): \(message.body)",
+            metadata: [
+                "verification_id": .string(message.verificationID.rawValue),
+                "channel": .string(message.channel.rawValue),
+            ])
     }
 
     /// The last `count` messages, oldest first.
@@ -69,5 +75,17 @@ public actor Outbox {
         let decoder = JSONDecoder()
         let lines = data.split(separator: UInt8(ascii: "\n"))
         return lines.suffix(count).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+    }
+}
+
+extension Outbox.Entry {
+    /// Reads an entry; one written before entries named their channel was a text message.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            to: try container.decode(String.self, forKey: .to), body: try container.decode(String.self, forKey: .body),
+            verificationID: try container.decode(String.self, forKey: .verificationID),
+            sentAt: try container.decode(Int64.self, forKey: .sentAt),
+            channel: try container.decodeIfPresent(MessageChannel.self, forKey: .channel) ?? .sms)
     }
 }

@@ -12,6 +12,9 @@ public struct TwilioConfiguration: Sendable {
     public var authToken: String
     /// The sending number (E.164), or `nil` when a messaging service sends.
     public var from: String?
+    /// The WhatsApp sender (E.164), or `nil` to send WhatsApp messages from ``from``; a messaging
+    /// service sends both, from the WhatsApp sender in its pool.
+    public var whatsappFrom: String?
     public var messagingServiceSID: String?
     public var verifyServiceSID: String?
     /// Where delivery reports go: the server's public base URL plus `/v1/webhooks/twilio/status`.
@@ -46,14 +49,16 @@ public struct Twilio: Sendable {
         )
     }
 
-    /// `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`.
+    /// `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: a text message, or a WhatsApp
+    /// message with `To` and `From` as `whatsapp:` addresses.
     public var messaging: SMSSender {
         SMSSender(name: "twilio") { message in
-            var fields = [("To", message.to)]
+            var fields = [("To", Self.address(message.to, on: message.channel))]
             if let service = configuration.messagingServiceSID {
                 fields.append(("MessagingServiceSid", service))
             } else {
-                fields.append(("From", configuration.from ?? ""))
+                let whatsappFrom = message.channel == .whatsapp ? configuration.whatsappFrom : nil
+                fields.append(("From", Self.address(whatsappFrom ?? configuration.from ?? "", on: message.channel)))
             }
             fields.append(("Body", message.body))
             if let callback = configuration.statusCallbackURL { fields.append(("StatusCallback", callback)) }
@@ -73,11 +78,11 @@ public struct Twilio: Sendable {
         let service = configuration.verifyServiceSID ?? ""
         return RemoteVerifier(
             name: "twilio-verify",
-            start: { phoneNumber in
+            start: { phoneNumber, channel in
+                let fields = [("To", phoneNumber), ("Channel", Self.verifyChannel(channel))]
                 let reply = try await http.send(
                     .POST, "\(configuration.verifyBaseURL)/v2/Services/\(service)/Verifications",
-                    headers: [authorization], body: FormEncoding.encode([("To", phoneNumber), ("Channel", "sms")]),
-                    contentType: nil)
+                    headers: [authorization], body: FormEncoding.encode(fields), contentType: nil)
                 guard (200..<300).contains(reply.status) else { throw ProviderErrorDetail.twilio(reply) }
                 return SMSReceipt(providerMessageID: reply.json["sid"] as? String, delivery: .sent)
             },
@@ -103,6 +108,23 @@ public struct Twilio: Sendable {
             guard (200..<300).contains(reply.status) else { throw ProviderErrorDetail.twilio(reply) }
             let intelligence = reply.json["line_type_intelligence"] as? [String: Any]
             return (intelligence?["type"] as? String).flatMap(Self.lineType)
+        }
+    }
+
+    /// A number as Messaging addresses it on `channel`: E.164 for a text message,
+    /// `whatsapp:+E164` for WhatsApp (a sender already written that way is kept as it is).
+    static func address(_ number: String, on channel: MessageChannel) -> String {
+        switch channel {
+        case .sms: number
+        case .whatsapp: number.hasPrefix("whatsapp:") ? number : "whatsapp:" + number
+        }
+    }
+
+    /// Verify v2's `Channel` value for a channel.
+    static func verifyChannel(_ channel: MessageChannel) -> String {
+        switch channel {
+        case .sms: "sms"
+        case .whatsapp: "whatsapp"
         }
     }
 

@@ -4,8 +4,9 @@ import Foundation
 import KeywardenCore
 import NIOCore
 
-/// Hands each message to the operator's own endpoint as JSON `{to, body, verification_id}`,
-/// signed: `Keywarden-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+/// Hands each message to the operator's own endpoint as JSON `{to, body, verification_id, channel}`
+/// (`channel` is `sms` or `whatsapp`, the way the endpoint is to send it), signed:
+/// `Keywarden-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 public struct WebhookSMSSender: Sendable {
     let url: String
     let secret: String
@@ -36,6 +37,7 @@ public struct WebhookSMSSender: Sendable {
         SMSSender(name: "webhook") { message in
             let payload: [String: String] = [
                 "to": message.to, "body": message.body, "verification_id": message.verificationID.rawValue,
+                "channel": message.channel.rawValue,
             ]
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

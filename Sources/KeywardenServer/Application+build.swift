@@ -45,6 +45,10 @@ public struct KeywardenServices: Sendable {
     public let testPayments: TestPaymentProvider?
     /// Budgets, their alerts and the tier standing shown beside them.
     public let spend: SpendService
+    /// Support requests from people who cannot verify a phone number.
+    public let support: SupportService
+    /// The operator console's actions and views.
+    public let console: ConsoleService
     /// The server secret, which keys the dashboard's form tokens.
     let serverSecret: String
 
@@ -86,6 +90,8 @@ public struct KeywardenServices: Sendable {
         self.gateway = GatewayServices(
             configuration: configuration, database: database, audit: audit, clock: clock, logger: logger)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
+        let stats = SQLVerificationStatsRepository(database: database)
+        let prefixRules = SQLPrefixGuardRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database, clock: clock),
             projects: SQLProjectRepository(database: database),
@@ -110,7 +116,8 @@ public struct KeywardenServices: Sendable {
             delivery: delivery ?? Self.delivery(for: configuration, clock: clock, logger: logger),
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration, clock: clock),
             policy: configuration.verification, clock: clock, logger: logger,
-            emailConfirmation: configuration.accounts.emailConfirmationRule, humanCheck: humanCheck)
+            emailConfirmation: configuration.accounts.emailConfirmationRule, humanCheck: humanCheck, stats: stats,
+            prefixRules: prefixRules)
         let provider = payments ?? Self.paymentProvider(for: configuration, clock: clock)
         self.testPayments = provider as? TestPaymentProvider
         self.billing = BillingService(
@@ -123,6 +130,20 @@ public struct KeywardenServices: Sendable {
             accounts: SQLAccountRepository(database: database), audit: audit, email: self.email,
             limits: gateway.rateLimits, spend: gateway.pricing?.spend, currency: configuration.payments.currency,
             publicURL: configuration.linkBaseURL, clock: clock, logger: logger)
+        let suspended = SuspendedOrganizations()
+        self.support = SupportService(
+            requests: SQLSupportRequestRepository(database: database),
+            accounts: SQLAccountRepository(database: database), audit: audit, email: self.email,
+            publicURL: configuration.linkBaseURL, suspended: suspended, clock: clock, logger: logger)
+        self.console = ConsoleService(
+            console: SQLConsoleRepository(database: database), accounts: accounts,
+            accountRepository: SQLAccountRepository(database: database),
+            organizations: OrganizationService(verifications: verificationRepository, audit: audit, clock: clock),
+            rateLimits: gateway.rateLimits, billing: billing,
+            billingRepository: SQLBillingRepository(database: database), usage: gateway.usage, audit: audit,
+            prefixes: prefixRules, stats: stats, suspended: suspended, support: support,
+            messagePrices: configuration.verificationMessagePrices, currency: configuration.payments.currency,
+            clock: clock, logger: logger)
     }
 
     /// The configured payment provider.
@@ -153,6 +174,7 @@ public struct KeywardenServices: Sendable {
         case .twilioVerify(_, let service): settings.verifyServiceSID = service
         case .log, .webhook: break
         }
+        settings.whatsappFrom = configuration.providers.twilioWhatsAppFrom
         settings.statusCallbackURL = configuration.providers.twilioStatusCallbackURL
         settings.apiBaseURL = account.apiBaseURL
         settings.verifyBaseURL = account.verifyBaseURL
@@ -215,7 +237,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
             meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock,
             teams: services.teams, invites: services.invites, billing: services.billing, spend: services.spend,
-            testPayments: services.testPayments),
+            testPayments: services.testPayments, support: services.support, console: services.console),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
@@ -253,8 +275,11 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     StripeWebhookController(verify: services.stripeWebhook, billing: services.billing, clock: services.clock)
         .addRoutes(to: router)
     KeyVerificationController(
-        index: services.keys.index, operatorToken: services.configuration.keys.operatorToken, clock: services.clock
+        index: services.keys.index, operatorToken: services.configuration.keys.operatorToken,
+        suspended: services.console.suspended, clock: services.clock
     ).addRoutes(to: router)
+    SupportRequestController(support: services.support).addRoutes(to: router)
+    AdminController(console: services.console).addRoutes(to: router)
     let configuration = services.configuration
     let signatureCheck: (@Sendable (String?, [(String, String)]) -> Bool)? =
         if let token = configuration.providers.twilio?.authToken,
@@ -272,7 +297,8 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             upstreamAuthorization: configuration.gateway.upstreamAuthorization,
             client: services.gateway.client ?? .shared, lean: services.gateway.lean,
             limits: services.gateway.rateLimits, meter: services.gateway.meter, pricing: services.gateway.pricing,
-            clock: services.clock, maxRequestBody: configuration.gateway.maxRequestBytes
+            suspended: services.console.suspended, clock: services.clock,
+            maxRequestBody: configuration.gateway.maxRequestBytes
         ).addRoutes(to: router)
     }
     TwilioStatusController(

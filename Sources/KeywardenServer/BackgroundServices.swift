@@ -91,6 +91,14 @@ extension PeriodicService {
         }
     }
 
+    /// Reloads the suspended organizations every two seconds, so a suspension made on another
+    /// instance or lifted there reaches this one's gateway.
+    static func suspensionPoller(_ console: ConsoleService, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "refresh suspensions", interval: .seconds(2), logger: logger) {
+            try await console.refreshSuspensions()
+        }
+    }
+
     /// Writes the gateway's per-minute usage every `interval` in one transaction, so a crash
     /// loses at most the calls of the last interval.
     static func usageFlusher(

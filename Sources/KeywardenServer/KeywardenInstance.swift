@@ -35,6 +35,7 @@ public struct KeywardenInstance: Sendable {
             database: database, configuration: configuration, secret: secret, logger: logger)
         do {
             try await services.keys.loadIndex()
+            try await services.console.refreshSuspensions()
         } catch {
             try? await services.shutdown()
             throw error
@@ -91,6 +92,7 @@ public struct KeywardenInstance: Sendable {
             PeriodicService.billingSweeper(services.billing, logger: logger),
             PeriodicService.keyUsageFlusher(services.keys, logger: logger),
             PeriodicService.keyIndexPoller(services.keys, clock: services.clock, logger: logger),
+            PeriodicService.suspensionPoller(services.console, logger: logger),
             PeriodicService.usageFlusher(
                 meter: services.gateway.meter, usage: services.gateway.usage,
                 interval: .seconds(services.configuration.gateway.usageFlushInterval), logger: logger),

@@ -480,5 +480,85 @@ extension Migration {
                 )
                 """,
             ]),
+        Migration(
+            // Operators and the console: support requests (one open per organization), suspension,
+            // who granted an exemption, the channel a code went by, the prefix guard's rules and
+            // pauses, verification counts per hour (`hour_start` in Unix milliseconds, like every
+            // time here), and the console's own audit events, which belong to no organization.
+            version: 13, name: "operator console, support requests, suspension and the prefix guard",
+            statements: [
+                """
+                CREATE TABLE operators (
+                    user_id TEXT PRIMARY KEY REFERENCES users (id),
+                    granted_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE support_requests (
+                    id TEXT PRIMARY KEY,
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    user_id TEXT NOT NULL REFERENCES users (id),
+                    email TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    details TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    decided_at BIGINT,
+                    decided_by TEXT,
+                    decline_reason TEXT
+                )
+                """,
+                // The arbiter between two owners filing at once: one open request per organization.
+                "CREATE UNIQUE INDEX support_requests_one_open ON support_requests (organization_id) WHERE status = 'open'",
+                "CREATE INDEX support_requests_by_organization ON support_requests (organization_id, created_at, id)",
+                "CREATE INDEX support_requests_queue ON support_requests (status, created_at, id)",
+                "ALTER TABLE organizations ADD COLUMN suspended_at BIGINT",
+                "ALTER TABLE organizations ADD COLUMN suspension_reason TEXT",
+                "ALTER TABLE organizations ADD COLUMN verified_by TEXT",
+                "CREATE INDEX organizations_suspended ON organizations (suspended_at) WHERE suspended_at IS NOT NULL",
+                "CREATE INDEX organizations_by_creation ON organizations (created_at, id)",
+                "ALTER TABLE phone_verifications ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms'",
+                """
+                CREATE TABLE prefix_rules (
+                    prefix TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    created_by TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE prefix_pauses (
+                    prefix TEXT PRIMARY KEY,
+                    reason TEXT NOT NULL,
+                    paused_at BIGINT NOT NULL,
+                    until BIGINT NOT NULL,
+                    lifted_at BIGINT,
+                    lifted_by TEXT
+                )
+                """,
+                "CREATE INDEX prefix_pauses_by_end ON prefix_pauses (until)",
+                """
+                CREATE TABLE verification_stats (
+                    hour_start BIGINT NOT NULL,
+                    country TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    count BIGINT NOT NULL,
+                    PRIMARY KEY (hour_start, country, event)
+                )
+                """,
+                """
+                CREATE TABLE console_events (
+                    id TEXT PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    effective_at BIGINT NOT NULL,
+                    actor TEXT NOT NULL,
+                    details TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX console_events_by_time ON console_events (effective_at, id)",
+                // The console lists every organization's events by time.
+                "CREATE INDEX audit_logs_by_time ON audit_logs (effective_at, id)",
+            ]),
     ]
 }

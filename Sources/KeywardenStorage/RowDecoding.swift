@@ -55,7 +55,17 @@ extension SQLRow {
                 status: status,
                 method: try decode(column: prefix + "verification_method", as: String?.self),
                 verifiedAt: try optionalDate(prefix + "verified_at"),
-                maskedPhoneNumber: try decode(column: prefix + "phone_masked", as: String?.self)))
+                maskedPhoneNumber: try decode(column: prefix + "phone_masked", as: String?.self),
+                approvedBy: try decode(column: prefix + "verified_by", as: String?.self)),
+            suspension: try suspension(prefix: prefix))
+    }
+
+    /// The suspension stored in an organization's `suspended_at` and `suspension_reason`, if any.
+    func suspension(prefix: String = "") throws -> Suspension? {
+        guard let suspendedAt = try optionalDate(prefix + "suspended_at") else { return nil }
+        return Suspension(
+            suspendedAt: suspendedAt,
+            reason: try decode(column: prefix + "suspension_reason", as: String?.self) ?? "")
     }
 
     func project() throws -> Project {

@@ -66,9 +66,10 @@ public struct SQLAccountRepository: AccountRepository {
         }
     }
 
+    /// The columns ``SQLRow/organization(prefix:)`` reads, of `organizations o`.
     static let organizationColumns = [
         "id", "name", "is_personal", "created_at", "verification_status",
-        "verification_method", "verified_at", "phone_masked",
+        "verification_method", "verified_at", "phone_masked", "verified_by", "suspended_at", "suspension_reason",
     ].map { "o.\($0)" }.joined(separator: ", ")
 
     public func credentials(email: EmailAddress) async throws -> UserCredentials? {

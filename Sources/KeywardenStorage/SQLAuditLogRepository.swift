@@ -12,10 +12,8 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     }
 
     public func append(_ event: AuditEvent) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let actor = String(decoding: try encoder.encode(event.actor), as: UTF8.self)
-        let details = String(decoding: try encoder.encode(event.details), as: UTF8.self)
+        let actor = try AuditColumns.text(event.actor)
+        let details = try AuditColumns.text(event.details)
         try await database.withConnection { db in
             try await db.raw(
                 """
@@ -53,7 +51,6 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 \(keyset.orderAndLimit(limit))
                 """
             ).all()
-            let decoder = JSONDecoder()
             // A type this version does not know was written by a newer one sharing the
             // database: the event is left out of this version's answers, not the whole page.
             let events = try rows.map { row -> AuditEvent? in
@@ -63,8 +60,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                     organizationID: OrganizationID(unchecked: try row.string("organization_id")),
                     type: type,
                     effectiveAt: try row.date("effective_at"),
-                    actor: try decoder.decode(AuditActor.self, from: Data(try row.string("actor").utf8)),
-                    details: try decoder.decode([String: String].self, from: Data(try row.string("details").utf8)))
+                    actor: try row.auditActor(), details: try row.auditDetails())
             }
             let page = Keyset.page(events, limit: limit)
             return Page(items: page.items.compactMap { $0 }, hasMore: page.hasMore)

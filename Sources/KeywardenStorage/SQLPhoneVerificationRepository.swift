@@ -14,7 +14,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
     static let columns = """
         id, organization_id, user_id, phone_digest, phone_number, phone_masked, country, status, code_digest, \
         sealed_code, attempts, sends, created_at, expires_at, last_sent_at, next_resend_at, approved_at, delivery, \
-        provider_message_id, path
+        provider_message_id, path, channel
         """
 
     public func create(_ v: PhoneVerification) async throws {
@@ -28,7 +28,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
                         \(bind: Int64(v.sends)), \(bind: v.createdAt.unixMilliseconds), \(bind: v.expiresAt.unixMilliseconds),
                         \(bind: v.lastSentAt.unixMilliseconds), \(bind: v.nextResendAt.unixMilliseconds),
                         \(bind: v.approvedAt?.unixMilliseconds), \(bind: v.delivery?.rawValue), \(bind: v.providerMessageID),
-                        \(bind: v.path.rawValue))
+                        \(bind: v.path.rawValue), \(bind: v.channel.rawValue))
                 """
             ).run()
         }
@@ -191,7 +191,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
             try await db.raw(
                 """
                 UPDATE organizations
-                SET verification_status = 'verified', verification_method = 'phone',
+                SET verification_status = 'verified', verification_method = 'phone', verified_by = NULL,
                     verified_at = \(bind: now.unixMilliseconds), phone_digest = \(bind: verification.phoneDigest),
                     phone_country = \(bind: verification.country), phone_masked = \(bind: verification.maskedPhoneNumber)
                 WHERE id = \(bind: verification.organizationID.rawValue)
@@ -260,7 +260,7 @@ public struct SQLPhoneVerificationRepository: PhoneVerificationRepository {
                 """
                 UPDATE organizations
                 SET verification_status = 'unverified', verification_method = NULL, verified_at = NULL,
-                    phone_digest = NULL, phone_country = NULL, phone_masked = NULL
+                    verified_by = NULL, phone_digest = NULL, phone_country = NULL, phone_masked = NULL
                 WHERE id = \(bind: organization.rawValue)
                 """
             ).run()
@@ -295,6 +295,7 @@ extension SQLRow {
             delivery: try decode(column: "delivery", as: String?.self).flatMap(
                 PhoneVerification.Delivery.init(rawValue:)),
             providerMessageID: try decode(column: "provider_message_id", as: String?.self),
-            path: VerificationPath(rawValue: try decode(column: "path", as: String?.self) ?? "") ?? .phone)
+            path: VerificationPath(rawValue: try decode(column: "path", as: String?.self) ?? "") ?? .phone,
+            channel: MessageChannel(rawValue: try string("channel")) ?? .sms)
     }
 }

@@ -5,7 +5,7 @@ import KeywardenServer
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Operator actions on the configured database.",
-        subcommands: [Organization.self, Email.self])
+        subcommands: [Organization.self, Operator.self, Email.self])
 
     struct Organization: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

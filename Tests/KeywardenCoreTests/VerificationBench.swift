@@ -33,6 +33,10 @@ struct VerificationBench {
     let time: ManualClock
     let sms: RecordingSMS
     let engine: PhoneVerificationService
+    /// The operator's prefix rules and the guard's recorded pauses.
+    let prefixRules = InMemoryPrefixGuard()
+    /// Counted starts, sends, approvals and refusals.
+    let stats = InMemoryVerificationStats()
 
     /// A bench with the default policy changed by `configure`; codes go through `delivery`, or
     /// the recording sender `sms` when it is `nil`.
@@ -52,7 +56,7 @@ struct VerificationBench {
             verifications: repositories.verifications, audit: repositories.audit, counters: repositories.counters,
             secrets: VerificationSecrets(serverSecret: "keywarden-core-tests-secret"),
             delivery: delivery ?? sms.delivery, lineTypes: lineTypes, policy: policy, clock: time.clock,
-            logger: quietLogger)
+            logger: quietLogger, stats: stats, prefixRules: prefixRules)
     }
 
     /// Signs a person up and returns them as the owner of their personal organization.

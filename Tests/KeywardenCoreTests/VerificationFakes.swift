@@ -55,7 +55,7 @@ final class RecordingVerifier: Sendable {
         .remote(
             RemoteVerifier(
                 name: "recording",
-                start: { number in
+                start: { number, _ in
                     self.startLog.withLock { $0.append(number) }
                     return SMSReceipt(providerMessageID: "VE\(number)", delivery: .queued)
                 },

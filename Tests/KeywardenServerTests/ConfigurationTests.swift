@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import KeywardenCore
 import KeywardenServer
 import Synchronization
 import Testing
@@ -145,6 +146,38 @@ struct ConfigurationTests {
             }
             #expect(error?.key == key)
         }
+    }
+
+    @Test func whatsappCountriesAndTheWhatsAppSenderAreRead() async throws {
+        let configured = try await load(environment: [
+            "KEYWARDEN_WHATSAPP_COUNTRIES": "br in,  mx, ", "KEYWARDEN_TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+        ])
+        #expect(configured.verification.whatsappCountries == ["BR", "IN", "MX"])
+        #expect(configured.verification.channels(for: "BR") == [.sms, .whatsapp])
+        #expect(configured.verification.channels(for: "US") == [.sms])
+        #expect(configured.providers.twilioWhatsAppFrom == "+14155238886")
+        let within = try await load(environment: [
+            "KEYWARDEN_ALLOWED_COUNTRIES": "US,GB", "KEYWARDEN_WHATSAPP_COUNTRIES": "GB",
+        ])
+        #expect(within.verification.whatsappCountries == ["GB"])
+        let defaults = try await load(environment: [:])
+        #expect(defaults.verification.whatsappCountries.isEmpty)
+        #expect(defaults.verification.channels(for: "GB") == [.sms])
+        #expect(defaults.providers.twilioWhatsAppFrom == nil)
+    }
+
+    @Test(arguments: [
+        (["KEYWARDEN_WHATSAPP_COUNTRIES": "GB QQ"], "whatsapp_countries"),
+        (["KEYWARDEN_WHATSAPP_COUNTRIES": "all"], "whatsapp_countries"),
+        (["KEYWARDEN_ALLOWED_COUNTRIES": "US", "KEYWARDEN_WHATSAPP_COUNTRIES": "US,GB"], "whatsapp_countries"),
+        (["KEYWARDEN_TWILIO_WHATSAPP_FROM": "4155238886"], "twilio_whatsapp_from"),
+        (["KEYWARDEN_TWILIO_WHATSAPP_FROM": "whatsapp:+1 415 523 8886"], "twilio_whatsapp_from"),
+    ])
+    func unusableWhatsAppSettingsAreRefusedNamingThem(_ environment: [String: String], _ key: String) async {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await load(environment: environment)
+        }
+        #expect(error?.key == key)
     }
 
     @Test func defaultsApplyWhenNothingIsSet() async throws {

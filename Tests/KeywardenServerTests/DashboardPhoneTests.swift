@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import KeywardenCore
 import Testing
 
 @Suite("Dashboard: the phone page")
@@ -20,7 +21,7 @@ struct DashboardPhoneTests {
             #expect(html.contains(#"<label for="phone_number">Phone number</label>"#))
             #expect(html.contains(#"<button type="submit">Send code</button>"#))
             #expect(html.contains("a work number is best"))
-            #expect(html.contains("Can't verify your phone? Contact the operator of this Keywarden."))
+            #expect(html.contains("<a href=\"/support\">Can't verify your phone?</a>"))
             let options = countryOptions(html)
             #expect(options.count > 240)
             #expect(options.first?.code == "US")
@@ -164,6 +165,98 @@ struct DashboardPhoneTests {
             let unknown = try await browser.post(Self.page, [("country", "XX"), ("phone_number", "2015550123")])
             #expect(unknown.status == .badRequest)
             #expect(browser.lastPage.contains(#"id="country-error""#))
+            #expect(outbox.sent.isEmpty)
+        }
+    }
+
+    @Test func theChannelChoiceAppearsOnlyWhereWhatsAppIsOffered() async throws {
+        try await withApp(outbox: TestOutbox()) { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            try await browser.get(Self.page)
+            #expect(!browser.lastPage.contains("Send the code by"))
+            #expect(!browser.lastPage.contains(#"name="channel""#))
+            #expect(browser.lastPage.contains("We send a code by text message to the number you give here."))
+        }
+        try await withApp(outbox: TestOutbox(), configure: { $0.verification.whatsappCountries = ["GB", "BR"] }) {
+            api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            try await browser.get(Self.page)
+            let html = browser.lastPage
+            #expect(html.contains("<legend>Send the code by</legend>"))
+            // Text message is chosen until the person chooses otherwise.
+            #expect(html.contains(#"<label for="channel-sms"><input type="radio" id="channel-sms" name="channel""#))
+            #expect(html.contains(#"value="sms" checked aria-describedby="channel-hint"> Text message (SMS)</label>"#))
+            #expect(html.contains(#"<label for="channel-whatsapp"><input type="radio" id="channel-whatsapp""#))
+            #expect(html.contains(#"value="whatsapp" aria-describedby="channel-hint"> WhatsApp</label>"#))
+            #expect(html.contains("WhatsApp is offered for numbers from Brazil and United Kingdom."))
+            // Inside the number form, before "Send code".
+            let start = try #require(html.range(of: #"<form method="post" action="/settings/account/phone">"#))
+            let end = try #require(html.range(of: "</form>", range: start.upperBound..<html.endIndex))
+            let form = html[start.upperBound..<end.lowerBound]
+            let choice = try #require(form.range(of: "<legend>Send the code by</legend>"))
+            let button = try #require(form.range(of: #"<button type="submit">Send code</button>"#))
+            #expect(choice.lowerBound < button.lowerBound)
+            #expect(!browserHasInlineScriptOrStyle(html))
+        }
+    }
+
+    @Test func whatsappSendsTheCodeByWhatsAppForAnOfferedCountry() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.verification.whatsappCountries = ["GB"] }) { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            try await browser.get(Self.page)
+            let sent = try await browser.post(
+                Self.page, [("country", "GB"), ("phone_number", Numbers.britishMobile), ("channel", "whatsapp")])
+            #expect(sent.status == .seeOther)
+            try await browser.follow(sent)
+            #expect(outbox.sent.count == 1)
+            #expect(outbox.sent.first?.channel == .whatsapp)
+            #expect(outbox.sent.first?.to == "+447400123456")
+            #expect(browser.lastPage.contains("We sent a code by WhatsApp to"))
+            #expect(browser.lastPage.contains(#"<label for="code">Verification code</label>"#))
+        }
+    }
+
+    @Test func whatsappForACountryItIsNotOfferedForIsRefusedNextToTheChoice() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox, configure: { $0.verification.whatsappCountries = ["GB"] }) { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            try await browser.get(Self.page)
+            let refused = try await browser.post(
+                Self.page, [("country", "US"), ("phone_number", Numbers.us), ("channel", "whatsapp")])
+            #expect(refused.status == .badRequest)
+            let html = browser.lastPage
+            let error = try #require(
+                html.firstMatch(of: /<p class="field-error" id="channel-error">([^<]+)<\/p>/)?.output.1)
+            #expect(error.contains("WhatsApp is offered only for numbers from United Kingdom."), "\(error)")
+            #expect(error.contains("Choose Text message (SMS)"))
+            // What was chosen and typed is kept, and the choice points at the sentence.
+            #expect(html.contains(#"value="whatsapp" checked aria-describedby="channel-hint channel-error">"#))
+            #expect(html.contains(#"value="\#(Numbers.us)""#))
+            #expect(outbox.sent.isEmpty)
+            // By text message the same number is fine.
+            let sms = try await browser.post(
+                Self.page, [("country", "US"), ("phone_number", Numbers.us), ("channel", "sms")])
+            #expect(sms.status == .seeOther)
+            #expect(outbox.sent.first?.channel == .sms)
+        }
+    }
+
+    @Test func whatsappAskedForWhereItIsOfferedNowhereIsRefusedAboveTheForm() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let browser = TestBrowser(api)
+            try await browser.signUp()
+            try await browser.get(Self.page)
+            let refused = try await browser.post(
+                Self.page, [("country", "GB"), ("phone_number", Numbers.britishMobile), ("channel", "whatsapp")])
+            #expect(refused.status == .badRequest)
+            #expect(browser.lastPage.contains(#"<p class="error" role="alert">Codes are sent by text message only."#))
+            #expect(!browser.lastPage.contains(#"name="channel""#))
             #expect(outbox.sent.isEmpty)
         }
     }

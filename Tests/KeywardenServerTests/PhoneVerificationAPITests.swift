@@ -17,14 +17,20 @@ enum Numbers {
 
 extension TestAPI {
     func startVerification(
-        _ token: String, number: String = Numbers.us, country: String? = "US"
+        _ token: String, number: String = Numbers.us, country: String? = "US", channel: String? = nil
     ) async throws
         -> TestResponse
     {
         let countryField = country.map { #","country":"\#($0)""# } ?? ""
+        let channelField = channel.map { #","channel":"\#($0)""# } ?? ""
         return try await request(
             .post, "/v1/organization/phone_verifications", token: token,
-            json: #"{"phone_number":"\#(number)"\#(countryField)}"#)
+            json: #"{"phone_number":"\#(number)"\#(countryField)\#(channelField)}"#)
+    }
+
+    /// Asks for the code of verification `id` again.
+    func resendVerification(_ token: String, _ id: String) async throws -> TestResponse {
+        try await request(.post, "/v1/organization/phone_verifications/\(id)/resend", token: token)
     }
 
     func check(_ token: String, _ id: String, code: String) async throws -> TestResponse {
@@ -152,6 +158,35 @@ struct PhoneVerificationAPITests {
             let britain = data.first { $0["code"] as? String == "GB" }
             #expect(britain?["name"] as? String == "United Kingdom")
             #expect(britain?["calling_code"] as? String == "+44")
+        }
+    }
+
+    /// The `channels` of each country of a `GET /v1/phone/countries` answer, by code.
+    static func channels(_ response: TestResponse) throws -> [String: [String]] {
+        let data = try #require(response.value("data") as? [[String: Any]])
+        var channels: [String: [String]] = [:]
+        for country in data {
+            if let code = country["code"] as? String { channels[code] = country["channels"] as? [String] ?? [] }
+        }
+        return channels
+    }
+
+    @Test func countriesListTheChannelsTheirNumbersMayGetCodesBy() async throws {
+        let outbox = TestOutbox()
+        try await withApp(outbox: outbox) { api, _ in
+            let everywhere = try Self.channels(try await api.request(.get, "/v1/phone/countries"))
+            #expect(everywhere.count > 240)
+            #expect(everywhere.values.allSatisfy { $0 == ["sms"] })
+            let token = try await api.token()
+            let started = try await api.startVerification(token)
+            #expect(started.string("channel") == "sms")
+            #expect(outbox.sent.first?.channel == .sms)
+        }
+        try await withApp(configure: { $0.verification.whatsappCountries = ["GB", "BR"] }) { api, _ in
+            let offered = try Self.channels(try await api.request(.get, "/v1/phone/countries"))
+            #expect(offered["GB"] == ["sms", "whatsapp"])
+            #expect(offered["BR"] == ["sms", "whatsapp"])
+            #expect(offered["US"] == ["sms"])
         }
     }
 

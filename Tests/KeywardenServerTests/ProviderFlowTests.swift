@@ -104,6 +104,116 @@ struct ProviderFlowTests {
         #expect(stub.requests.map(\.path).filter { $0.hasSuffix("/Verifications") }.count == 1)
     }
 
+    /// The form fields of every request the stub received at a path ending in `suffix`.
+    func forms(_ stub: StubServer, at suffix: String) -> [[String: String]] {
+        stub.requests.filter { $0.path.hasSuffix(suffix) }
+            .map { Dictionary(FormEncoding.decode($0.body), uniquingKeysWith: { $1 }) }
+    }
+
+    @Test func twilioMessagingSendsAWhatsAppCodeAndItsResendToWhatsAppAddresses() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0043","status":"queued"}"#) }
+        let time = ManualClock()
+        try await stub.run { base in
+            try await withApp(
+                clock: time.clock,
+                configure: {
+                    $0.providers.sms = .twilio(twilioAccount(base: base), sender: .number("+15005550006"))
+                    $0.providers.twilioWhatsAppFrom = "+14155238886"
+                    $0.verification.whatsappCountries = ["GB"]
+                }
+            ) { api, _ in
+                let token = try await api.token()
+                let started = try await api.startVerification(
+                    token, number: Numbers.britishMobile, country: nil, channel: "whatsapp")
+                #expect(started.status == .created)
+                #expect(started.string("channel") == "whatsapp")
+                let id = try #require(started.string("id"))
+                time.advance(by: 31)
+                let resent = try await api.resendVerification(token, id)
+                #expect(resent.status == .ok)
+                #expect(resent.string("channel") == "whatsapp")
+            }
+        }
+        let sent = forms(stub, at: "/Messages.json")
+        #expect(sent.count == 2)
+        for form in sent {
+            #expect(form["To"] == "whatsapp:+447400123456")
+            #expect(form["From"] == "whatsapp:+14155238886")
+        }
+        #expect(sent.first?["Body"] == sent.last?["Body"])
+    }
+
+    @Test func twilioVerifyStartsAndResendsAWhatsAppCodeByWhatsApp() async throws {
+        let stub = StubServer.twilioVerify()
+        let time = ManualClock()
+        try await stub.run { base in
+            try await withApp(
+                clock: time.clock,
+                configure: {
+                    $0.providers.sms = .twilioVerify(twilioAccount(base: base), serviceSID: "VA789")
+                    $0.verification.whatsappCountries = ["GB"]
+                }
+            ) { api, _ in
+                let token = try await api.token()
+                let started = try await api.startVerification(
+                    token, number: Numbers.britishMobile, country: nil, channel: "whatsapp")
+                let id = try #require(started.string("id"))
+                time.advance(by: 31)
+                #expect(try await api.resendVerification(token, id).status == .ok)
+                let right = try await api.check(token, id, code: "424242")
+                #expect(right.string("status") == "approved")
+                #expect(right.string("channel") == "whatsapp")
+            }
+        }
+        let starts = forms(stub, at: "/Verifications")
+        #expect(starts.count == 2)
+        #expect(starts.allSatisfy { $0 == ["To": "+447400123456", "Channel": "whatsapp"] })
+    }
+
+    @Test func whatsappIsRefusedForNumbersFromCountriesNotOfferedAndEverywhereByDefault() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0044","status":"queued"}"#) }
+        try await stub.run { base in
+            for offered in [Set<String>(), Set(["GB"])] {
+                try await withApp(configure: {
+                    $0.providers.sms = .twilio(twilioAccount(base: base), sender: .number("+15005550006"))
+                    $0.verification.whatsappCountries = offered
+                }) { api, _ in
+                    let token = try await api.token()
+                    var numbers = [Numbers.usE164]
+                    if offered.isEmpty { numbers.append(Numbers.britishMobile) }
+                    for number in numbers {
+                        let refused = try await api.startVerification(
+                            token, number: number, country: nil, channel: "whatsapp")
+                        #expect(refused.status == .badRequest)
+                        #expect(refused.string("error.code") == "invalid_value")
+                        #expect(refused.string("error.param") == "channel")
+                    }
+                    let unknown = try await api.startVerification(token, channel: "carrier-pigeon")
+                    #expect(unknown.string("error.param") == "channel")
+                }
+            }
+        }
+        #expect(stub.requests.isEmpty)
+    }
+
+    @Test func theLogProviderRecordsTheChannelInTheOutbox() async throws {
+        let directory = try temporaryDirectory()
+        try await withApp(configure: {
+            $0.storage.dataDirectory = directory
+            $0.verification.whatsappCountries = ["GB"]
+        }) { api, _ in
+            let token = try await api.token()
+            let started = try await api.startVerification(
+                token, number: Numbers.britishMobile, country: nil, channel: "whatsapp")
+            #expect(started.status == .created)
+            let entries = try Outbox.latest(in: directory, count: 10)
+            #expect(entries.count == 1)
+            #expect(entries.first?.channel == .whatsapp)
+            #expect(entries.first?.to == "+447400123456")
+            #expect(entries.first?.verificationID == started.string("id"))
+        }
+    }
+
     @Test func twilioLookupRefinesTheLineType() async throws {
         let stub = StubServer { _ in (.ok, #"{"line_type_intelligence":{"type":"nonFixedVoip"}}"#) }
         let outbox = TestOutbox()

@@ -13,7 +13,7 @@ struct ProviderTests {
         to: "+12015550123", body: "Your Keywarden verification code is 123456.",
         verificationID: PhoneVerificationID(unchecked: "pv_test"))
 
-    func twilio(_ baseURL: String) -> Twilio {
+    func twilioConfiguration(_ baseURL: String) -> TwilioConfiguration {
         var configuration = TwilioConfiguration(accountSID: "AC123", authToken: "token-456")
         configuration.from = "+15005550006"
         configuration.verifyServiceSID = "VA789"
@@ -22,7 +22,11 @@ struct ProviderTests {
         configuration.verifyBaseURL = baseURL
         configuration.lookupBaseURL = baseURL
         configuration.timeout = .seconds(2)
-        return Twilio(configuration: configuration)
+        return configuration
+    }
+
+    func twilio(_ baseURL: String) -> Twilio {
+        Twilio(configuration: twilioConfiguration(baseURL))
     }
 
     func fields(_ request: RecordedRequest) -> [String: String] {
@@ -47,6 +51,85 @@ struct ProviderTests {
                 "To": "+12015550123", "From": "+15005550006", "Body": Self.message.body,
                 "StatusCallback": "https://keywarden.example.com/v1/webhooks/twilio/status",
             ])
+    }
+
+    static let whatsappMessage = SMSMessage(
+        to: "+12015550123", body: "Your Keywarden verification code is 123456.",
+        verificationID: PhoneVerificationID(unchecked: "pv_test"), channel: .whatsapp)
+
+    @Test func twilioMessagingSendsWhatsAppFromTheWhatsAppSender() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0002","status":"queued"}"#) }
+        try await stub.run { base in
+            var client = twilioConfiguration(base)
+            client.whatsappFrom = "+14155238886"
+            _ = try await Twilio(configuration: client).messaging.send(Self.whatsappMessage)
+            // Without a WhatsApp sender of its own, WhatsApp goes from the SMS number; SMS always does.
+            _ = try await twilio(base).messaging.send(Self.whatsappMessage)
+            _ = try await Twilio(configuration: client).messaging.send(Self.message)
+        }
+        let sent = stub.requests.map { fields($0) }
+        #expect(sent.count == 3)
+        #expect(sent[0]["To"] == "whatsapp:+12015550123")
+        #expect(sent[0]["From"] == "whatsapp:+14155238886")
+        #expect(sent[0]["Body"] == Self.whatsappMessage.body)
+        #expect(sent[0]["StatusCallback"] == "https://keywarden.example.com/v1/webhooks/twilio/status")
+        #expect(sent[1]["To"] == "whatsapp:+12015550123")
+        #expect(sent[1]["From"] == "whatsapp:+15005550006")
+        #expect(sent[2]["To"] == "+12015550123")
+        #expect(sent[2]["From"] == "+15005550006")
+    }
+
+    @Test func aMessagingServiceSendsWhatsAppToAWhatsAppAddress() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0003","status":"queued"}"#) }
+        try await stub.run { base in
+            var client = twilioConfiguration(base)
+            client.from = nil
+            client.messagingServiceSID = "MG123"
+            _ = try await Twilio(configuration: client).messaging.send(Self.whatsappMessage)
+        }
+        let request = try #require(stub.requests.first)
+        #expect(fields(request)["To"] == "whatsapp:+12015550123")
+        #expect(fields(request)["MessagingServiceSid"] == "MG123")
+        #expect(fields(request)["From"] == nil)
+    }
+
+    @Test func twilioVerifyStartsAWhatsAppVerificationWithItsChannel() async throws {
+        let stub = StubServer.twilioVerify()
+        try await stub.run { base in
+            _ = try await twilio(base).verify.start("+12015550123", .whatsapp)
+        }
+        let request = try #require(stub.requests.first)
+        #expect(request.path == "/v2/Services/VA789/Verifications")
+        #expect(fields(request) == ["To": "+12015550123", "Channel": "whatsapp"])
+    }
+
+    @Test func theWebhookSaysWhichChannelToSendBy() async throws {
+        let stub = StubServer { _ in (.ok, "{}") }
+        try await stub.run { base in
+            _ = try await WebhookSMSSender(url: base + "/sms", secret: "webhook-secret-0123").sender
+                .send(Self.whatsappMessage)
+        }
+        let request = try #require(stub.requests.first)
+        let json = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: String]
+        #expect(json?["channel"] == "whatsapp")
+        #expect(json?["to"] == "+12015550123")
+    }
+
+    @Test func theOutboxRecordsTheChannelAndReadsOlderEntriesAsTextMessages() async throws {
+        let directory = try temporaryDirectory()
+        let outbox = Outbox(directory: directory, logger: quietLogger)
+        _ = try await outbox.sender.send(Self.whatsappMessage)
+        _ = try await outbox.sender.send(Self.message)
+        let file = URL(fileURLWithPath: directory).appendingPathComponent("outbox.jsonl")
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.contains(#""channel":"whatsapp""#) == true)
+        // A line from before entries named their channel.
+        let older =
+            #"{"body":"Your code is 654321.","sent_at":1700000000,"to":"+12015550123","verification_id":"pv_old"}"#
+        try Data((lines.joined(separator: "\n") + "\n" + older + "\n").utf8).write(to: file)
+        let entries = try Outbox.latest(in: directory, count: 10)
+        #expect(entries.map(\.channel) == [.whatsapp, .sms, .sms])
+        #expect(entries.last?.verificationID == "pv_old")
     }
 
     @Test func twilioRefusalsBecomeProviderErrorsThatDoNotQuoteTheNumber() async throws {
@@ -79,7 +162,7 @@ struct ProviderTests {
         let stub = StubServer.twilioVerify()
         try await stub.run { base in
             let verify = twilio(base).verify
-            let receipt = try await verify.start("+12015550123")
+            let receipt = try await verify.start("+12015550123", .sms)
             #expect(receipt.providerMessageID == "VE0001")
             #expect(try await verify.check("+12015550123", "111111") == false)
             #expect(try await verify.check("+12015550123", "424242") == true)
@@ -123,7 +206,8 @@ struct ProviderTests {
         let request = try #require(stub.requests.first)
         #expect(request.path == "/sms")
         let json = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: String]
-        #expect(json == ["to": "+12015550123", "body": Self.message.body, "verification_id": "pv_test"])
+        #expect(
+            json == ["to": "+12015550123", "body": Self.message.body, "verification_id": "pv_test", "channel": "sms"])
         let signature = try #require(request.headers[.init("Keywarden-Signature")!])
         let timestamp = try #require(signature.split(separator: ",").first?.dropFirst(2)).description
         let expected = WebhookSMSSender.signature(

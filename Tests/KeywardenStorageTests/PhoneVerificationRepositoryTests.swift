@@ -41,6 +41,21 @@ struct PhoneVerificationRepositoryTests {
     }
 
     @Test(arguments: Backend.available)
+    func aVerificationKeepsTheChannelItsCodeWentBy(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let account = try await seed(database)
+            let repository = SQLPhoneVerificationRepository(database: database)
+            var verification = makeVerification(account)
+            verification.channel = .whatsapp
+            try await repository.create(verification)
+            #expect(
+                try await repository.verification(verification.id, in: account.organization.id)?.channel == .whatsapp)
+            let expired = try await repository.expirePending(at: epoch.addingTimeInterval(601))
+            #expect(expired.map(\.channel) == [.whatsapp])
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func checksAreCountedUpToTheBudgetOnly(_ backend: Backend) async throws {
         try await withTestDatabase(backend) { database in
             let account = try await seed(database)

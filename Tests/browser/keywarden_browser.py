@@ -1,7 +1,8 @@
 """What the browser suite drives: headless Chromium under Selenium (Debian's chromium and
 chromium-driver), Keywarden servers started by the system suite's `Server`
-(Tests/system/keywarden_server.py), and `Page`, which finds things the way a person does: by
-label, button, link and heading text, the labels DESIGN §9 names.
+(Tests/system/keywarden_server.py), the `keywarden` command line on a server's database, and
+`Page`, which finds things the way a person does: by label, button, link and heading text, the
+labels DESIGN §9 names.
 
 Every navigation waits for the page it leads to, checks the browser log for a
 Content-Security-Policy violation and keeps a screenshot and the page source, which conftest.py
@@ -27,7 +28,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "system"))
-from keywarden_server import Server  # noqa: E402
+from keywarden_server import BINARY, Server  # noqa: E402
 
 CHROMIUM = os.environ.get("KEYWARDEN_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("KEYWARDEN_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -56,6 +57,19 @@ def start_server():
     """A `keywarden serve --upstream echo` on a free port with a fresh data directory, ready."""
     data_dir = tempfile.mkdtemp(prefix="keywarden-browser-")
     return Server(data_dir=data_dir, args=["--upstream", "echo"], env=SERVER_ENV).start()
+
+
+def keywarden(server, *args):
+    """Runs `keywarden ARGS --data-dir DIR` on `server`'s database with the server's settings, as
+    an operator does next to a running server (`admin operator grant EMAIL`, `admin org set-tier
+    ORG TIER`); returns what it printed, failing the test when it exits with an error."""
+    finished = subprocess.run(
+        [BINARY, *args, "--data-dir", server.data_dir],
+        env=server.env, capture_output=True, text=True, timeout=60,
+    )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, f"keywarden {' '.join(args)} exited with {finished.returncode}: {output}"
+    return output
 
 
 def chromium(javascript=True, width=1280, height=900):

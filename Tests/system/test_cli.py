@@ -126,3 +126,31 @@ def test_an_operator_grant_adds_credit_the_owner_sees_and_the_audit_log_names_th
         )
         assert status == 200, audit
         assert [e["type"] for e in audit["data"]] == ["billing.credits_granted"], audit
+
+
+def test_operator_grant_and_revoke_change_who_may_open_the_console():
+    from keywarden_server import Server
+
+    with Server() as server:
+        token, _ = server.verified_account("operator@example.com")
+        cwd = server.data_dir
+        status, _, refused = server.call("GET", "/v1/admin/organizations", token)
+        assert status == 403 and refused["error"]["code"] == "operator_required", refused
+
+        code, output = run("admin", "operator", "grant", "Operator@Example.com", "--data-dir", cwd, cwd=cwd)
+        assert code == 0 and "operator@example.com is an operator" in output.lower(), output
+        code, output = run("admin", "operator", "grant", "operator@example.com", "--data-dir", cwd, cwd=cwd)
+        assert code == 0 and "already" in output, output
+        code, output = run("admin", "operator", "list", "--data-dir", cwd, cwd=cwd)
+        assert code == 0 and "operator@example.com" in output, output
+        # An operator still needs two-factor authentication before the console opens.
+        status, _, refused = server.call("GET", "/v1/admin/organizations", token)
+        assert status == 403 and refused["error"]["code"] == "mfa_required", refused
+
+        code, output = run("admin", "operator", "grant", "nobody@example.com", "--data-dir", cwd, cwd=cwd)
+        assert code != 0 and "nobody@example.com" in output, output
+
+        code, output = run("admin", "operator", "revoke", "operator@example.com", "--data-dir", cwd, cwd=cwd)
+        assert code == 0 and "no longer an operator" in output, output
+        status, _, refused = server.call("GET", "/v1/admin/organizations", token)
+        assert status == 403 and refused["error"]["code"] == "operator_required", refused

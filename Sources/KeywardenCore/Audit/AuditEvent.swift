@@ -9,7 +9,7 @@ public struct AuditEventID: PrefixedID {
 
 /// Who did something.
 public struct AuditActor: Equatable, Sendable, Codable {
-    /// `session` (a person), `operator` (the CLI) or `system`.
+    /// `session` (a person), `operator` (the console with the operator named, or the CLI) or `system`.
     public var type: String
     public var userID: String?
     public var email: String?
@@ -30,6 +30,11 @@ public struct AuditActor: Equatable, Sendable, Codable {
 
     /// The operator, through the command line.
     public static let `operator` = AuditActor(type: "operator")
+
+    /// An operator signed in to the console (or its API), by name.
+    public static func console(_ user: User, ipAddress: String?) -> AuditActor {
+        AuditActor(type: "operator", userID: user.id.rawValue, email: user.email.value, ipAddress: ipAddress)
+    }
     /// Keywarden itself (expiry, provider callbacks).
     public static let system = AuditActor(type: "system")
 }

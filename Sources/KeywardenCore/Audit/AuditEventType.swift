@@ -15,6 +15,16 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case organizationRateLimitTierUpdated = "organization.rate_limit_tier_updated"
     /// Renamed by an owner; with the new `name`.
     case organizationUpdated = "organization.updated"
+    /// A member asked for help verifying (`support_request.created`).
+    case supportRequestCreated = "support_request.created"
+    /// An operator approved it: the organization is exempt.
+    case supportRequestApproved = "support_request.approved"
+    /// An operator declined it, with a reason.
+    case supportRequestDeclined = "support_request.declined"
+    /// An operator suspended the organization.
+    case organizationSuspended = "organization.suspended"
+    /// An operator lifted the suspension.
+    case organizationUnsuspended = "organization.unsuspended"
     case loginSucceeded = "login.succeeded"
     case loginFailed = "login.failed"
     case logoutSucceeded = "logout.succeeded"

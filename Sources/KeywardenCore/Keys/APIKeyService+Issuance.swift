@@ -152,9 +152,13 @@ extension APIKeyService {
             message: "The key's owner no longer has access to its project, so the key was revoked.")
     }
 
-    /// Asks the policy whether the organization may create a key at `now`, telling it whether
-    /// `creator` (when there is one) has approved a phone verification.
+    /// Refuses a suspended organization, then asks the policy whether it may create a key at
+    /// `now`, telling it whether `creator` (when there is one) has approved a phone verification.
     func authorize(_ organization: Organization, creator: UserID?, now: Date) async throws {
+        // A suspended organization makes no keys, whenever its others were made.
+        if let suspension = organization.suspension {
+            throw DomainError.organizationSuspended(reason: suspension.reason)
+        }
         try await policy.authorize(
             organization: organization,
             userHasVerified: try await creator.asyncMap { try await verifications.userHasApprovedVerification($0) }

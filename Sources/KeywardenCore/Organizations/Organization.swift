@@ -12,17 +12,20 @@ public struct Organization: Equatable, Sendable {
     public var createdAt: Date
     /// Whether it may create keys after the enforcement date, and how.
     public var verification: OrganizationVerification
+    /// Set while an operator has suspended it: its keys are refused and no new ones are made.
+    public var suspension: Suspension?
 
     /// Creates an organization value.
     public init(
         id: OrganizationID, name: String, isPersonal: Bool, createdAt: Date,
-        verification: OrganizationVerification = .unverified
+        verification: OrganizationVerification = .unverified, suspension: Suspension? = nil
     ) {
         self.id = id
         self.name = name
         self.isPersonal = isPersonal
         self.createdAt = createdAt
         self.verification = verification
+        self.suspension = suspension
     }
 }
 

@@ -56,6 +56,8 @@ public struct PhoneVerification: Equatable, Sendable {
     public var providerMessageID: String?
     /// The way the person came to verify, recorded in the audit log.
     public var path: VerificationPath
+    /// How the code travels: by text message or by WhatsApp.
+    public var channel: MessageChannel
 
     /// Creates a verification value.
     public init(
@@ -63,9 +65,10 @@ public struct PhoneVerification: Equatable, Sendable {
         sealedPhoneNumber: String?, maskedPhoneNumber: String, country: String, status: Status, codeDigest: String?,
         sealedCode: String?, attempts: Int, sends: Int, createdAt: Date, expiresAt: Date, lastSentAt: Date,
         nextResendAt: Date, approvedAt: Date? = nil, delivery: Delivery? = nil, providerMessageID: String? = nil,
-        path: VerificationPath = .phone
+        path: VerificationPath = .phone, channel: MessageChannel = .sms
     ) {
         self.path = path
+        self.channel = channel
         self.id = id
         self.organizationID = organizationID
         self.userID = userID
@@ -96,18 +99,24 @@ public struct OrganizationVerification: Equatable, Sendable {
     }
 
     public var status: Status
-    /// How it was verified (`phone`), or `nil`.
+    /// How it was verified (`phone`) or exempted (`support`), or `nil`.
     public var method: String?
     public var verifiedAt: Date?
     /// The verified number, all but the last two digits hidden.
     public var maskedPhoneNumber: String?
+    /// The operator who granted an exemption (method `support`), by email address.
+    public var approvedBy: String?
 
     /// Creates a value.
-    public init(status: Status, method: String? = nil, verifiedAt: Date? = nil, maskedPhoneNumber: String? = nil) {
+    public init(
+        status: Status, method: String? = nil, verifiedAt: Date? = nil, maskedPhoneNumber: String? = nil,
+        approvedBy: String? = nil
+    ) {
         self.status = status
         self.method = method
         self.verifiedAt = verifiedAt
         self.maskedPhoneNumber = maskedPhoneNumber
+        self.approvedBy = approvedBy
     }
 
     /// Not verified.

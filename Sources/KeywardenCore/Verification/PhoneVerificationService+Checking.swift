@@ -51,6 +51,7 @@ extension PhoneVerificationService {
                 }
                 try await throttle.recordPrefixApproval(
                     throttle.prefix(ofE164: (try? number(of: verification)) ?? ""), now: now)
+                await count(.approved, country: verification.country)
                 logger.info(
                     "phone verification approved", metadata: ["verification_id": .string(verification.id.rawValue)])
                 return try await reload(verification.id, in: requester.organization)

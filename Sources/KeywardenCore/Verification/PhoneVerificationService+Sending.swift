@@ -17,25 +17,55 @@ extension PhoneVerificationService {
     )
         async throws -> PhoneVerification
     {
+        var country = Self.statsCountry(rawCountry)
+        do {
+            return try await startChecked(
+                phoneNumber: raw, country: rawCountry, channel: channel, humanCheckResponse: humanCheckResponse,
+                path: path, by: requester, region: &country)
+        } catch let refusal as DomainError {
+            await count(.refused(reason: refusal.code.rawValue), country: country)
+            throw refusal
+        }
+    }
+
+    /// ``start(phoneNumber:country:channel:humanCheckResponse:path:by:)`` itself; `region` is
+    /// set to the number's country once it is known, for counting a refusal.
+    private func startChecked(
+        phoneNumber raw: String, country rawCountry: String?, channel rawChannel: String?, humanCheckResponse: String?,
+        path: VerificationPath, by requester: Requester, region: inout String
+    ) async throws -> PhoneVerification {
         try requester.membership.require(.verifyPhone)
         try emailConfirmation.check(requester.user)
-        if let channel, channel != "sms" {
-            throw DomainError.unsupportedChannel
+        var channel = MessageChannel.sms
+        if let rawChannel {
+            guard let chosen = MessageChannel(rawValue: rawChannel) else { throw DomainError.unsupportedChannel }
+            channel = chosen
+        }
+        // A refusal is counted under the number's own country whenever the number can be read.
+        if let readable = try? PhoneNumbers.parse(
+            raw.trimmingWhitespace(), defaultRegion: try? defaultRegion(rawCountry)),
+            let readRegion = readable.region
+        {
+            region = readRegion
         }
         let number = try await acceptableNumber(raw, country: rawCountry)
+        region = number.region ?? region
+        if channel == .whatsapp, !policy.channels(for: number.region ?? "").contains(.whatsapp) {
+            throw DomainError.whatsappNotOffered(number.region ?? "that country")
+        }
         let e164 = number.e164
         let digest = secrets.phoneDigest(e164)
         let now = clock.now()
         try await requireRoomForOrganization(requester.organization, phoneDigest: digest)
         try await humanCheck.require(humanCheckResponse, clientAddress: requester.clientAddress)
         if let pending = try await verifications.pendingVerification(
-            in: requester.organization, phoneDigest: digest, at: now)
+            in: requester.organization, phoneDigest: digest, at: now), pending.channel == channel
         {
             // Asking again for a number with a live code sends that code again, cooldown permitting.
             return try await resend(pending, by: requester, now: now)
         }
         let prefix = throttle.prefix(of: number)
-        try await throttle.checkPrefix(prefix, now: now)
+        try await throttle.checkPrefix(prefix, e164: e164, now: now)
         let reservation = try await throttle.reserve(
             phoneDigest: digest, organization: requester.organization, clientAddress: requester.clientAddress, now: now)
 
@@ -58,7 +88,7 @@ extension PhoneVerificationService {
                 country: number.region ?? "", status: .pending,
                 codeDigest: codeDigest, sealedCode: sealedCode, attempts: 0, sends: 0, createdAt: now,
                 expiresAt: now.addingTimeInterval(policy.codeLifetime), lastSentAt: now, nextResendAt: now,
-                path: path)
+                path: path, channel: channel)
             try await verifications.cancelPending(in: requester.organization, except: nil, at: now)
             try await verifications.create(verification)
         } catch {
@@ -68,26 +98,49 @@ extension PhoneVerificationService {
 
         let receipt: SMSReceipt
         do {
-            receipt = try await send(code: code, to: e164, verification: id)
+            receipt = try await send(code: code, to: e164, verification: id, channel: channel)
         } catch {
             try await throttle.release(reservation)
             try await verifications.finish(id, as: .failed, at: now)
             try await record(
                 .phoneVerificationFailed, verification, actor: requester.actor, now: now,
-                extra: ["reason": "provider_unavailable"])
+                extra: ["reason": "provider_unavailable", "channel": channel.rawValue])
             throw providerFailure(error)
         }
         try await verifications.recordSend(
             id, at: now, nextResendAt: now.addingTimeInterval(policy.resendCooldown),
             providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
         try await throttle.recordPrefixSend(prefix, now: now)
+        await count(.started, country: verification.country)
+        await count(.sent(channel: channel.rawValue), country: verification.country)
         try await record(
             .phoneVerificationStarted, verification, actor: requester.actor, now: now,
-            extra: ["line_type": number.type.rawValue, "path": path.rawValue])
+            extra: ["line_type": number.type.rawValue, "path": path.rawValue, "channel": channel.rawValue])
         logger.info(
             "phone verification started",
-            metadata: ["verification_id": .string(id.rawValue), "phone_number": .string(number.masked)])
+            metadata: [
+                "verification_id": .string(id.rawValue), "phone_number": .string(number.masked),
+                "channel": .string(channel.rawValue),
+            ])
         return try await reload(id, in: requester.organization)
+    }
+
+    /// The country a refusal is counted under before the number is read: the form's country, or
+    /// `ZZ` (unknown).
+    static func statsCountry(_ rawCountry: String?) -> String {
+        let code = (rawCountry ?? "").trimmingWhitespace().uppercased()
+        guard code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else { return "ZZ" }
+        return code
+    }
+
+    /// Counts an event for the console's insights; a failure to count never fails the request.
+    func count(_ event: VerificationEvent, country: String) async {
+        guard let stats else { return }
+        do {
+            try await stats.count(event, country: country.isEmpty ? "ZZ" : country, at: clock.now())
+        } catch {
+            logger.warning("verification event not counted", metadata: ["event": .string(event.name)])
+        }
     }
 
     /// Sends the same code again once the cooldown has passed; the cooldown doubles each time.
@@ -109,14 +162,14 @@ extension PhoneVerificationService {
         }
         let e164 = try number(of: verification)
         let prefix = throttle.prefix(ofE164: e164)
-        try await throttle.checkPrefix(prefix, now: now)
+        try await throttle.checkPrefix(prefix, e164: e164, now: now)
         let reservation = try await throttle.reserve(
             phoneDigest: verification.phoneDigest, organization: requester.organization,
             clientAddress: requester.clientAddress, now: now)
         let receipt: SMSReceipt
         do {
             let code = try verification.sealedCode.map { try secrets.open($0, verification: verification.id) }
-            receipt = try await send(code: code, to: e164, verification: verification.id)
+            receipt = try await send(code: code, to: e164, verification: verification.id, channel: verification.channel)
         } catch {
             try await throttle.release(reservation)
             throw providerFailure(error)
@@ -127,7 +180,10 @@ extension PhoneVerificationService {
             verification.id, at: now, nextResendAt: now.addingTimeInterval(cooldown),
             providerMessageID: receipt.providerMessageID, delivery: receipt.delivery)
         try await throttle.recordPrefixSend(prefix, now: now)
-        try await record(.phoneVerificationResent, verification, actor: requester.actor, now: now)
+        await count(.sent(channel: verification.channel.rawValue), country: verification.country)
+        try await record(
+            .phoneVerificationResent, verification, actor: requester.actor, now: now,
+            extra: ["channel": verification.channel.rawValue])
         return try await reload(verification.id, in: requester.organization)
     }
 
@@ -145,15 +201,18 @@ extension PhoneVerificationService {
     }
 
     /// Hands a code to the local sender as a text message, or asks the remote verifier to send one.
-    func send(code: String?, to e164: String, verification: PhoneVerificationID) async throws -> SMSReceipt {
+    func send(
+        code: String?, to e164: String, verification: PhoneVerificationID, channel: MessageChannel
+    ) async throws -> SMSReceipt {
         switch delivery {
         case .local(let sender):
             let minutes = Int(policy.codeLifetime / 60)
             let body =
                 "Your Keywarden verification code is \(code ?? ""). It expires in \(minutes) minutes. Do not share it."
-            return try await sender.send(SMSMessage(to: e164, body: body, verificationID: verification))
+            return try await sender.send(
+                SMSMessage(to: e164, body: body, verificationID: verification, channel: channel))
         case .remote(let verifier):
-            return try await verifier.start(e164)
+            return try await verifier.start(e164, channel)
         }
     }
 

@@ -20,17 +20,21 @@ public struct PhoneVerificationService: Sendable {
     let emailConfirmation: EmailConfirmationRule
     /// The CAPTCHA check starting a verification asks for (none unless `captcha_provider` is set).
     public let humanCheck: HumanCheck
+    /// Where starts, sends, approvals and refusals are counted for the console, if anywhere.
+    let stats: (any VerificationStatsRepository)?
 
     /// Creates the service.
     public init(
         verifications: any PhoneVerificationRepository, audit: any AuditLogRepository,
         counters: any RateCounterRepository, secrets: VerificationSecrets, delivery: CodeDelivery,
         lineTypes: LineTypeLookup, policy: VerificationPolicy, clock: Clock, logger: Logger,
-        emailConfirmation: EmailConfirmationRule = .notRequired, humanCheck: HumanCheck = .notRequired
+        emailConfirmation: EmailConfirmationRule = .notRequired, humanCheck: HumanCheck = .notRequired,
+        stats: (any VerificationStatsRepository)? = nil, prefixRules: (any PrefixGuardRepository)? = nil
     ) {
         self.verifications = verifications
         self.audit = audit
-        self.throttle = SendThrottle(counters: counters, policy: policy, logger: logger)
+        self.throttle = SendThrottle(counters: counters, policy: policy, logger: logger, prefixRules: prefixRules)
+        self.stats = stats
         self.secrets = secrets
         self.delivery = delivery
         self.lineTypes = lineTypes
@@ -49,6 +53,9 @@ public struct PhoneVerificationService: Sendable {
 
     /// ISO codes of the countries numbers may come from; `nil` allows every country.
     public var allowedCountries: Set<String>? { policy.allowedCountries }
+
+    /// ISO codes of the countries whose numbers may get codes by WhatsApp.
+    public var whatsappCountries: Set<String> { policy.whatsappCountries }
 
     /// Who asks: an owner of the organization, from an address.
     public struct Requester: Sendable {

@@ -13,12 +13,18 @@ public struct SendThrottle: Sendable {
     let counters: any RateCounterRepository
     let policy: VerificationPolicy
     let logger: Logger
+    /// The operator's safe and blocked prefixes, and where pauses are recorded for the console.
+    let prefixRules: (any PrefixGuardRepository)?
 
-    /// Creates a throttle; prefix pauses are logged for the operator.
-    public init(counters: any RateCounterRepository, policy: VerificationPolicy, logger: Logger) {
+    /// Creates a throttle; prefix pauses are logged for the operator and recorded in `prefixRules`.
+    public init(
+        counters: any RateCounterRepository, policy: VerificationPolicy, logger: Logger,
+        prefixRules: (any PrefixGuardRepository)? = nil
+    ) {
         self.counters = counters
         self.policy = policy
         self.logger = logger
+        self.prefixRules = prefixRules
     }
 
     /// Units taken from the buckets, to give back if the message cannot be sent.
@@ -74,8 +80,19 @@ public struct SendThrottle: Sendable {
         return prefix(of: number)
     }
 
-    /// Refuses a send to a prefix whose recent sends are many and approvals few.
-    public func checkPrefix(_ prefix: String, now: Date) async throws {
+    /// Refuses a send to a number the operator blocked, or to a prefix whose recent sends are many
+    /// and approvals few, unless the operator marked it safe or lifted its pause.
+    public func checkPrefix(_ prefix: String, e164: String, now: Date) async throws {
+        if let prefixRules {
+            switch try await prefixRules.rules().rule(for: e164)?.kind {
+            case .blocked: throw DomainError.phonePrefixBlocked
+            case .safe: return
+            case nil: break
+            }
+            if let pause = try await prefixRules.pause(prefix: prefix), pause.liftedAt != nil, now < pause.until {
+                return
+            }
+        }
         let guardPolicy = policy.prefixGuard
         let sends = try await slidingCount("sms:prefix:sends:\(prefix)", now: now)
         guard sends >= Double(guardPolicy.minimumSends) else { return }
@@ -90,6 +107,18 @@ public struct SendThrottle: Sendable {
                 "prefix": .string(prefix), "sends": .string(String(format: "%.1f", sends)),
                 "approvals": .string(String(format: "%.1f", approvals)),
             ])
+        if let prefixRules {
+            let reason =
+                "\(Int(sends.rounded())) sends and \(Int(approvals.rounded())) approvals in the last \(window / 60) minutes"
+            do {
+                try await prefixRules.recordPause(
+                    PrefixPause(
+                        prefix: prefix, reason: reason, pausedAt: now,
+                        until: now.addingTimeInterval(TimeInterval(wait))))
+            } catch {
+                logger.warning("prefix pause not recorded", metadata: ["prefix": .string(prefix)])
+            }
+        }
         throw DomainError.prefixPaused(retryAfterSeconds: wait)
     }
 

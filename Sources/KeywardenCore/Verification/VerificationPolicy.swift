@@ -28,6 +28,9 @@ public struct VerificationPolicy: Sendable {
     public var blockedLineTypes: Set<PhoneNumberType> = [
         .voip, .tollFree, .premiumRate, .sharedCost, .uan, .pager, .voicemail, .personalNumber, .fixedLine,
     ]
+    /// ISO codes of the countries whose numbers may get their code by WhatsApp; empty offers
+    /// WhatsApp nowhere (the default).
+    public var whatsappCountries: Set<String> = []
     /// The adaptive per-prefix guard against SMS pumping.
     public var prefixGuard = PrefixGuard()
 
@@ -48,6 +51,11 @@ public struct VerificationPolicy: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// The channels offered for numbers from `country`: SMS always, WhatsApp where allowed.
+    public func channels(for country: String) -> [MessageChannel] {
+        whatsappCountries.contains(country) ? [.sms, .whatsapp] : [.sms]
+    }
 
     /// Unknown-type numbers are refused only when the operator blocks `unknown` explicitly.
     public func allows(_ type: PhoneNumberType) -> Bool {

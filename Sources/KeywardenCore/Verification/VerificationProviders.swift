@@ -1,18 +1,37 @@
 import Foundation
 import PhoneNumbers
 
+/// How a code reaches a phone.
+public enum MessageChannel: String, Sendable, Codable, CaseIterable {
+    /// A text message.
+    case sms
+    /// A WhatsApp message, where the operator offers it (`whatsapp_countries`).
+    case whatsapp
+
+    /// The channel as a person reads it.
+    public var label: String {
+        switch self {
+        case .sms: "Text message (SMS)"
+        case .whatsapp: "WhatsApp"
+        }
+    }
+}
+
 /// A text message to send.
 public struct SMSMessage: Equatable, Sendable {
     /// The E.164 number.
     public var to: String
     public var body: String
     public var verificationID: PhoneVerificationID
+    /// By text message or WhatsApp.
+    public var channel: MessageChannel
 
     /// Creates a message.
-    public init(to: String, body: String, verificationID: PhoneVerificationID) {
+    public init(to: String, body: String, verificationID: PhoneVerificationID, channel: MessageChannel = .sms) {
         self.to = to
         self.body = body
         self.verificationID = verificationID
+        self.channel = channel
     }
 }
 
@@ -71,14 +90,14 @@ public struct SMSSender: Sendable {
 public struct RemoteVerifier: Sendable {
     /// The provider's name, for logs.
     public var name: String
-    /// Starts (or repeats) a verification of an E.164 number.
-    public var start: @Sendable (_ phoneNumber: String) async throws -> SMSReceipt
+    /// Starts (or repeats) a verification of an E.164 number on a channel.
+    public var start: @Sendable (_ phoneNumber: String, _ channel: MessageChannel) async throws -> SMSReceipt
     /// Whether the code is right for the number.
     public var check: @Sendable (_ phoneNumber: String, _ code: String) async throws -> Bool
 
     /// Creates a verifier.
     public init(
-        name: String, start: @escaping @Sendable (String) async throws -> SMSReceipt,
+        name: String, start: @escaping @Sendable (String, MessageChannel) async throws -> SMSReceipt,
         check: @escaping @Sendable (String, String) async throws -> Bool
     ) {
         self.name = name

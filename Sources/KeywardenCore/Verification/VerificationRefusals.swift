@@ -5,7 +5,13 @@ extension DomainError {
     // MARK: The request
 
     /// A channel other than SMS was asked for.
-    static let unsupportedChannel = DomainError.invalidField("channel", "The only channel is 'sms'.")
+    static let unsupportedChannel = DomainError.invalidField("channel", "'channel' is 'sms' or 'whatsapp'.")
+
+    /// WhatsApp asked for a number from a country the operator does not offer it in.
+    static func whatsappNotOffered(_ country: String) -> DomainError {
+        DomainError.invalidField(
+            "channel", "Codes by WhatsApp are not offered for numbers from \(country); use 'sms'.")
+    }
 
     /// A `country` that is not two letters.
     static let malformedCountry = DomainError.invalidField(

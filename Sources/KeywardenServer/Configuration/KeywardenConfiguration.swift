@@ -27,6 +27,8 @@ public struct KeywardenConfiguration: Sendable {
     public var email = EmailSettings()
     /// Who takes cards, and the limits on cards and purchases.
     public var payments = PaymentSettings()
+    /// What one text message costs per country (`sms_prices`), for the console's spend estimate.
+    public var verificationMessagePrices = MessagePrices()
 
     /// The defaults.
     public init() {}
@@ -52,6 +54,13 @@ public struct KeywardenConfiguration: Sendable {
         gateway = try GatewaySettings(reading: settings)
         email = try EmailSettings(reading: settings)
         payments = try PaymentSettings(reading: settings)
+        if let text = settings.text(.smsPrices) {
+            do {
+                verificationMessagePrices = try MessagePrices.parse(text)
+            } catch {
+                throw ConfigurationError(.smsPrices, error.message)
+            }
+        }
         if case .stripe = payments.provider, providers.publicURL == nil {
             throw ConfigurationError(
                 .publicURL, "required by payment_provider stripe: Stripe sends people back to this address")

@@ -7,6 +7,9 @@ public struct ProviderSettings: Sendable {
     public var lineTypes = LineTypeSource.offline
     /// The server's public base URL, for Twilio's delivery reports (`.../v1/webhooks/twilio/status`).
     public var publicURL: String?
+    /// The number Twilio sends WhatsApp messages from (E.164), when it is not the SMS sending
+    /// number; a messaging service sends from the WhatsApp sender in its pool instead.
+    public var twilioWhatsAppFrom: String?
 
     /// The defaults.
     public init() {}
@@ -22,6 +25,7 @@ public struct ProviderSettings: Sendable {
                 .lineTypeLookup, as: LineTypeSource.Kind.self, expected: "expected offline or twilio-lookup")
             ?? .offline
         publicURL = settings.text(.publicURL)
+        twilioWhatsAppFrom = try settings.text(.twilioWhatsAppFrom).map(Self.whatsappSender)
         switch smsKind {
         case .log:
             sms = .log
@@ -41,6 +45,17 @@ public struct ProviderSettings: Sendable {
             sms = .webhook(url: url, secret: secret)
         }
         if lookup == .twilioLookup { lineTypes = .twilioLookup(try TwilioAccount(reading: settings)) }
+    }
+
+    /// A WhatsApp sending number as E.164, written with or without Twilio's `whatsapp:` prefix.
+    static func whatsappSender(_ text: String) throws -> String {
+        let number = text.hasPrefix("whatsapp:") ? String(text.dropFirst("whatsapp:".count)) : text
+        let digits = number.utf8.dropFirst()
+        guard number.hasPrefix("+"), (7...15).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 })
+        else {
+            throw ConfigurationError(.twilioWhatsAppFrom, "expected a number in E.164, such as +14155238886")
+        }
+        return number
     }
 
     /// The Twilio account a chosen provider uses, if any.

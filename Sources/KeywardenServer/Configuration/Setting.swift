@@ -48,11 +48,13 @@ public enum Setting: String, CaseIterable, Sendable {
     case rateLimitDefaultTier = "rate_limit_default_tier"
     case rateLimitStore = "rate_limit_store"
     case smsProvider = "sms_provider"
+    case smsPrices = "sms_prices"
     case lineTypeLookup = "line_type_lookup"
     case publicURL = "public_url"
     case twilioAccountSID = "twilio_account_sid"
     case twilioAuthToken = "twilio_auth_token"
     case twilioFrom = "twilio_from"
+    case twilioWhatsAppFrom = "twilio_whatsapp_from"
     case twilioMessagingServiceSID = "twilio_messaging_service_sid"
     case twilioVerifyServiceSID = "twilio_verify_service_sid"
     case twilioAPIBaseURL = "twilio_api_base_url"
@@ -65,6 +67,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case verificationResendCooldown = "verification_resend_cooldown"
     case maxOrganizationsPerPhone = "max_organizations_per_phone"
     case allowedCountries = "allowed_countries"
+    case whatsappCountries = "whatsapp_countries"
     case blockedLineTypes = "blocked_line_types"
     case smsSendsPerNumberPer10Minutes = "sms_sends_per_number_per_10_minutes"
     case smsSendsPerNumberPerDay = "sms_sends_per_number_per_day"
@@ -188,10 +191,11 @@ public enum Setting: String, CaseIterable, Sendable {
         case .autoRechargeAmount: return String(defaults.payments.autoRechargeAmount)
         case .autoRechargeMonthlyCap: return String(defaults.payments.autoRechargeMonthlyCap)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
-            .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioMessagingServiceSID,
-            .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries, .smtpHost, .smtpUsername,
-            .smtpPassword, .smtpCAFile, .refusedEmailDomains, .captchaProvider, .captchaSecret, .captchaSiteKey,
-            .captchaVerifyURL, .stripeSecretKey, .stripeWebhookSecret, .modelPrices, .rateLimitTiers,
+            .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioWhatsAppFrom,
+            .twilioMessagingServiceSID, .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries,
+            .whatsappCountries, .smtpHost, .smtpUsername, .smtpPassword, .smtpCAFile, .refusedEmailDomains,
+            .captchaProvider, .captchaSecret, .captchaSiteKey,
+            .captchaVerifyURL, .stripeSecretKey, .stripeWebhookSecret, .modelPrices, .smsPrices, .rateLimitTiers,
             .rateLimitDefaultTier:
             return nil
         }

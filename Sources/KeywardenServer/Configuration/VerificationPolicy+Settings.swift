@@ -34,6 +34,9 @@ extension VerificationPolicy {
             }
             allowedCountries = codes.isEmpty ? nil : codes
         }
+        if let list = settings.text(.whatsappCountries) {
+            whatsappCountries = try Self.whatsappCountryCodes(in: list, allowed: allowedCountries)
+        }
         if let list = settings.text(.blockedLineTypes) {
             var types: Set<PhoneNumberType> = []
             for name in list.split(separator: ",").map({ $0.trimmingWhitespace() }) where !name.isEmpty {
@@ -44,5 +47,22 @@ extension VerificationPolicy {
             }
             blockedLineTypes = types
         }
+    }
+}
+
+extension VerificationPolicy {
+    /// The `whatsapp_countries` list: ISO codes separated by commas or spaces, each a country the
+    /// phone metadata knows and, when `allowed_countries` is set, one of those.
+    static func whatsappCountryCodes(in list: String, allowed: Set<String>?) throws -> Set<String> {
+        let codes = Set(list.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map { $0.uppercased() })
+        let known = Set(PhoneNumbers.regions.map(\.code))
+        if let unknown = codes.subtracting(known).sorted().first {
+            throw ConfigurationError(.whatsappCountries, "unknown country code '\(unknown)'")
+        }
+        if let allowed, let refused = codes.subtracting(allowed).sorted().first {
+            throw ConfigurationError(
+                .whatsappCountries, "'\(refused)' is not in allowed_countries, so its numbers cannot be verified")
+        }
+        return codes
     }
 }
