@@ -74,9 +74,8 @@ extension ConsolePages {
     }
 
     @Sendable func consoleAuditLog(_ request: Request, context: OperatorContext) async throws -> Response {
-        let query = request.uri.queryParameters
         func text(_ name: String) -> String {
-            query[Substring(name)].map { String($0).trimmingWhitespace() } ?? ""
+            request.formQuery(name).trimmingWhitespace()
         }
         let organization = text("organization_id")
         let type = text("type")

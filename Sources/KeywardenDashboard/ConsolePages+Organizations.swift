@@ -23,7 +23,7 @@ extension ConsolePages {
     // MARK: Search
 
     @Sendable func searchOrganizations(_ request: Request, context: OperatorContext) async throws -> Response {
-        let query = request.uri.queryParameters["q"].map { String($0) } ?? ""
+        let query = request.formQuery("q")
         var rows: [OrganizationRow] = []
         var queryError: String?
         var status = HTTPResponse.Status.ok

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import KeywardenCore
 
 /// What the console's Organizations pages show: the search results and one organization's detail
@@ -176,5 +177,13 @@ extension ConsolePages {
         func error(_ name: String, in action: Action) -> String? {
             self.action == action ? errors.fields[name] : nil
         }
+    }
+}
+
+extension Request {
+    /// A query parameter as a GET form sends it: `+` is a space and `%2B` a plus (so a search for
+    /// "Acme Corp" or "+44" reads as typed).
+    func formQuery(_ name: String) -> String {
+        FormEncoding.decode(uri.query ?? "").first { $0.0 == name }?.1 ?? ""
     }
 }

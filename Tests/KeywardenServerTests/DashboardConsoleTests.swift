@@ -257,6 +257,12 @@ struct DashboardConsoleTests {
             #expect(console.lastPage.contains(#"<label for="q">Search organizations</label>"#))
             #expect(console.lastPage.contains(#"<a href="/admin/organizations/\#(organization)">Personal</a>"#))
             #expect(console.lastPage.contains("<td>Active</td>"))
+            // A GET form sends spaces as `+` and a plus as `%2B`.
+            try await console.get("/admin/organizations?q=+Personal+")
+            #expect(console.lastPage.contains(#"<a href="/admin/organizations/\#(organization)">Personal</a>"#))
+            try await console.get("/admin/organizations?q=ada%2Bnobody%40example.com")
+            #expect(console.lastPage.contains("No organization matches this search."))
+            #expect(console.lastPage.contains(#"value="ada+nobody@example.com""#))
 
             let detail = "/admin/organizations/\(organization)"
             try await console.get(detail)
