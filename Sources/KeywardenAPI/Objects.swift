@@ -40,6 +40,8 @@ struct OrganizationObject: ResponseEncodable {
     let createdAt: Int64
     @ExplicitNull var role: String?
     let verification: VerificationObject
+    /// Set while an operator has suspended the organization (its keys are refused).
+    @ExplicitNull var suspension: SuspensionObject?
 
     init(_ organization: Organization, role: OrganizationRole?) {
         id = organization.id.rawValue
@@ -48,10 +50,11 @@ struct OrganizationObject: ResponseEncodable {
         createdAt = organization.createdAt.unixSeconds
         self.role = role?.rawValue
         verification = VerificationObject(organization.verification)
+        suspension = organization.suspension.map(SuspensionObject.init)
     }
 
     enum CodingKeys: String, CodingKey {
-        case object, id, name, personal, role, verification
+        case object, id, name, personal, role, verification, suspension
         case createdAt = "created_at"
     }
 

@@ -160,6 +160,11 @@ public struct OrganizationContext: KeywardenChildContext {
         self.identity = identity
         self.membership = try Membership.select(
             from: identity.memberships, requested: identity.requestedOrganization)
+        // A suspended organization's keys are refused everywhere, admin keys included; its
+        // members still sign in, to see why and to appeal.
+        if case .adminKey = identity.credential, let suspension = membership.organization.suspension {
+            throw DomainError.organizationSuspended(reason: suspension.reason)
+        }
     }
 }
 

@@ -15,6 +15,9 @@ public struct TwilioConfiguration: Sendable {
     /// The WhatsApp sender (E.164), or `nil` to send WhatsApp messages from ``from``; a messaging
     /// service sends both, from the WhatsApp sender in its pool.
     public var whatsappFrom: String?
+    /// The approved WhatsApp template (`HX...`) codes are sent with, its variable `1` the code:
+    /// WhatsApp delivers a business's first message to a person only from an approved template.
+    public var whatsappContentSID: String?
     public var messagingServiceSID: String?
     public var verifyServiceSID: String?
     /// Where delivery reports go: the server's public base URL plus `/v1/webhooks/twilio/status`.
@@ -60,7 +63,12 @@ public struct Twilio: Sendable {
                 let whatsappFrom = message.channel == .whatsapp ? configuration.whatsappFrom : nil
                 fields.append(("From", Self.address(whatsappFrom ?? configuration.from ?? "", on: message.channel)))
             }
-            fields.append(("Body", message.body))
+            if message.channel == .whatsapp, let template = configuration.whatsappContentSID {
+                fields.append(("ContentSid", template))
+                fields.append(("ContentVariables", Self.templateVariables(code: message.code)))
+            } else {
+                fields.append(("Body", message.body))
+            }
             if let callback = configuration.statusCallbackURL { fields.append(("StatusCallback", callback)) }
             let reply = try await http.send(
                 .POST, "\(configuration.apiBaseURL)/2010-04-01/Accounts/\(configuration.accountSID)/Messages.json",
@@ -109,6 +117,12 @@ public struct Twilio: Sendable {
             let intelligence = reply.json["line_type_intelligence"] as? [String: Any]
             return (intelligence?["type"] as? String).flatMap(Self.lineType)
         }
+    }
+
+    /// `{"1":"<code>"}`: the template's one variable. A code is digits, which need no escaping.
+    static func templateVariables(code: String) -> String {
+        let digits = code.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }
+        return #"{"1":""# + String(String.UnicodeScalarView(digits)) + #""}"#
     }
 
     /// A number as Messaging addresses it on `channel`: E.164 for a text message,

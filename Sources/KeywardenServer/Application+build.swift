@@ -175,6 +175,7 @@ public struct KeywardenServices: Sendable {
         case .log, .webhook: break
         }
         settings.whatsappFrom = configuration.providers.twilioWhatsAppFrom
+        settings.whatsappContentSID = configuration.providers.twilioWhatsAppContentSID
         settings.statusCallbackURL = configuration.providers.twilioStatusCallbackURL
         settings.apiBaseURL = account.apiBaseURL
         settings.verifyBaseURL = account.verifyBaseURL

@@ -71,7 +71,8 @@ public struct SQLSupportRequestRepository: SupportRequestRepository {
             if let after {
                 guard
                     let row = try await db.raw(
-                        "SELECT created_at, id FROM support_requests WHERE id = \(bind: after.rawValue) AND \(filter)"
+                        // Only a position: a request decided since it was listed still marks where to go on.
+                        "SELECT created_at, id FROM support_requests WHERE id = \(bind: after.rawValue)"
                     ).first()
                 else { throw DomainError.unknownCursor }
                 position = (time: try row.decode(column: "created_at", as: Int64.self), id: try row.string("id"))

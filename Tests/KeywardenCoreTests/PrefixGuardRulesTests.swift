@@ -129,3 +129,37 @@ struct VerificationInsightsTests {
         #expect(VerificationEvent(name: "nonsense") == nil)
     }
 }
+
+@Suite("WhatsApp channel")
+struct WhatsAppChannelTests {
+    @Test func switchingChannelWaitsForTheCooldownAndIsNotCountedAsARefusal() async throws {
+        let bench = VerificationBench(policy: { $0.whatsappCountries = ["US"] })
+        let ada = try await bench.owner()
+        let bySMS = try await bench.start(ada)
+        #expect(bySMS.channel == .sms)
+        #expect(
+            await refusal {
+                try await bench.engine.start(phoneNumber: TestNumbers.us, country: nil, channel: "whatsapp", by: ada)
+            } == "resend_too_soon")
+        bench.time.advance(by: 31)
+        let byWhatsApp = try await bench.engine.start(
+            phoneNumber: TestNumbers.us, country: nil, channel: "whatsapp", by: ada)
+        #expect(byWhatsApp.channel == .whatsapp)
+        #expect(byWhatsApp.id != bySMS.id)
+        #expect(try await bench.stored(bySMS).status == .canceled)
+        #expect(bench.sms.sent.last?.channel == .whatsapp)
+        let counts = try await bench.stats.counts(from: bench.time.now.addingTimeInterval(-3600))
+        #expect(counts["US"] == ["started": 2, "sent.sms": 1, "sent.whatsapp": 1])
+    }
+
+    @Test(arguments: ["", "carrier-pigeon", "SMS"])
+    func anUnknownChannelIsRefused(_ channel: String) async throws {
+        let bench = VerificationBench(policy: { $0.whatsappCountries = ["US"] })
+        let ada = try await bench.owner()
+        #expect(
+            await refusal {
+                try await bench.engine.start(phoneNumber: TestNumbers.us, country: nil, channel: channel, by: ada)
+            } == "invalid_value")
+        #expect(bench.sms.sent.isEmpty)
+    }
+}

@@ -165,6 +165,9 @@ struct AdminAPITests {
             let key = try #require(
                 try await api.createKey(owner, project: try await api.defaultProject(owner)).string("value"))
             #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
+            let adminKey = try #require(
+                try await api.request(.post, "/v1/organization/admin_api_keys", token: owner, json: #"{"name":"ops"}"#)
+                    .string("value"))
             let op = try await api.consoleOperatorToken(services: services, clock: time)
 
             let suspended = try await api.request(
@@ -182,11 +185,31 @@ struct AdminAPITests {
             let twice = try await api.request(
                 .post, "/v1/admin/organizations/\(organization)/suspend", token: op, json: #"{"reason":"Again."}"#)
             #expect(twice.status == .conflict)
+            // Admin keys are keys too; the members still sign in, see why, and may only appeal.
+            let byAdminKey = try await api.request(.get, "/v1/organization/projects", token: adminKey)
+            #expect(byAdminKey.status == .forbidden)
+            #expect(byAdminKey.string("error.code") == "organization_suspended")
+            let seen = try await api.request(.get, "/v1/organization", token: owner)
+            #expect(seen.string("suspension.reason") == "Card testing from this organization.")
+            let exemption = try await api.request(
+                .post, "/v1/organization/support_requests", token: owner,
+                json: #"{"reason":"no_mobile_phone","details":"No phone."}"#)
+            #expect(exemption.status == .badRequest)
+            #expect(exemption.string("error.param") == "reason")
+            let appeal = try await api.request(
+                .post, "/v1/organization/support_requests", token: owner,
+                json: #"{"reason":"suspension_appeal","details":"That was a test card of ours."}"#)
+            #expect(appeal.status == .created)
 
             let lifted = try await api.request(.post, "/v1/admin/organizations/\(organization)/unsuspend", token: op)
             #expect(lifted.status == .ok)
             #expect(lifted.value("suspension") is NSNull)
             #expect(try await api.request(.get, "/v1/models", token: key).status == .ok)
+            #expect(try await api.request(.get, "/v1/organization/projects", token: adminKey).status == .ok)
+            // Lifting the suspension answers the appeal, so it cannot lift a later one.
+            let answered = try await api.request(
+                .get, "/v1/organization/support_requests/\(try #require(appeal.string("id")))", token: owner)
+            #expect(answered.string("status") == "approved")
             let types = try await api.auditTypes(owner)
             #expect(types.contains("organization.suspended"))
             #expect(types.contains("organization.unsuspended"))

@@ -164,6 +164,12 @@ struct ConfigurationTests {
         #expect(defaults.verification.whatsappCountries.isEmpty)
         #expect(defaults.verification.channels(for: "GB") == [.sms])
         #expect(defaults.providers.twilioWhatsAppFrom == nil)
+        let template = try await load(environment: [
+            "KEYWARDEN_TWILIO_WHATSAPP_CONTENT_SID": "HX0123456789abcdef0123456789ABCDEF",
+            "KEYWARDEN_SMS_PRICES": "us=0.0079 default=0.05",
+        ])
+        #expect(template.providers.twilioWhatsAppContentSID == "HX0123456789abcdef0123456789ABCDEF")
+        #expect(template.verificationMessagePrices == MessagePrices(byCountry: ["US": 7_900], fallback: 50_000))
     }
 
     @Test(arguments: [
@@ -172,6 +178,15 @@ struct ConfigurationTests {
         (["KEYWARDEN_ALLOWED_COUNTRIES": "US", "KEYWARDEN_WHATSAPP_COUNTRIES": "US,GB"], "whatsapp_countries"),
         (["KEYWARDEN_TWILIO_WHATSAPP_FROM": "4155238886"], "twilio_whatsapp_from"),
         (["KEYWARDEN_TWILIO_WHATSAPP_FROM": "whatsapp:+1 415 523 8886"], "twilio_whatsapp_from"),
+        (["KEYWARDEN_TWILIO_WHATSAPP_CONTENT_SID": "HX123"], "twilio_whatsapp_content_sid"),
+        (
+            [
+                "KEYWARDEN_SMS_PROVIDER": "twilio", "KEYWARDEN_TWILIO_ACCOUNT_SID": "AC123",
+                "KEYWARDEN_TWILIO_AUTH_TOKEN": "token", "KEYWARDEN_TWILIO_FROM": "+15005550006",
+                "KEYWARDEN_WHATSAPP_COUNTRIES": "GB",
+            ], "twilio_whatsapp_content_sid"
+        ),
+        (["KEYWARDEN_SMS_PRICES": "US=0.0079 GB"], "sms_prices"),
     ])
     func unusableWhatsAppSettingsAreRefusedNamingThem(_ environment: [String: String], _ key: String) async {
         let error = await #expect(throws: ConfigurationError.self) {

@@ -57,6 +57,26 @@ struct ProviderTests {
         to: "+12015550123", body: "Your Keywarden verification code is 123456.",
         verificationID: PhoneVerificationID(unchecked: "pv_test"), channel: .whatsapp)
 
+    @Test func twilioMessagingSendsWhatsAppCodesWithTheApprovedTemplate() async throws {
+        let stub = StubServer { _ in (.created, #"{"sid":"SM0003","status":"queued"}"#) }
+        try await stub.run { base in
+            var client = twilioConfiguration(base)
+            client.whatsappContentSID = "HX0123456789abcdef0123456789abcdef"
+            var message = Self.whatsappMessage
+            message.code = "123456"
+            _ = try await Twilio(configuration: client).messaging.send(message)
+            _ = try await Twilio(configuration: client).messaging.send(Self.message)
+        }
+        let sent = stub.requests.map { fields($0) }
+        #expect(sent.count == 2)
+        #expect(sent[0]["ContentSid"] == "HX0123456789abcdef0123456789abcdef")
+        #expect(sent[0]["ContentVariables"] == #"{"1":"123456"}"#)
+        #expect(sent[0]["Body"] == nil)
+        // Text messages keep their body.
+        #expect(sent[1]["Body"] == Self.message.body)
+        #expect(sent[1]["ContentSid"] == nil)
+    }
+
     @Test func twilioMessagingSendsWhatsAppFromTheWhatsAppSender() async throws {
         let stub = StubServer { _ in (.created, #"{"sid":"SM0002","status":"queued"}"#) }
         try await stub.run { base in

@@ -207,9 +207,13 @@ struct SupportRequestRepositoryTests {
             #expect(older.items.map(\.id) == [filed[1].id, filed[0].id])
             #expect(!older.hasMore)
 
-            // A cursor that is not in the list is refused rather than starting over.
+            // A request decided since its page was listed still marks where the next page starts.
+            _ = try await repository.approve(filed[0].id, by: "op@example.com", at: epoch)
+            let onward = try await repository.queue(status: .open, after: filed[0].id, limit: 5)
+            #expect(onward.items.map(\.id) == [filed[2].id])
+            // A cursor that names no request is refused rather than starting over.
             await #expect(throws: DomainError.unknownCursor) {
-                try await repository.queue(status: .open, after: filed[1].id, limit: 5)
+                try await repository.queue(status: .open, after: SupportRequestID.generate(), limit: 5)
             }
         }
     }

@@ -211,11 +211,27 @@ public struct ConsoleService: Sendable {
             throw DomainError(.conflict, code: .invalidValue, message: "This organization is not suspended.")
         }
         suspended.remove(organization.id)
+        let now = wholeMilliseconds(clock.now())
         try await audit.append(
             AuditEvent(
-                organizationID: organization.id, type: .organizationUnsuspended,
-                effectiveAt: wholeMilliseconds(clock.now()),
+                organizationID: organization.id, type: .organizationUnsuspended, effectiveAt: now,
                 actor: .console(operatorUser, ipAddress: clientAddress), details: [:]))
+        // An appeal still open is answered by this: left open, it would lift a later suspension.
+        for request in try await support.requests.requests(in: organization.id, limit: 20)
+        where request.status == .open && request.reason == .suspensionAppeal {
+            if case .decided(let decided) = try await support.requests.approve(
+                request.id, by: operatorUser.email.value, at: now)
+            {
+                try await audit.append(
+                    AuditEvent(
+                        organizationID: organization.id, type: .supportRequestApproved, effectiveAt: now,
+                        actor: .console(operatorUser, ipAddress: clientAddress),
+                        details: [
+                            "support_request_id": decided.id.rawValue, "reason": decided.reason.rawValue,
+                            "outcome": "unsuspended",
+                        ]))
+            }
+        }
         organization.suspension = nil
         return organization
     }

@@ -65,6 +65,10 @@ public struct SupportService: Sendable {
             if details.isEmpty {
                 throw DomainError.invalidField("details", "Say why the suspension should be lifted.")
             }
+        } else if organization.suspension != nil {
+            // An exemption would not let a suspended organization make keys: only an appeal helps.
+            throw DomainError.invalidField(
+                "reason", "This organization is suspended; the only request it can file is 'suspension_appeal'.")
         } else if organization.verification.status != .unverified {
             throw DomainError(
                 .conflict, code: .invalidValue,

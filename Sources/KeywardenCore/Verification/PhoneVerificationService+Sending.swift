@@ -23,7 +23,9 @@ extension PhoneVerificationService {
                 phoneNumber: raw, country: rawCountry, channel: channel, humanCheckResponse: humanCheckResponse,
                 path: path, by: requester, region: &country)
         } catch let refusal as DomainError {
-            await count(.refused(reason: refusal.code.rawValue), country: country)
+            if Self.countedRefusals.contains(refusal.code) {
+                await count(.refused(reason: refusal.code.rawValue), country: country)
+            }
             throw refusal
         }
     }
@@ -59,10 +61,15 @@ extension PhoneVerificationService {
         try await requireRoomForOrganization(requester.organization, phoneDigest: digest)
         try await humanCheck.require(humanCheckResponse, clientAddress: requester.clientAddress)
         if let pending = try await verifications.pendingVerification(
-            in: requester.organization, phoneDigest: digest, at: now), pending.channel == channel
+            in: requester.organization, phoneDigest: digest, at: now)
         {
             // Asking again for a number with a live code sends that code again, cooldown permitting.
-            return try await resend(pending, by: requester, now: now)
+            if pending.channel == channel { return try await resend(pending, by: requester, now: now) }
+            // Switching channel starts afresh, but no sooner than a resend could have gone.
+            guard now >= pending.nextResendAt else {
+                throw DomainError.resendTooSoon(
+                    wait: max(1, Int(pending.nextResendAt.timeIntervalSince(now).rounded(.up))))
+            }
         }
         let prefix = throttle.prefix(of: number)
         try await throttle.checkPrefix(prefix, e164: e164, now: now)
@@ -125,11 +132,18 @@ extension PhoneVerificationService {
         return try await reload(id, in: requester.organization)
     }
 
-    /// The country a refusal is counted under before the number is read: the form's country, or
-    /// `ZZ` (unknown).
+    /// The refusals the console's insights count: what the policy and the guards refuse, and a
+    /// provider that failed; not a person's own slips (a resend too soon, a missing field).
+    static let countedRefusals: Set<DomainError.Code> = [
+        .invalidPhoneNumber, .unsupportedCountry, .phoneLineTypeNotAllowed, .phoneNumberLimitReached,
+        .tooManyVerificationRequests, .phonePrefixBlocked, .captchaFailed, .smsProviderUnavailable,
+    ]
+
+    /// The country a refusal is counted under before the number is read: the form's country when
+    /// it is one the metadata knows, or `ZZ` (unknown).
     static func statsCountry(_ rawCountry: String?) -> String {
         let code = (rawCountry ?? "").trimmingWhitespace().uppercased()
-        guard code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else { return "ZZ" }
+        guard code.utf8.count == 2, PhoneNumbers.regions.contains(where: { $0.code == code }) else { return "ZZ" }
         return code
     }
 
@@ -210,7 +224,7 @@ extension PhoneVerificationService {
             let body =
                 "Your Keywarden verification code is \(code ?? ""). It expires in \(minutes) minutes. Do not share it."
             return try await sender.send(
-                SMSMessage(to: e164, body: body, verificationID: verification, channel: channel))
+                SMSMessage(to: e164, body: body, verificationID: verification, channel: channel, code: code ?? ""))
         case .remote(let verifier):
             return try await verifier.start(e164, channel)
         }

@@ -25,13 +25,19 @@ public struct SMSMessage: Equatable, Sendable {
     public var verificationID: PhoneVerificationID
     /// By text message or WhatsApp.
     public var channel: MessageChannel
+    /// The code alone, for a provider that fills it into an approved template (WhatsApp).
+    public var code: String
 
     /// Creates a message.
-    public init(to: String, body: String, verificationID: PhoneVerificationID, channel: MessageChannel = .sms) {
+    public init(
+        to: String, body: String, verificationID: PhoneVerificationID, channel: MessageChannel = .sms,
+        code: String = ""
+    ) {
         self.to = to
         self.body = body
         self.verificationID = verificationID
         self.channel = channel
+        self.code = code
     }
 }
 

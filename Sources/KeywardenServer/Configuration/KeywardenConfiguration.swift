@@ -61,6 +61,14 @@ public struct KeywardenConfiguration: Sendable {
                 throw ConfigurationError(.smsPrices, error.message)
             }
         }
+        if case .twilio = providers.sms, !verification.whatsappCountries.isEmpty,
+            providers.twilioWhatsAppContentSID == nil
+        {
+            throw ConfigurationError(
+                .twilioWhatsAppContentSID,
+                "required by whatsapp_countries with sms_provider twilio: WhatsApp delivers a code only from an approved template"
+            )
+        }
         if case .stripe = payments.provider, providers.publicURL == nil {
             throw ConfigurationError(
                 .publicURL, "required by payment_provider stripe: Stripe sends people back to this address")

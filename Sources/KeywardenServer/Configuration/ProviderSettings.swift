@@ -10,6 +10,8 @@ public struct ProviderSettings: Sendable {
     /// The number Twilio sends WhatsApp messages from (E.164), when it is not the SMS sending
     /// number; a messaging service sends from the WhatsApp sender in its pool instead.
     public var twilioWhatsAppFrom: String?
+    /// The approved WhatsApp template Twilio Messaging sends codes with (`HX...`).
+    public var twilioWhatsAppContentSID: String?
 
     /// The defaults.
     public init() {}
@@ -26,6 +28,17 @@ public struct ProviderSettings: Sendable {
             ?? .offline
         publicURL = settings.text(.publicURL)
         twilioWhatsAppFrom = try settings.text(.twilioWhatsAppFrom).map(Self.whatsappSender)
+        if let template = settings.text(.twilioWhatsAppContentSID) {
+            guard template.hasPrefix("HX"), template.utf8.count == 34,
+                template.utf8.dropFirst(2).allSatisfy({
+                    ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70)
+                })
+            else {
+                throw ConfigurationError(
+                    .twilioWhatsAppContentSID, "expected a Twilio content template SID: HX and 32 hexadecimal digits")
+            }
+            twilioWhatsAppContentSID = template
+        }
         switch smsKind {
         case .log:
             sms = .log

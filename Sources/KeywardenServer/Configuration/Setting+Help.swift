@@ -74,6 +74,8 @@ extension Setting {
         case .twilioFrom: "Twilio sending number, E.164"
         case .twilioWhatsAppFrom:
             "Twilio WhatsApp sender, E.164, for codes by WhatsApp from a number (default: twilio_from)"
+        case .twilioWhatsAppContentSID:
+            "approved WhatsApp template (HX...) codes are sent with, its variable 1 the code; needed for whatsapp_countries with sms_provider twilio"
         case .twilioMessagingServiceSID: "Twilio messaging service SID (instead of twilio_from)"
         case .twilioVerifyServiceSID: "Twilio Verify service SID, for sms_provider twilio-verify"
         case .twilioAPIBaseURL: "Twilio Messaging base URL"

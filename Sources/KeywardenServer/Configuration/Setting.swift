@@ -55,6 +55,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case twilioAuthToken = "twilio_auth_token"
     case twilioFrom = "twilio_from"
     case twilioWhatsAppFrom = "twilio_whatsapp_from"
+    case twilioWhatsAppContentSID = "twilio_whatsapp_content_sid"
     case twilioMessagingServiceSID = "twilio_messaging_service_sid"
     case twilioVerifyServiceSID = "twilio_verify_service_sid"
     case twilioAPIBaseURL = "twilio_api_base_url"
@@ -192,6 +193,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .autoRechargeMonthlyCap: return String(defaults.payments.autoRechargeMonthlyCap)
         case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioWhatsAppFrom,
+            .twilioWhatsAppContentSID,
             .twilioMessagingServiceSID, .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries,
             .whatsappCountries, .smtpHost, .smtpUsername, .smtpPassword, .smtpCAFile, .refusedEmailDomains,
             .captchaProvider, .captchaSecret, .captchaSiteKey,
