@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import Synchronization
 import Testing
 
 @Suite("Prefix guard rules")
@@ -35,6 +36,23 @@ struct PrefixGuardRulesTests {
             await refusal { try await bench.start(ada, number: TestNumbers.britishMobile) } == "phone_prefix_blocked")
         #expect(bench.sms.sent.isEmpty)
         #expect(try await bench.start(ada).status == .pending)
+    }
+
+    @Test func aBlockedRangeCostsNoLineTypeLookup() async throws {
+        let lookups = Mutex(0)
+        let bench = VerificationBench(
+            lineTypes: LineTypeLookup(name: "paid") { number in
+                lookups.withLock { $0 += 1 }
+                return number.type
+            })
+        let ada = try await bench.owner()
+        try await bench.prefixRules.setRule(
+            PrefixRule(prefix: "+4474", kind: .blocked, reason: "", createdAt: bench.time.now, createdBy: "op"))
+        #expect(
+            await refusal { try await bench.start(ada, number: TestNumbers.britishMobile) } == "phone_prefix_blocked")
+        #expect(lookups.withLock { $0 } == 0)
+        _ = try await bench.start(ada)
+        #expect(lookups.withLock { $0 } == 1)
     }
 
     @Test func aSafePrefixIsNeverPaused() async throws {

@@ -9,7 +9,7 @@ import Testing
 #endif
 
 /// The whole server, bound to a real port: it starts, refuses a taken port, and stops.
-@Suite("Server lifecycle", .timeLimit(.minutes(1)))
+@Suite("Server lifecycle", .timeLimit(.minutes(3)))
 struct ServerLifecycleTests {
     func configuration(port: Int = 0) throws -> KeywardenConfiguration {
         var configuration = KeywardenConfiguration()

@@ -278,12 +278,13 @@ extension KeywardenServices {
     }
 }
 
-/// A clock that runs at the real pace from five seconds after the start of today (UTC), so a
-/// test that counts against fixed windows (a minute, 15 minutes, an hour, a day) never sees one
-/// roll over while it runs.
+/// A clock that runs at the real pace from five seconds after the start of today (UTC) and stops
+/// 50 seconds later, so a test that counts against fixed windows (a minute, 15 minutes, an hour,
+/// a day) never sees one roll over however slowly a busy machine runs it.
 func windowAlignedClock() -> Clock {
     let started = Date()
     let dayStart = (started.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400
-    let offset = dayStart + 5 - started.timeIntervalSince1970
-    return Clock(now: { Date().addingTimeInterval(offset) })
+    return Clock(now: {
+        Date(timeIntervalSince1970: dayStart + 5 + min(Date().timeIntervalSince(started), 50))
+    })
 }

@@ -4,7 +4,8 @@ further browsers a test needs (a second person, or a browser on a server of its 
 
 When a test fails, the screenshot and page source of each step, the final page, the browser log
 and the server log go to $BROWSER_ARTIFACTS/<test> (default /tmp/keywarden-browser-artifacts),
-one directory per browser. A Content-Security-Policy violation in the browser log fails the test
+one directory per browser; with BROWSER_KEEP_ARTIFACTS set, they are kept for passing tests too
+(to look the pages over). A Content-Security-Policy violation in the browser log fails the test
 that met it.
 """
 
@@ -45,7 +46,7 @@ def _keep_record(request, page, server, suffix):
         leftover = violation
     reports = [getattr(request.node, "report_" + when, None) for when in ("setup", "call")]
     failed = any(report is not None and report.failed for report in reports)
-    if failed or leftover:
+    if failed or leftover or os.environ.get("BROWSER_KEEP_ARTIFACTS"):
         name = request.node.nodeid + suffix
         directory = os.path.join(ARTIFACTS, re.sub(r"[^A-Za-z0-9_.-]+", "_", name))
         shutil.rmtree(directory, ignore_errors=True)

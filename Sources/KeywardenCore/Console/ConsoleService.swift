@@ -383,6 +383,7 @@ public struct ConsoleService: Sendable {
     /// Reloads the suspended set from storage (every few seconds, so suspensions made by other
     /// instances reach this one).
     public func refreshSuspensions() async throws {
-        suspended.replace(with: try await console.suspendedOrganizations())
+        let generation = suspended.generation
+        suspended.replace(with: try await console.suspendedOrganizations(), readAt: generation)
     }
 }

@@ -43,12 +43,19 @@ extension PhoneVerificationService {
             guard let chosen = MessageChannel(rawValue: rawChannel) else { throw DomainError.unsupportedChannel }
             channel = chosen
         }
-        // A refusal is counted under the number's own country whenever the number can be read.
+        // A refusal is counted under the number's own country whenever the number can be read;
+        // a blocked range or a channel not offered is refused before any paid line-type lookup.
         if let readable = try? PhoneNumbers.parse(
             raw.trimmingWhitespace(), defaultRegion: try? defaultRegion(rawCountry)),
             let readRegion = readable.region
         {
             region = readRegion
+            if readable.isValid {
+                try await throttle.checkBlocked(readable.e164)
+                if channel == .whatsapp, !policy.channels(for: readRegion).contains(.whatsapp) {
+                    throw DomainError.whatsappNotOffered(readRegion)
+                }
+            }
         }
         let number = try await acceptableNumber(raw, country: rawCountry)
         region = number.region ?? region
@@ -173,6 +180,10 @@ extension PhoneVerificationService {
         guard now >= verification.nextResendAt else {
             let wait = max(1, Int(verification.nextResendAt.timeIntervalSince(now).rounded(.up)))
             throw DomainError.resendTooSoon(wait: wait)
+        }
+        // The operator may have stopped offering WhatsApp since the first code went.
+        if verification.channel == .whatsapp, !policy.channels(for: verification.country).contains(.whatsapp) {
+            throw DomainError.whatsappNotOffered(verification.country)
         }
         let e164 = try number(of: verification)
         let prefix = throttle.prefix(ofE164: e164)

@@ -80,6 +80,12 @@ public struct SendThrottle: Sendable {
         return prefix(of: number)
     }
 
+    /// Refuses a number in a range the operator blocked.
+    public func checkBlocked(_ e164: String) async throws {
+        guard let prefixRules else { return }
+        if try await prefixRules.rules().rule(for: e164)?.kind == .blocked { throw DomainError.phonePrefixBlocked }
+    }
+
     /// Refuses a send to a number the operator blocked, or to a prefix whose recent sends are many
     /// and approvals few, unless the operator marked it safe or lifted its pause.
     public func checkPrefix(_ prefix: String, e164: String, now: Date) async throws {
