@@ -118,7 +118,10 @@ struct APIKeyPages: Sendable {
             }
             truncated = more
         }
-        let canCreate = frame.project.map { context.membership.allows(.createKeys, in: $0.id) } ?? false
+        // A suspended organization makes no keys; the banner above says why.
+        let canCreate =
+            context.membership.organization.suspension == nil
+            && (frame.project.map { context.membership.allows(.createKeys, in: $0.id) } ?? false)
         let view = APIKeyListView(
             layout: frame.layout, hasProject: frame.project != nil, canCreate: canCreate,
             projectID: frame.project?.id.rawValue ?? "",

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KeywardenCore
 import KeywardenHTTP
+import PhoneNumbers
 
 /// Verification insights: each country's funnel over the last 24 hours, 7 days or 30 days
 /// (started, codes sent, approved, the conversion, refused, the estimated SMS spend), and the
@@ -17,6 +18,8 @@ extension ConsolePages {
     /// One country's row of the funnel.
     struct CountryRow: Sendable {
         let country: String
+        /// The country's English name, or "Unknown" for numbers that could not be read.
+        let countryName: String
         let started: Int
         let sent: Int
         let approved: Int
@@ -28,6 +31,7 @@ extension ConsolePages {
 
         init(_ insight: CountryInsight, currency: BillingCurrency) {
             country = insight.country
+            countryName = Self.name(of: insight.country)
             started = insight.started
             sent = insight.sentTotal
             approved = insight.approved
@@ -88,5 +92,12 @@ extension ConsolePages {
             rows: insights.map { CountryRow($0, currency: console.currency) }, hasRows: !insights.isEmpty,
             refusals: refusals, hasRefusals: !refusals.isEmpty, noPrices: noPrices, pageError: nil)
         return dashboard.page("admin-insights", view, frame: frame)
+    }
+}
+
+extension ConsolePages.CountryRow {
+    /// The English name of an ISO code the metadata knows; "Unknown" otherwise (`ZZ`).
+    static func name(of code: String) -> String {
+        PhoneNumbers.regions.first { $0.code == code }?.name ?? "Unknown"
     }
 }

@@ -31,7 +31,7 @@ struct Layout: Sendable {
     let nav: [NavItem]
     let settingsNav: [NavItem]
     /// The chosen organization is neither verified nor exempt.
-    let unverified: Bool
+    var unverified: Bool
     /// Why the chosen organization is suspended, as its banner says it; `nil` when it is not.
     let suspensionReason: String?
     /// The console's nav, shown instead of the main and settings navs on `/admin` pages.
@@ -100,6 +100,8 @@ struct Layout: Sendable {
     /// Shows the operator console's nav instead of the main and settings navs.
     mutating func enterConsole(path: String) {
         inConsole = true
+        // The operator's own organization's standing is not what the console is about.
+        unverified = false
         consoleNav = Self.navItems(Self.consolePages, path: path)
     }
 

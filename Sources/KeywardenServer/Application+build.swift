@@ -143,7 +143,7 @@ public struct KeywardenServices: Sendable {
             billingRepository: SQLBillingRepository(database: database), usage: gateway.usage, audit: audit,
             prefixes: prefixRules, stats: stats, suspended: suspended, support: support,
             messagePrices: configuration.verificationMessagePrices, currency: configuration.payments.currency,
-            clock: clock, logger: logger)
+            secrets: VerificationSecrets(serverSecret: secret), clock: clock, logger: logger)
     }
 
     /// The configured payment provider.

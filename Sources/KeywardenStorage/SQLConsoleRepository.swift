@@ -52,7 +52,9 @@ public struct SQLConsoleRepository: ConsoleRepository {
 
     // MARK: Organizations
 
-    public func searchOrganizations(_ query: String, limit: Int) async throws -> [OrganizationSummary] {
+    public func searchOrganizations(
+        _ query: String, phoneDigest: String?, limit: Int
+    ) async throws -> [OrganizationSummary] {
         let everything = query.isEmpty
         let contains = Self.likePattern(containing: query.lowercased())
         // Only the last two digits of a verified number are kept in the clear (`+1 ••• ••• ••42`),
@@ -72,6 +74,7 @@ public struct SQLConsoleRepository: ConsoleRepository {
                        SELECT 1 FROM organization_members m JOIN users u ON u.id = m.user_id
                        WHERE m.organization_id = o.id AND LOWER(u.email) LIKE \(bind: contains) ESCAPE '!')
                    OR (\(bind: lastDigits ? 1 : 0) = 1 AND o.phone_masked LIKE \(bind: endsWith))
+                   OR (\(bind: phoneDigest == nil ? 0 : 1) = 1 AND o.phone_digest = \(bind: phoneDigest ?? ""))
                 ORDER BY o.created_at DESC, o.id DESC
                 LIMIT \(literal: max(limit, 1))
                 """

@@ -216,6 +216,23 @@ struct AdminAPITests {
         }
     }
 
+    @Test func anOrganizationIsFoundByItsWholeVerifiedNumber() async throws {
+        let time = ManualClock()
+        let outbox = TestOutbox()
+        try await withApp(clock: time.clock, outbox: outbox) { api, services in
+            let owner = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let organization = try await api.organizationID(of: owner)
+            let op = try await api.consoleOperatorToken(services: services, clock: time)
+            for query in ["%2B12015550123", "%2B1%20201%20555%200123"] {
+                let found = try await api.request(.get, "/v1/admin/organizations?query=\(query)", token: op)
+                #expect(found.status == .ok)
+                #expect((found.value("data") as? [[String: Any]])?.map { $0["id"] as? String } == [organization])
+            }
+            let other = try await api.request(.get, "/v1/admin/organizations?query=%2B12015550124", token: op)
+            #expect((other.value("data") as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func aCreditGrantChangesTheBalance() async throws {
         let time = ManualClock()
         try await withApp(clock: time.clock) { api, services in

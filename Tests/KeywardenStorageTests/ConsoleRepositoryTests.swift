@@ -92,21 +92,31 @@ struct ConsoleRepositoryTests {
             try await verify(carol, digest: "digest-carol", masked: "+1 ••• ••• ••42", on: database)
 
             func found(_ query: String) async throws -> [OrganizationID] {
-                try await console.searchOrganizations(query, limit: 10).map(\.organization.id)
+                try await console.searchOrganizations(query, phoneDigest: nil, limit: 10).map(\.organization.id)
             }
             #expect(try await found("") == [carol.organization.id, bob.organization.id, ada.organization.id])
             #expect(try await found("ENGINES") == [ada.organization.id])
             #expect(try await found("bob@exa") == [bob.organization.id])
             #expect(try await found(ada.organization.id.rawValue) == [ada.organization.id])
+            // The whole number is found by its digest; another digest finds nothing.
+            #expect(
+                try await console.searchOrganizations("+12015550142", phoneDigest: "digest-carol", limit: 10)
+                    .map(\.organization.id) == [carol.organization.id])
+            #expect(
+                try await console.searchOrganizations("+12015550143", phoneDigest: "digest-other", limit: 10)
+                    .isEmpty)
             #expect(try await found("42") == [carol.organization.id])
             #expect(try await found("2") == [carol.organization.id])
             // Only the last two digits are kept in the clear.
             #expect(try await found("142").isEmpty)
             #expect(try await found("nobody").isEmpty)
             #expect(
-                try await console.searchOrganizations("", limit: 1).map(\.organization.id) == [carol.organization.id])
+                try await console.searchOrganizations("", phoneDigest: nil, limit: 1).map(\.organization.id) == [
+                    carol.organization.id
+                ])
 
-            let summary = try #require(try await console.searchOrganizations("carol", limit: 10).first)
+            let summary = try #require(
+                try await console.searchOrganizations("carol", phoneDigest: nil, limit: 10).first)
             #expect(summary.memberCount == 1)
             #expect(summary.organization.verification.maskedPhoneNumber == "+1 ••• ••• ••42")
             #expect(summary.suspension == nil)
@@ -124,7 +134,7 @@ struct ConsoleRepositoryTests {
             let bang = try await stored("five@example.com", name: "Wow!", on: database)
 
             func found(_ query: String) async throws -> [OrganizationID] {
-                try await console.searchOrganizations(query, limit: 10).map(\.organization.id)
+                try await console.searchOrganizations(query, phoneDigest: nil, limit: 10).map(\.organization.id)
             }
             #expect(try await found("50%") == [percent.organization.id])
             #expect(try await found("%") == [percent.organization.id])
@@ -152,7 +162,10 @@ struct ConsoleRepositoryTests {
             #expect(try await accounts.organization(id: id)?.suspension == suspension)
             #expect(try await accounts.memberships(of: ada.user.id).map(\.organization.suspension) == [suspension])
             #expect(try await accounts.organization(id: bob.organization.id)?.suspension == nil)
-            #expect(try await console.searchOrganizations("ada", limit: 10).map(\.suspension) == [suspension])
+            #expect(
+                try await console.searchOrganizations("ada", phoneDigest: nil, limit: 10).map(\.suspension) == [
+                    suspension
+                ])
 
             #expect(try await console.unsuspend(id))
             #expect(!(try await console.unsuspend(id)))

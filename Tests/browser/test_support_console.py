@@ -345,6 +345,8 @@ def test_suspended_organization_keys_are_refused_until_unsuspended(browser, serv
     person.open("/api-keys")
     banner = person.visible("//*[@id='suspended-banner']", "the suspended banner")
     assert SUSPENDED in words(banner.text), banner.text
+    # A suspended organization is not offered a key it could not make.
+    assert not person.shown("//a[normalize-space()='Create new secret key']"), person.text()
     status, _, refused = chat(server, key)
     assert status == 403, refused
     assert refused["error"]["code"] == "organization_suspended", refused
@@ -356,6 +358,7 @@ def test_suspended_organization_keys_are_refused_until_unsuspended(browser, serv
     assert status == 200, completion
     person.reload()
     assert not person.shown("//*[@id='suspended-banner']"), person.text()
+    assert person.shown("//a[normalize-space()='Create new secret key']"), person.text()
 
     for event in ("organization.suspended", "organization.unsuspended"):
         by_operator, rows = audited(console, event, operator)

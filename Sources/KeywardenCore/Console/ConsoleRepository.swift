@@ -82,9 +82,13 @@ public protocol ConsoleRepository: Sendable {
     // MARK: Organizations
 
     /// Organizations matching `query`: an exact organization id, a part of the name or of a
-    /// member's email address (case-insensitive), or the last digits of the verified number.
-    /// Newest first; every organization when `query` is empty.
-    func searchOrganizations(_ query: String, limit: Int) async throws -> [OrganizationSummary]
+    /// member's email address (case-insensitive), the last digits of the verified number, or
+    /// (`phoneDigest`) the whole verified number by its digest. Newest first; every organization
+    /// when `query` is empty.
+    func searchOrganizations(
+        _ query: String, phoneDigest: String?, limit: Int
+    ) async throws
+        -> [OrganizationSummary]
     /// The organization's suspension, if any.
     func suspension(of organization: OrganizationID) async throws -> Suspension?
     /// Suspends an organization; `false` when it was suspended already.

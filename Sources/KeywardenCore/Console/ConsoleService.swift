@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PhoneNumbers
 
 /// One organization as the console's detail page shows it.
 public struct OrganizationDetail: Sendable {
@@ -42,6 +43,8 @@ public struct ConsoleService: Sendable {
     public let messagePrices: MessagePrices
     /// The currency amounts are shown in.
     public let currency: BillingCurrency
+    /// Turns a whole number typed in a search into the digest organizations keep of it.
+    let secrets: VerificationSecrets?
     let clock: Clock
     let logger: Logger
 
@@ -51,8 +54,10 @@ public struct ConsoleService: Sendable {
         organizations: OrganizationService, rateLimits: RateLimitPolicy, billing: BillingService,
         billingRepository: any BillingRepository, usage: any UsageRepository, audit: any AuditLogRepository,
         prefixes: any PrefixGuardRepository, stats: any VerificationStatsRepository, suspended: SuspendedOrganizations,
-        support: SupportService, messagePrices: MessagePrices, currency: BillingCurrency, clock: Clock, logger: Logger
+        support: SupportService, messagePrices: MessagePrices, currency: BillingCurrency,
+        secrets: VerificationSecrets? = nil, clock: Clock, logger: Logger
     ) {
+        self.secrets = secrets
         self.console = console
         self.accounts = accounts
         self.accountRepository = accountRepository
@@ -129,14 +134,22 @@ public struct ConsoleService: Sendable {
 
     // MARK: Organizations
 
-    /// Organizations matching `query` (an id, part of a name or a member's email address, or the
-    /// last digits of the verified number); at most `limit`, newest first.
+    /// Organizations matching `query` (an id, part of a name or a member's email address, the
+    /// last two digits of the verified number, or the whole number in international form); at
+    /// most `limit`, newest first.
     public func search(_ rawQuery: String?, limit: Int = 50) async throws -> [OrganizationSummary] {
         let query = (rawQuery ?? "").trimmingWhitespace()
         guard query.count <= 200 else {
             throw DomainError.invalidField("query", "A search is at most 200 characters.")
         }
-        return try await console.searchOrganizations(query, limit: min(max(limit, 1), 200))
+        // A whole number, as a person would type it, is looked up by its digest.
+        var digest: String?
+        if let secrets, query.utf8.filter({ $0 >= 48 && $0 <= 57 }).count >= 7,
+            let number = try? PhoneNumbers.parse(query, defaultRegion: nil), number.isValid
+        {
+            digest = secrets.phoneDigest(number.e164)
+        }
+        return try await console.searchOrganizations(query, phoneDigest: digest, limit: min(max(limit, 1), 200))
     }
 
     /// The organization with this id, or `organization_not_found`.
