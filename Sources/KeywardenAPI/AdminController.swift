@@ -102,7 +102,8 @@ public struct AdminController: Sendable {
     ) async throws -> ListObject<ConsoleOrganizationObject> {
         let limit = try request.pageLimit()
         // One more than the page, to tell whether more match.
-        let found = try await console.search(request.textQuery("query"), limit: limit + 1)
+        let found = try await console.search(
+            request.textQuery("query"), after: request.textQuery("after"), limit: limit + 1)
         return ListObject(
             found.prefix(limit).map(ConsoleOrganizationObject.init), id: \.id, hasMore: found.count > limit)
     }

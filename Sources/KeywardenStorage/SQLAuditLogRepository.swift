@@ -12,17 +12,20 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     }
 
     public func append(_ event: AuditEvent) async throws {
+        try await database.withConnection { db in try await Self.insert(event, on: db) }
+    }
+
+    /// Appends an event on `db`, so a change and its audit entry can share a transaction.
+    static func insert(_ event: AuditEvent, on db: any SQLDatabase) async throws {
         let actor = try AuditColumns.text(event.actor)
         let details = try AuditColumns.text(event.details)
-        try await database.withConnection { db in
-            try await db.raw(
-                """
-                INSERT INTO audit_logs (id, organization_id, type, effective_at, actor, details)
-                VALUES (\(bind: event.id.rawValue), \(bind: event.organizationID.rawValue), \(bind: event.type.rawValue),
-                        \(bind: event.effectiveAt.unixMilliseconds), \(bind: actor), \(bind: details))
-                """
-            ).run()
-        }
+        try await db.raw(
+            """
+            INSERT INTO audit_logs (id, organization_id, type, effective_at, actor, details)
+            VALUES (\(bind: event.id.rawValue), \(bind: event.organizationID.rawValue), \(bind: event.type.rawValue),
+                    \(bind: event.effectiveAt.unixMilliseconds), \(bind: actor), \(bind: details))
+            """
+        ).run()
     }
 
     public func events(

@@ -53,7 +53,7 @@ public struct SQLConsoleRepository: ConsoleRepository {
     // MARK: Organizations
 
     public func searchOrganizations(
-        _ query: String, phoneDigest: String?, limit: Int
+        _ query: String, phoneDigest: String?, after: OrganizationID?, limit: Int
     ) async throws -> [OrganizationSummary] {
         let everything = query.isEmpty
         let contains = Self.likePattern(containing: query.lowercased())
@@ -62,19 +62,31 @@ public struct SQLConsoleRepository: ConsoleRepository {
         let lastDigits = !query.isEmpty && query.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
         let endsWith = lastDigits ? "%" + query : ""
         return try await database.withConnection { db in
-            try await db.raw(
+            // Newest first; the cursor is the last organization of the page before.
+            var position: (time: Int64, id: String)?
+            if let after {
+                guard
+                    let row = try await db.raw(
+                        "SELECT created_at, id FROM organizations WHERE id = \(bind: after.rawValue)"
+                    ).first()
+                else { throw DomainError.unknownCursor }
+                position = (try row.decode(column: "created_at", as: Int64.self), try row.string("id"))
+            }
+            let keyset = Keyset(timeColumn: "created_at", descending: true, position: position)
+            return try await db.raw(
                 """
                 SELECT \(unsafeRaw: SQLAccountRepository.organizationColumns),
                     (SELECT COUNT(*) FROM organization_members c WHERE c.organization_id = o.id) AS member_count
                 FROM organizations o
-                WHERE \(bind: everything ? 1 : 0) = 1
+                WHERE (\(bind: everything ? 1 : 0) = 1
                    OR o.id = \(bind: query)
                    OR LOWER(o.name) LIKE \(bind: contains) ESCAPE '!'
                    OR EXISTS (
                        SELECT 1 FROM organization_members m JOIN users u ON u.id = m.user_id
                        WHERE m.organization_id = o.id AND LOWER(u.email) LIKE \(bind: contains) ESCAPE '!')
                    OR (\(bind: lastDigits ? 1 : 0) = 1 AND o.phone_masked LIKE \(bind: endsWith))
-                   OR (\(bind: phoneDigest == nil ? 0 : 1) = 1 AND o.phone_digest = \(bind: phoneDigest ?? ""))
+                   OR (\(bind: phoneDigest == nil ? 0 : 1) = 1 AND o.phone_digest = \(bind: phoneDigest ?? "")))
+                  AND \(keyset.condition)
                 ORDER BY o.created_at DESC, o.id DESC
                 LIMIT \(literal: max(limit, 1))
                 """
@@ -110,27 +122,37 @@ public struct SQLConsoleRepository: ConsoleRepository {
         }
     }
 
-    public func suspend(_ organization: OrganizationID, reason: String, at now: Date) async throws -> Bool {
-        try await database.withConnection { db in
-            try await db.raw(
-                """
-                UPDATE organizations SET suspended_at = \(bind: now.unixMilliseconds), suspension_reason = \(bind: reason)
-                WHERE id = \(bind: organization.rawValue) AND suspended_at IS NULL
-                RETURNING id
-                """
-            ).first() != nil
+    public func suspend(
+        _ organization: OrganizationID, reason: String, at now: Date, recording events: [AuditEvent]
+    ) async throws -> Bool {
+        try await database.withTransaction { db in
+            guard
+                try await db.raw(
+                    """
+                    UPDATE organizations SET suspended_at = \(bind: now.unixMilliseconds), suspension_reason = \(bind: reason)
+                    WHERE id = \(bind: organization.rawValue) AND suspended_at IS NULL
+                    RETURNING id
+                    """
+                ).first() != nil
+            else { return false }
+            for event in events { try await SQLAuditLogRepository.insert(event, on: db) }
+            return true
         }
     }
 
-    public func unsuspend(_ organization: OrganizationID) async throws -> Bool {
-        try await database.withConnection { db in
-            try await db.raw(
-                """
-                UPDATE organizations SET suspended_at = NULL, suspension_reason = NULL
-                WHERE id = \(bind: organization.rawValue) AND suspended_at IS NOT NULL
-                RETURNING id
-                """
-            ).first() != nil
+    public func unsuspend(_ organization: OrganizationID, recording events: [AuditEvent]) async throws -> Bool {
+        try await database.withTransaction { db in
+            guard
+                try await db.raw(
+                    """
+                    UPDATE organizations SET suspended_at = NULL, suspension_reason = NULL
+                    WHERE id = \(bind: organization.rawValue) AND suspended_at IS NOT NULL
+                    RETURNING id
+                    """
+                ).first() != nil
+            else { return false }
+            for event in events { try await SQLAuditLogRepository.insert(event, on: db) }
+            return true
         }
     }
 

@@ -90,7 +90,7 @@ public struct SQLSupportRequestRepository: SupportRequestRepository {
     }
 
     public func approve(
-        _ id: SupportRequestID, by operatorEmail: String, at now: Date
+        _ id: SupportRequestID, by operatorEmail: String, at now: Date, recording events: [AuditEvent]
     ) async throws -> SupportDecision {
         try await database.withTransaction { db -> SupportDecision in
             guard
@@ -121,12 +121,13 @@ public struct SQLSupportRequestRepository: SupportRequestRepository {
                     """
                 ).run()
             }
+            for event in events { try await SQLAuditLogRepository.insert(event, on: db) }
             return .decided(request)
         }
     }
 
     public func decline(
-        _ id: SupportRequestID, reason: String, by operatorEmail: String, at now: Date
+        _ id: SupportRequestID, reason: String, by operatorEmail: String, at now: Date, recording events: [AuditEvent]
     ) async throws -> SupportDecision {
         try await database.withTransaction { db -> SupportDecision in
             guard
@@ -140,6 +141,7 @@ public struct SQLSupportRequestRepository: SupportRequestRepository {
                     """
                 ).first()?.supportRequest()
             else { return try await Self.undecided(id, db: db) }
+            for event in events { try await SQLAuditLogRepository.insert(event, on: db) }
             return .decided(request)
         }
     }

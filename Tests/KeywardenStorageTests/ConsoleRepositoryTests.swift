@@ -115,6 +115,17 @@ struct ConsoleRepositoryTests {
                     carol.organization.id
                 ])
 
+            // Pages go on after the last organization of the page before.
+            let next = try await console.searchOrganizations(
+                "", phoneDigest: nil, after: carol.organization.id, limit: 1)
+            #expect(next.map(\.organization.id) == [bob.organization.id])
+            let last = try await console.searchOrganizations(
+                "example.com", phoneDigest: nil, after: bob.organization.id, limit: 5)
+            #expect(last.map(\.organization.id) == [ada.organization.id])
+            await #expect(throws: DomainError.unknownCursor) {
+                try await console.searchOrganizations("", phoneDigest: nil, after: .generate(), limit: 5)
+            }
+
             let summary = try #require(
                 try await console.searchOrganizations("carol", phoneDigest: nil, limit: 10).first)
             #expect(summary.memberCount == 1)

@@ -43,6 +43,56 @@ struct SupportRequestRepositoryTests {
     }
 
     @Test(arguments: Backend.available)
+    func aDecisionAndItsAuditEntriesAreWrittenTogetherOnce(_ backend: Backend) async throws {
+        try await withTestDatabase(backend) { database in
+            let repository = SQLSupportRequestRepository(database: database)
+            let console = SQLConsoleRepository(database: database)
+            let audit = SQLAuditLogRepository(database: database)
+            let ada = try await stored("ada@example.com", on: database)
+            let organization = ada.organization.id
+            func event(_ type: AuditEventType) -> AuditEvent {
+                AuditEvent(
+                    organizationID: organization, type: type, effectiveAt: epoch,
+                    actor: AuditActor(type: "operator", email: "op@example.com"), details: [:])
+            }
+            func logged() async throws -> [AuditEventType] {
+                try await audit.events(in: organization, types: nil, from: nil, until: nil, after: nil, limit: 50)
+                    .items.map(\.type)
+            }
+            let filed = request(ada)
+            #expect(try await repository.create(filed))
+            let approved = event(.supportRequestApproved)
+            let decision = try await repository.approve(
+                filed.id, by: "op@example.com", at: epoch, recording: [approved])
+            guard case .decided = decision else {
+                Issue.record("the open request was not decided: \(decision)")
+                return
+            }
+            // Deciding again writes nothing.
+            #expect(
+                try await repository.approve(filed.id, by: "op@example.com", at: epoch, recording: [approved])
+                    == .notOpen(.approved))
+            #expect(
+                try await repository.decline(
+                    filed.id, reason: "No.", by: "op@example.com", at: epoch,
+                    recording: [event(.supportRequestDeclined)]) == .notOpen(.approved))
+            #expect(try await logged() == [.supportRequestApproved])
+
+            #expect(
+                try await console.suspend(
+                    organization, reason: "Spam.", at: epoch, recording: [event(.organizationSuspended)]))
+            #expect(
+                !(try await console.suspend(
+                    organization, reason: "Again.", at: epoch, recording: [event(.organizationSuspended)])))
+            #expect(try await console.unsuspend(organization, recording: [event(.organizationUnsuspended)]))
+            #expect(!(try await console.unsuspend(organization, recording: [event(.organizationUnsuspended)])))
+            #expect(
+                try await logged().sorted { $0.rawValue < $1.rawValue }
+                    == [.organizationSuspended, .organizationUnsuspended, .supportRequestApproved])
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func twoOwnersFilingAtOnceStoreOneRequest(_ backend: Backend) async throws {
         try await withTestDatabase(backend) { database in
             let repository = SQLSupportRequestRepository(database: database)

@@ -54,6 +54,27 @@ public struct ConsoleAuditEvent: Equatable, Sendable {
     }
 }
 
+extension ConsoleRepository {
+    /// The first page of a search.
+    public func searchOrganizations(
+        _ query: String, phoneDigest: String?, limit: Int
+    ) async throws
+        -> [OrganizationSummary]
+    {
+        try await searchOrganizations(query, phoneDigest: phoneDigest, after: nil, limit: limit)
+    }
+
+    /// Suspends with nothing to audit.
+    public func suspend(_ organization: OrganizationID, reason: String, at now: Date) async throws -> Bool {
+        try await suspend(organization, reason: reason, at: now, recording: [])
+    }
+
+    /// Lifts a suspension with nothing to audit.
+    public func unsuspend(_ organization: OrganizationID) async throws -> Bool {
+        try await unsuspend(organization, recording: [])
+    }
+}
+
 /// What an operator did to the deployment itself, as the console's audit log records it.
 public enum ConsoleEventType: String, Sendable, CaseIterable {
     /// With `user_id` and `email`.
@@ -83,18 +104,22 @@ public protocol ConsoleRepository: Sendable {
 
     /// Organizations matching `query`: an exact organization id, a part of the name or of a
     /// member's email address (case-insensitive), the last digits of the verified number, or
-    /// (`phoneDigest`) the whole verified number by its digest. Newest first; every organization
-    /// when `query` is empty.
+    /// (`phoneDigest`) the whole verified number by its digest. Newest first, after the
+    /// organization `after`; every organization when `query` is empty.
     func searchOrganizations(
-        _ query: String, phoneDigest: String?, limit: Int
-    ) async throws
-        -> [OrganizationSummary]
+        _ query: String, phoneDigest: String?, after: OrganizationID?, limit: Int
+    )
+        async throws -> [OrganizationSummary]
     /// The organization's suspension, if any.
     func suspension(of organization: OrganizationID) async throws -> Suspension?
-    /// Suspends an organization; `false` when it was suspended already.
-    func suspend(_ organization: OrganizationID, reason: String, at now: Date) async throws -> Bool
-    /// Lifts a suspension; `false` when there was none.
-    func unsuspend(_ organization: OrganizationID) async throws -> Bool
+    /// Suspends an organization, appending `events` to the audit log in the same transaction;
+    /// `false` (and nothing written) when it was suspended already.
+    func suspend(
+        _ organization: OrganizationID, reason: String, at now: Date, recording events: [AuditEvent]
+    )
+        async throws -> Bool
+    /// Lifts a suspension, appending `events` in the same transaction; `false` when there was none.
+    func unsuspend(_ organization: OrganizationID, recording events: [AuditEvent]) async throws -> Bool
     /// Every suspended organization with its reason (for the gateway's in-memory set).
     func suspendedOrganizations() async throws -> [OrganizationID: String]
     /// The organization's keys of every kind, revoked ones included, newest first.

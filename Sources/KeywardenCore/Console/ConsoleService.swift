@@ -137,7 +137,11 @@ public struct ConsoleService: Sendable {
     /// Organizations matching `query` (an id, part of a name or a member's email address, the
     /// last two digits of the verified number, or the whole number in international form); at
     /// most `limit`, newest first.
-    public func search(_ rawQuery: String?, limit: Int = 50) async throws -> [OrganizationSummary] {
+    public func search(
+        _ rawQuery: String?, after rawAfter: String? = nil, limit: Int = 50
+    ) async throws
+        -> [OrganizationSummary]
+    {
         let query = (rawQuery ?? "").trimmingWhitespace()
         guard query.count <= 200 else {
             throw DomainError.invalidField("query", "A search is at most 200 characters.")
@@ -149,7 +153,13 @@ public struct ConsoleService: Sendable {
         {
             digest = secrets.phoneDigest(number.e164)
         }
-        return try await console.searchOrganizations(query, phoneDigest: digest, limit: min(max(limit, 1), 200))
+        var after: OrganizationID?
+        if let rawAfter, !rawAfter.isEmpty {
+            guard let id = OrganizationID(rawAfter) else { throw DomainError.unknownCursor }
+            after = id
+        }
+        return try await console.searchOrganizations(
+            query, phoneDigest: digest, after: after, limit: min(max(limit, 1), 200))
     }
 
     /// The organization with this id, or `organization_not_found`.
@@ -201,14 +211,14 @@ public struct ConsoleService: Sendable {
         }
         var organization = try await organization(rawID)
         let now = wholeMilliseconds(clock.now())
-        guard try await console.suspend(organization.id, reason: reason, at: now) else {
+        let event = AuditEvent(
+            organizationID: organization.id, type: .organizationSuspended, effectiveAt: now,
+            actor: .console(operatorUser, ipAddress: clientAddress), details: ["reason": reason])
+        // The suspension and its audit entry are written together, or neither is.
+        guard try await console.suspend(organization.id, reason: reason, at: now, recording: [event]) else {
             throw DomainError(.conflict, code: .invalidValue, message: "This organization is suspended already.")
         }
         suspended.insert(organization.id, reason: reason)
-        try await audit.append(
-            AuditEvent(
-                organizationID: organization.id, type: .organizationSuspended, effectiveAt: now,
-                actor: .console(operatorUser, ipAddress: clientAddress), details: ["reason": reason]))
         organization.suspension = Suspension(suspendedAt: now, reason: reason)
         return organization
     }
@@ -220,30 +230,26 @@ public struct ConsoleService: Sendable {
         -> Organization
     {
         var organization = try await organization(rawID)
-        guard try await console.unsuspend(organization.id) else {
+        let now = wholeMilliseconds(clock.now())
+        let actor = AuditActor.console(operatorUser, ipAddress: clientAddress)
+        let event = AuditEvent(
+            organizationID: organization.id, type: .organizationUnsuspended, effectiveAt: now, actor: actor,
+            details: [:])
+        guard try await console.unsuspend(organization.id, recording: [event]) else {
             throw DomainError(.conflict, code: .invalidValue, message: "This organization is not suspended.")
         }
         suspended.remove(organization.id)
-        let now = wholeMilliseconds(clock.now())
-        try await audit.append(
-            AuditEvent(
-                organizationID: organization.id, type: .organizationUnsuspended, effectiveAt: now,
-                actor: .console(operatorUser, ipAddress: clientAddress), details: [:]))
         // An appeal still open is answered by this: left open, it would lift a later suspension.
         for request in try await support.requests.requests(in: organization.id, limit: 20)
         where request.status == .open && request.reason == .suspensionAppeal {
-            if case .decided(let decided) = try await support.requests.approve(
-                request.id, by: operatorUser.email.value, at: now)
-            {
-                try await audit.append(
-                    AuditEvent(
-                        organizationID: organization.id, type: .supportRequestApproved, effectiveAt: now,
-                        actor: .console(operatorUser, ipAddress: clientAddress),
-                        details: [
-                            "support_request_id": decided.id.rawValue, "reason": decided.reason.rawValue,
-                            "outcome": "unsuspended",
-                        ]))
-            }
+            let answered = AuditEvent(
+                organizationID: organization.id, type: .supportRequestApproved, effectiveAt: now, actor: actor,
+                details: [
+                    "support_request_id": request.id.rawValue, "reason": request.reason.rawValue,
+                    "outcome": "unsuspended",
+                ])
+            _ = try await support.requests.approve(
+                request.id, by: operatorUser.email.value, at: now, recording: [answered])
         }
         organization.suspension = nil
         return organization

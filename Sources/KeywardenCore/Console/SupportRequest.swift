@@ -117,11 +117,33 @@ public protocol SupportRequestRepository: Sendable {
     /// In one transaction: marks the open request approved by `operatorEmail`, and makes its
     /// organization `exempt` with method `support` and `verified_by` the operator (unless it is
     /// verified already, which then stays); for a `suspension_appeal`, lifts the suspension instead.
-    func approve(_ id: SupportRequestID, by operatorEmail: String, at now: Date) async throws -> SupportDecision
+    /// `events` are appended to the audit log in the same transaction, only when it was decided now.
+    func approve(
+        _ id: SupportRequestID, by operatorEmail: String, at now: Date, recording events: [AuditEvent]
+    ) async throws -> SupportDecision
 
-    /// Marks the open request declined with `reason`.
+    /// Marks the open request declined with `reason`, appending `events` in the same transaction.
     func decline(
+        _ id: SupportRequestID, reason: String, by operatorEmail: String, at now: Date, recording events: [AuditEvent]
+    ) async throws -> SupportDecision
+}
+
+extension SupportRequestRepository {
+    /// Approves with nothing to audit.
+    public func approve(
+        _ id: SupportRequestID, by operatorEmail: String, at now: Date
+    ) async throws
+        -> SupportDecision
+    {
+        try await approve(id, by: operatorEmail, at: now, recording: [])
+    }
+
+    /// Declines with nothing to audit.
+    public func decline(
         _ id: SupportRequestID, reason: String, by operatorEmail: String, at now: Date
     ) async throws
         -> SupportDecision
+    {
+        try await decline(id, reason: reason, by: operatorEmail, at: now, recording: [])
+    }
 }

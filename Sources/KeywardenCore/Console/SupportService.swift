@@ -131,24 +131,28 @@ public struct SupportService: Sendable {
     {
         let existing = try await request(rawID)
         let now = wholeMilliseconds(clock.now())
-        let decided = try Self.outcome(
-            try await requests.approve(existing.id, by: operatorUser.email.value, at: now), id: rawID)
-        let appeal = decided.reason == .suspensionAppeal
-        try await audit.append(
+        let actor = AuditActor.console(operatorUser, ipAddress: clientAddress)
+        let appeal = existing.reason == .suspensionAppeal
+        var events = [
             AuditEvent(
-                organizationID: decided.organizationID, type: .supportRequestApproved, effectiveAt: now,
-                actor: .console(operatorUser, ipAddress: clientAddress),
+                organizationID: existing.organizationID, type: .supportRequestApproved, effectiveAt: now, actor: actor,
                 details: [
-                    "support_request_id": decided.id.rawValue, "reason": decided.reason.rawValue,
+                    "support_request_id": existing.id.rawValue, "reason": existing.reason.rawValue,
                     "outcome": appeal ? "unsuspended" : "exempt",
-                ]))
+                ])
+        ]
+        if appeal {
+            events.append(
+                AuditEvent(
+                    organizationID: existing.organizationID, type: .organizationUnsuspended, effectiveAt: now,
+                    actor: actor, details: ["support_request_id": existing.id.rawValue]))
+        }
+        // The decision and its audit entries are written together, or neither is.
+        let decided = try Self.outcome(
+            try await requests.approve(existing.id, by: operatorUser.email.value, at: now, recording: events),
+            id: rawID)
         if appeal {
             suspended.remove(decided.organizationID)
-            try await audit.append(
-                AuditEvent(
-                    organizationID: decided.organizationID, type: .organizationUnsuspended, effectiveAt: now,
-                    actor: .console(operatorUser, ipAddress: clientAddress),
-                    details: ["support_request_id": decided.id.rawValue]))
             await mailOwners(
                 of: decided.organizationID, subject: "Your organization's suspension was lifted",
                 text: """
@@ -180,13 +184,14 @@ public struct SupportService: Sendable {
         }
         let existing = try await request(rawID)
         let now = wholeMilliseconds(clock.now())
+        let event = AuditEvent(
+            organizationID: existing.organizationID, type: .supportRequestDeclined, effectiveAt: now,
+            actor: .console(operatorUser, ipAddress: clientAddress),
+            details: ["support_request_id": existing.id.rawValue, "reason": reason])
         let decided = try Self.outcome(
-            try await requests.decline(existing.id, reason: reason, by: operatorUser.email.value, at: now), id: rawID)
-        try await audit.append(
-            AuditEvent(
-                organizationID: decided.organizationID, type: .supportRequestDeclined, effectiveAt: now,
-                actor: .console(operatorUser, ipAddress: clientAddress),
-                details: ["support_request_id": decided.id.rawValue, "reason": reason]))
+            try await requests.decline(
+                existing.id, reason: reason, by: operatorUser.email.value, at: now, recording: [event]),
+            id: rawID)
         await mailOwners(
             of: decided.organizationID, subject: "Your support request was declined",
             text: """
