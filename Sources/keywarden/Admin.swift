@@ -99,17 +99,10 @@ extension Admin {
         @Option(help: "Why, for the history and the audit log.") var reason: String?
 
         func run() async throws {
-            let (configuration, logger) = try await options.load()
-            let services = try await KeywardenServices.open(configuration: configuration, logger: logger)
-            let line: String
-            do {
-                line = try await services.grantCredits(organization, amount: amount, reason: reason)
-            } catch {
-                try await services.shutdown()
-                throw ValidationError("\(error)")
-            }
-            try await services.shutdown()
-            print(line)
+            print(
+                try await withServices(options) {
+                    try await $0.grantCredits(organization, amount: amount, reason: reason)
+                })
         }
     }
 }
