@@ -21,8 +21,11 @@ public struct APIKeyController: Sendable {
         project.get("api_keys", use: list)
         project.post("api_keys", use: create)
         project.get("api_keys/{key_id}", use: show)
+        project.post("api_keys/{key_id}", use: update)
         project.delete("api_keys/{key_id}", use: delete)
         project.post("api_keys/{key_id}/rotate", use: rotate)
+        project.post("api_keys/{key_id}/disable", use: disable)
+        project.post("api_keys/{key_id}/enable", use: enable)
         project.post("service_accounts", use: createServiceAccount)
         let admin = router.group("/v1/organization/admin_api_keys", context: OrganizationContext.self)
         admin.get(use: listAdmin)
@@ -32,22 +35,24 @@ public struct APIKeyController: Sendable {
     }
 
     struct CreateBody: JSONRequestBody {
-        static let fields: Set<String> = ["name", "permissions", "scopes", "expires_in_seconds"]
+        static let fields: Set<String> = ["name", "permissions", "scopes", "expires_in_seconds", "allowed_ips"]
         let name: String?
         let permissions: String?
         let scopes: [String]?
         let expiresInSeconds: Int?
+        let allowedIPs: [String]?
 
         enum CodingKeys: String, CodingKey {
             case name, permissions, scopes
             case expiresInSeconds = "expires_in_seconds"
+            case allowedIPs = "allowed_ips"
         }
 
         var request: APIKeyService.Request {
             get throws {
                 try APIKeyService.Request(
                     name: name, permissions: try KeyPermissions(name: permissions, scopes: scopes),
-                    expiresInSeconds: expiresInSeconds)
+                    expiresInSeconds: expiresInSeconds, allowedIPs: allowedIPs)
             }
         }
     }
@@ -82,6 +87,50 @@ public struct APIKeyController: Sendable {
         return DeletedObject(object: "organization.project.api_key.deleted", id: key.id.rawValue)
     }
 
+    /// The settings to change; a field left out stays as it is.
+    struct UpdateBody: JSONRequestBody {
+        static let fields: Set<String> = ["name", "permissions", "scopes", "allowed_ips"]
+        let name: String?
+        let permissions: String?
+        let scopes: [String]?
+        let allowedIPs: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, permissions, scopes
+            case allowedIPs = "allowed_ips"
+        }
+
+        var change: APIKeyService.Change {
+            APIKeyService.Change(name: name, permissions: permissions, scopes: scopes, allowedIPs: allowedIPs)
+        }
+    }
+
+    @Sendable func update(_ request: Request, context: OrganizationContext) async throws -> APIKeyObject {
+        let body = try await request.decodeBody(UpdateBody.self, context: context)
+        // Widening what a key may do, or where from, is as sensitive as making one.
+        try accounts.requireRecentSignIn(context.identity.session)
+        return APIKeyObject(
+            try await keys.updateProjectKey(
+                project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
+                change: body.change, membership: context.membership, user: context.identity.user,
+                actor: context.actor))
+    }
+
+    @Sendable func disable(_ request: Request, context: OrganizationContext) async throws -> APIKeyObject {
+        APIKeyObject(
+            try await keys.disableProjectKey(
+                project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
+                membership: context.membership, user: context.identity.user, actor: context.actor))
+    }
+
+    @Sendable func enable(_ request: Request, context: OrganizationContext) async throws -> APIKeyObject {
+        try accounts.requireRecentSignIn(context.identity.session)
+        return APIKeyObject(
+            try await keys.enableProjectKey(
+                project: try context.parameters.require("project_id"), key: try context.parameters.require("key_id"),
+                membership: context.membership, user: context.identity.user, actor: context.actor))
+    }
+
     struct RotateBody: JSONRequestBody {
         static let fields: Set<String> = ["grace_period_seconds"]
         let gracePeriodSeconds: Int?
@@ -102,8 +151,16 @@ public struct APIKeyController: Sendable {
     }
 
     struct ServiceAccountBody: JSONRequestBody {
-        static let fields: Set<String> = ["name"]
+        static let fields: Set<String> = ["name", "expires_in_seconds", "allowed_ips"]
         let name: String
+        let expiresInSeconds: Int?
+        let allowedIPs: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case expiresInSeconds = "expires_in_seconds"
+            case allowedIPs = "allowed_ips"
+        }
     }
 
     struct ServiceAccountObject: ResponseEncodable {
@@ -129,7 +186,8 @@ public struct APIKeyController: Sendable {
         let body = try await request.decodeBody(ServiceAccountBody.self, context: context)
         try accounts.requireRecentSignIn(context.identity.session)
         let (account, issued) = try await keys.createServiceAccount(
-            project: try context.parameters.require("project_id"), name: body.name, membership: context.membership,
+            project: try context.parameters.require("project_id"), name: body.name,
+            expiresInSeconds: body.expiresInSeconds, allowedIPs: body.allowedIPs, membership: context.membership,
             user: context.identity.user, actor: context.actor)
         return Created(
             body: ServiceAccountObject(
@@ -138,15 +196,25 @@ public struct APIKeyController: Sendable {
     }
 
     struct AdminBody: JSONRequestBody {
-        static let fields: Set<String> = ["name"]
+        static let fields: Set<String> = ["name", "expires_in_seconds", "allowed_ips"]
         let name: String?
+        let expiresInSeconds: Int?
+        let allowedIPs: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case expiresInSeconds = "expires_in_seconds"
+            case allowedIPs = "allowed_ips"
+        }
     }
 
     @Sendable func createAdmin(_ request: Request, context: OrganizationContext) async throws -> Created<APIKeyObject> {
         let body = try await request.decodeBody(AdminBody.self, context: context)
         try accounts.requireRecentSignIn(context.identity.session)
+        let settings = try APIKeyService.Request(
+            name: body.name, permissions: .all, expiresInSeconds: body.expiresInSeconds, allowedIPs: body.allowedIPs)
         let issued = try await keys.createAdminKey(
-            name: body.name, membership: context.membership, user: context.identity.user, actor: context.actor)
+            request: settings, membership: context.membership, user: context.identity.user, actor: context.actor)
         return Created(body: APIKeyObject(issued.key, value: issued.value))
     }
 
@@ -190,6 +258,9 @@ struct APIKeyObject: ResponseEncodable {
     @ExplicitNull var revokedAt: Int64?
     let legacy: Bool
     @ExplicitNull var rotatedFrom: String?
+    @ExplicitNull var disabledAt: Int64?
+    /// Normalised addresses and CIDR ranges; empty for any address.
+    let allowedIPs: [String]
 
     struct Owner: Encodable, Sendable {
         let type: String
@@ -212,6 +283,8 @@ struct APIKeyObject: ResponseEncodable {
         revokedAt = key.revokedAt?.unixSeconds
         legacy = key.legacy
         rotatedFrom = key.rotatedFrom?.rawValue
+        disabledAt = key.disabledAt?.unixSeconds
+        allowedIPs = key.allowedIPs.texts
     }
 
     enum CodingKeys: String, CodingKey {
@@ -223,6 +296,8 @@ struct APIKeyObject: ResponseEncodable {
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
         case rotatedFrom = "rotated_from"
+        case disabledAt = "disabled_at"
+        case allowedIPs = "allowed_ips"
     }
 }
 

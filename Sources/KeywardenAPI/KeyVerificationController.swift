@@ -6,6 +6,10 @@ import KeywardenHTTP
 
 /// `POST /v1/keys/verify`: for the operator's own services that do not use the gateway.
 /// Authorized by the operator token from configuration; answered from the in-memory index.
+///
+/// The service passes its caller's address as `client_ip`: a key limited to IP ranges answers
+/// `valid: false`, code `ip_not_allowed`, for an address outside them and when none is given,
+/// since this request's own peer is the service, not the key's user.
 public struct KeyVerificationController: Sendable {
     let index: APIKeyIndex
     let operatorTokenDigest: [UInt8]?
@@ -29,8 +33,15 @@ public struct KeyVerificationController: Sendable {
     }
 
     struct VerifyBody: JSONRequestBody {
-        static let fields: Set<String> = ["key"]
+        static let fields: Set<String> = ["key", "client_ip"]
         let key: String
+        /// The address the key was presented from, as the service saw it.
+        let clientIP: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key
+            case clientIP = "client_ip"
+        }
     }
 
     struct Answer: Sendable {
@@ -62,13 +73,21 @@ public struct KeyVerificationController: Sendable {
         // through the general decoder and its refusals. This endpoint runs on every call a
         // service checks, so it avoids the general JSON machinery both ways.
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let key =
-            try Self.plainKey(in: buffer.readableBytesView)
-            ?? BodyDecoder.decode(VerifyBody.self, from: Data(buffer.readableBytesView)).key
+        let body =
+            try Self.plainKey(in: buffer.readableBytesView).map { VerifyBody(key: $0, clientIP: nil) }
+            ?? BodyDecoder.decode(VerifyBody.self, from: Data(buffer.readableBytesView))
+        if let clientIP = body.clientIP, IPAddress(clientIP) == nil {
+            throw DomainError.invalidField(
+                "client_ip", "'client_ip' must be an IPv4 or IPv6 address, such as 203.0.113.7 or 2001:db8::1.")
+        }
+        // The index checks the key's ranges against `client_ip`, refusing a key with ranges
+        // when none is given, and counts only a key it accepts as used.
         let answer =
-            switch index.authenticate(key, now: clock.now()) {
-            case .valid(let key) where suspended?.reason(for: key.organizationID) != nil:
+            switch index.authenticate(body.key, from: body.clientIP, now: clock.now()) {
+            case .valid(let key) where suspended?.reason(for: key.organizationID) != nil,
+                .addressNotAllowed(let key) where suspended?.reason(for: key.organizationID) != nil:
                 Answer(valid: false, code: DomainError.Code.organizationSuspended.rawValue)
+            case .addressNotAllowed: Answer(valid: false, code: DomainError.Code.ipNotAllowed.rawValue)
             case .valid(let key): Answer(valid: true, key: key)
             case .invalid(let reason): Answer(valid: false, code: reason)
             }

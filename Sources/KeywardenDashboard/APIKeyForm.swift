@@ -41,13 +41,18 @@ struct KeyResourceGroup: Sendable {
     }
 }
 
-/// What the "Create new secret key" form holds: as it was sent, or a new form's defaults.
+/// What the "Create new secret key" form, or a key's Edit form, holds: as it was sent, or a new
+/// form's defaults (for Edit, the key's settings).
 struct APIKeyForm: Sendable {
     /// The `owner` values.
     static let ownerYou = "you"
     static let ownerServiceAccount = "service_account"
     /// The fields a refusal can be shown next to (the others are shown above the form).
-    static let fieldNames: Set<String> = ["owner", "name", "project_id", "permissions", "scopes"]
+    static let fieldNames: Set<String> = [
+        "owner", "name", "project_id", "permissions", "scopes", "expires_in_seconds", "allowed_ips",
+    ]
+    /// The fields of the Edit form a refusal can be shown next to.
+    static let editFieldNames: Set<String> = ["name", "permissions", "scopes", "allowed_ips"]
 
     /// `you` or `service_account`.
     var owner: String
@@ -57,14 +62,49 @@ struct APIKeyForm: Sendable {
     var permissions: String
     /// The level chosen (`none`, `read`, `write`) by resource group id.
     var levels: [String: String]
+    /// Scopes of an edited restricted key that no group's level grants (such as `api.*.read`),
+    /// kept as they are.
+    var otherScopes: [String]
+    /// When the new key expires: `never`, or one of ``ExpirySelection/choices`` in seconds.
+    var expires: String
+    /// The allowed IP addresses and ranges as typed: one a line, or separated by commas.
+    var allowedIPs: String
 
-    /// A new form: owned by the person, all permissions, in `project`.
+    /// A new form: owned by the person, all permissions, in `project`, never expiring, from any
+    /// address.
     init(project: String) {
         owner = Self.ownerYou
         name = ""
         projectID = project
         permissions = "all"
         levels = [:]
+        otherScopes = []
+        expires = ExpirySelection.neverValue
+        allowedIPs = ""
+    }
+
+    /// The Edit form of `key`: its settings, each scope shown by the level of its group.
+    init(_ key: APIKey) {
+        owner = Self.ownerYou
+        name = key.name
+        projectID = key.projectID?.rawValue ?? ""
+        permissions = key.permissions.name
+        let scopes = Set(key.permissions.scopes)
+        var levels: [String: String] = [:]
+        var granted: Set<String> = []
+        for group in KeyResourceGroup.all {
+            if Set(group.write).isSubset(of: scopes) {
+                levels[group.id] = "write"
+                granted.formUnion(group.write)
+            } else if let read = group.read, Set(read).isSubset(of: scopes) {
+                levels[group.id] = "read"
+                granted.formUnion(read)
+            }
+        }
+        self.levels = levels
+        otherScopes = key.permissions.scopes.filter { !granted.contains($0) }
+        expires = ExpirySelection.neverValue
+        allowedIPs = key.allowedIPs.texts.joined(separator: "\n")
     }
 
     /// The form as posted.
@@ -78,6 +118,27 @@ struct APIKeyForm: Sendable {
             if let level = fields[group.field] { levels[group.id] = level }
         }
         self.levels = levels
+        otherScopes = (fields["other_scopes"] ?? "").split(separator: ",").map { $0.trimmingWhitespace() }
+            .filter { !$0.isEmpty }
+        expires = fields["expires_in_seconds"] ?? ExpirySelection.neverValue
+        allowedIPs = fields["allowed_ips"] ?? ""
+    }
+
+    /// The allowed IP entries typed, split at line ends and commas; none for any address.
+    var allowedIPEntries: [String] {
+        allowedIPs.split(whereSeparator: { $0 == "," || $0.isNewline }).map { $0.trimmingWhitespace() }
+            .filter { !$0.isEmpty }
+    }
+
+    /// The seconds until the new key expires, `nil` for never.
+    ///
+    /// - Throws: a refusal naming `expires_in_seconds` for a choice the form does not offer.
+    func expiresInSeconds() throws -> Int? {
+        if expires.isEmpty || expires == ExpirySelection.neverValue { return nil }
+        guard let seconds = Int(expires), ExpirySelection.choices.contains(seconds) else {
+            throw DomainError.invalidField("expires_in_seconds", PageSentences.unknownExpiry)
+        }
+        return seconds
     }
 
     /// The permissions chosen; a restricted key gets the scopes of every group's level.
@@ -98,7 +159,9 @@ struct APIKeyForm: Sendable {
                 }
                 scopes += granted
             }
-            return try KeyPermissions(name: "restricted", scopes: scopes)
+            var seen: Set<String> = []
+            let kept = (scopes + otherScopes).filter { seen.insert($0).inserted }
+            return try KeyPermissions(name: "restricted", scopes: kept)
         default:
             throw DomainError.invalidField("permissions", PageSentences.unknownKeyPermissions)
         }

@@ -44,7 +44,8 @@ extension APIKeyPages {
         switch form.owner {
         case APIKeyForm.ownerYou:
             let request = try APIKeyService.Request(
-                name: form.name, permissions: try form.keyPermissions(), expiresInSeconds: nil)
+                name: form.name, permissions: try form.keyPermissions(), expiresInSeconds: try form.expiresInSeconds(),
+                allowedIPs: form.allowedIPEntries)
             return try await keys.createProjectKey(
                 project: form.projectID, request: request, membership: context.membership,
                 user: context.identity.user, actor: context.actor)
@@ -54,8 +55,9 @@ extension APIKeyPages {
                 throw DomainError.invalidField("permissions", PageSentences.serviceAccountKeyPermissions)
             }
             let (_, issued) = try await keys.createServiceAccount(
-                project: form.projectID, name: form.name, membership: context.membership,
-                user: context.identity.user, actor: context.actor)
+                project: form.projectID, name: form.name, expiresInSeconds: try form.expiresInSeconds(),
+                allowedIPs: form.allowedIPEntries, membership: context.membership, user: context.identity.user,
+                actor: context.actor)
             return issued
         default:
             throw DomainError.invalidField("owner", PageSentences.unknownKeyOwner)
@@ -81,7 +83,8 @@ extension APIKeyPages {
             permissionsAll: form.permissions != "restricted" && form.permissions != "read_only",
             permissionsRestricted: form.permissions == "restricted",
             permissionsReadOnly: form.permissions == "read_only",
-            scopeChoices: form.scopeChoices, errors: errors)
+            scopeChoices: form.scopeChoices, expiry: ExpirySelection(form.expires), allowedIPs: form.allowedIPs,
+            errors: errors)
         return dashboard.page("api-key-create", view, frame: frame, status: status)
     }
 }

@@ -5,8 +5,8 @@ import KeywardenCore
 import KeywardenHTTP
 
 /// The API keys page: the chosen project's keys, "Create new secret key" (its value shown once,
-/// in the POST's own answer), Rotate and Revoke. Who may do what is the Core services' decision;
-/// their refusals are shown in words.
+/// in the POST's own answer), Edit, Disable and Enable, Rotate and Revoke. Who may do what is the
+/// Core services' decision; their refusals are shown in words.
 ///
 /// Rotate and Revoke are confirmed by the browser's script, which marks the form confirmed;
 /// without the script a form answers with a confirmation page, and only the form sent from
@@ -25,6 +25,10 @@ struct APIKeyPages: Sendable {
         signedIn.post("/api-keys", use: create)
         signedIn.post("/api-keys/{key_id}/rotate", use: rotate)
         signedIn.post("/api-keys/{key_id}/revoke", use: revoke)
+        signedIn.get("/api-keys/{key_id}/edit", use: editForm)
+        signedIn.post("/api-keys/{key_id}/edit", use: edit)
+        signedIn.post("/api-keys/{key_id}/disable", use: disable)
+        signedIn.post("/api-keys/{key_id}/enable", use: enable)
     }
 
     @Sendable func list(_ request: Request, context: PageContext) async throws -> Response {
@@ -122,12 +126,13 @@ struct APIKeyPages: Sendable {
         let canCreate =
             context.membership.organization.suspension == nil
             && (frame.project.map { context.membership.allows(.createKeys, in: $0.id) } ?? false)
-        let view = APIKeyListView(
+        var view = APIKeyListView(
             layout: frame.layout, hasProject: frame.project != nil, canCreate: canCreate,
             projectID: frame.project?.id.rawValue ?? "",
             projectName: frame.project?.name ?? "", keys: rows, hasKeys: !rows.isEmpty, truncated: truncated,
             unverified: Self.isUnverified(context), error: refusal,
             grace: GraceSelection(seconds: GraceSelection.standard), idempotencyKey: PageMiddleware.randomBinding())
+        view.keyAlerts = try await KeyAlertPages(dashboard: dashboard).notice(for: frame.project, context: context)
         return dashboard.page("api-keys", view, frame: frame, status: status)
     }
 

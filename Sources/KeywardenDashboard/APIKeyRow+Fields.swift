@@ -26,6 +26,9 @@ extension APIKeyRow: MustacheParent {
         case "scopeList": scopeList
         case "formToken": formToken
         case "canChange": canChange
+        case "disabled": disabled
+        case "restrictedIPs": restrictedIPs
+        case "allowedIPList": allowedIPList
         default: nil
         }
     }

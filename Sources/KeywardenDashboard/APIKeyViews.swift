@@ -23,6 +23,8 @@ struct APIKeyListView: Sendable {
     let grace: GraceSelection
     /// Sent with the rotate forms, so a form sent twice rotates once and shows the same new key.
     let idempotencyKey: String
+    /// Unusual use of the project's keys (the `api-key-alerts` partial); `nil` for none.
+    var keyAlerts: KeyAlertNotice? = nil
 }
 
 /// One row of the keys table.
@@ -56,11 +58,20 @@ struct APIKeyRow: Sendable {
     let formToken: String
     /// Whether the person may rotate and revoke this key (its project's owners; members their own).
     let canChange: Bool
+    /// The key is disabled: refused until it is enabled again.
+    let disabled: Bool
+    /// The key accepts calls only from some addresses.
+    let restrictedIPs: Bool
+    /// Those addresses and ranges, comma-separated.
+    let allowedIPList: String
 
     /// The row of `key`, naming its owner from `people`, with the form's token.
     init(_ key: APIKey, people: [UserID: User], formToken: String, canChange: Bool) {
         self.formToken = formToken
         self.canChange = canChange
+        disabled = key.isDisabled
+        restrictedIPs = !key.allowedIPs.allowsAnyAddress
+        allowedIPList = key.allowedIPs.texts.joined(separator: ", ")
         id = key.id.rawValue
         name = key.name
         unnamed = key.name.isEmpty
@@ -134,6 +145,10 @@ struct APIKeyCreateView: Sendable {
     let permissionsReadOnly: Bool
     /// Each resource group's radio buttons, by group id.
     let scopeChoices: [String: ScopeChoice]
+    /// When the key expires, as chosen.
+    let expiry: ExpirySelection
+    /// The allowed IP addresses and ranges as typed.
+    let allowedIPs: String
     let errors: FieldErrors
 }
 

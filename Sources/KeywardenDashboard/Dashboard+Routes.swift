@@ -24,6 +24,7 @@ extension Dashboard {
         PhonePages(dashboard: self).addRoutes(to: signedIn)
         UsagePages(dashboard: self).addRoutes(to: signedIn)
         APIKeyPages(dashboard: self).addRoutes(to: signedIn)
+        KeyAlertPages(dashboard: self).addRoutes(to: signedIn)
         SettingsPages(dashboard: self).addRoutes(to: signedIn)
         SettingsPages(dashboard: self).addBudgetRoutes(to: signedIn)
         BillingPages(dashboard: self).addRoutes(to: signedIn)

@@ -37,6 +37,8 @@ public struct Dashboard: Sendable {
         /// The operator console: every action there checks the operator role and two-factor
         /// authentication first.
         public var console: ConsoleService
+        /// Usage-anomaly alerts, noticed on the API keys page and dismissed there.
+        public var keyAlerts: KeyAlertService
 
         /// Groups the services.
         public init(
@@ -44,8 +46,9 @@ public struct Dashboard: Sendable {
             verifications: PhoneVerificationService, audit: any AuditLogRepository, usage: any UsageRepository,
             meter: UsageMeter, rateLimits: RateLimitPolicy, clock: Clock, teams: TeamService, invites: InviteService,
             billing: BillingService, spend: SpendService, testPayments: TestPaymentProvider?,
-            support: SupportService, console: ConsoleService
+            support: SupportService, console: ConsoleService, keyAlerts: KeyAlertService
         ) {
+            self.keyAlerts = keyAlerts
             self.support = support
             self.console = console
             self.billing = billing

@@ -89,7 +89,10 @@ enum PageSentences {
         case .projectArchived:
             return "This project is archived, so it and its keys can no longer change."
         case .apiKeyNotActive:
-            return "This key has been revoked or has expired, so it cannot be rotated. Create a new key instead."
+            return "This key has been revoked or has expired, so it can no longer be rotated, changed or enabled. "
+                + "Create a new key instead."
+        case .apiKeyDisabled:
+            return "This key is disabled. Enable it first, then rotate it."
         case .cannotArchiveDefaultProject:
             return "The default project cannot be archived. Archive another project instead."
         case .unknownCursor:
@@ -170,6 +173,8 @@ extension PageSentences {
     static let unknownScopeLevel = "Choose None, Read or Write for each group of resources."
     static let unknownGracePeriod =
         "Choose how long the old key keeps working: revoke it now, or after 1 hour, 24 hours or 7 days."
+    static let unknownExpiry =
+        "Choose when the key stops working: never, or after 1 day, 7 days, 30 days, 90 days or 1 year."
     // MARK: Settings: what the pages check themselves
 
     /// A requests or tokens per minute limit that is not a whole number in range.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -49,6 +50,8 @@ public struct Gateway: Sendable {
     /// The organizations an operator suspended: their keys are refused.
     let suspended: SuspendedOrganizations?
     let clock: Clock
+    /// Where calls, refusals and upstream errors are counted and upstream answers timed.
+    let metrics: KeywardenMetrics
     /// The largest request body a call may carry, declared or streamed.
     let maxRequestBody: Int
     let maxEchoBody = 1 << 20
@@ -70,11 +73,14 @@ public struct Gateway: Sendable {
     ///   - pricing: prices and spend checks, when calls are priced.
     ///   - suspended: the suspended organizations, whose keys are refused with 403.
     ///   - maxRequestBody: the largest request body a call may carry, in bytes.
+    ///   - metrics: where calls, refusals and upstream errors are counted.
     public init(
         upstream: Upstream, upstreamAuthorization: String?, client: HTTPClient, lean: UpstreamHTTP1Client? = nil,
         limits: RateLimitPolicy, meter: UsageMeter, pricing: GatewayPricing? = nil,
-        suspended: SuspendedOrganizations? = nil, clock: Clock, maxRequestBody: Int = 1 << 30
+        suspended: SuspendedOrganizations? = nil, clock: Clock, maxRequestBody: Int = 1 << 30,
+        metrics: KeywardenMetrics = .off
     ) {
+        self.metrics = metrics
         self.pricing = pricing
         self.suspended = suspended
         self.maxRequestBody = maxRequestBody
@@ -111,7 +117,20 @@ public struct Gateway: Sendable {
                     "\(path) goes through the gateway, which takes a project or service-account key (Authorization: Bearer sk-proj-...). Session tokens and admin keys are for Keywarden's own endpoints."
             )
         }
-        return try await forward(request, context: try APIKeyContext(context: context))
+        do {
+            let response = try await forward(request, context: try APIKeyContext(context: context))
+            metrics.gatewayCalls.increment(RequestIDMiddleware.statusLabel(response.status.code))
+            return response
+        } catch let error as DomainError {
+            metrics.gatewayCalls.increment(RequestIDMiddleware.statusLabel(error.status.code))
+            throw error
+        } catch let error as any HTTPResponseError {
+            metrics.gatewayCalls.increment(RequestIDMiddleware.statusLabel(error.status.code))
+            throw error
+        } catch {
+            metrics.gatewayCalls.increment("500")
+            throw error
+        }
     }
 
     /// What the gateway knows of a call before it goes upstream, for metering it.
@@ -159,6 +178,8 @@ public struct Gateway: Sendable {
                 organization: key.organizationID, project: key.projectID, now: started)
         {
             record(facts, failed: true)
+            metrics.gatewayRefusals.increment(
+                "spend_" + refusal.kind.rawValue, refusal.kind == .projectBudget ? "project" : "organization")
             // Trying again cannot help until someone pays or raises a limit (it can once the
             // database answers again).
             let retry: HTTPFields = refusal.kind == .unavailable ? [:] : [.shouldRetry: "false"]
@@ -170,6 +191,8 @@ public struct Gateway: Sendable {
             status = admitted
         case .refused(let refused, let retryAfter, let exhausted, let tokens):
             record(facts, failed: true)
+            metrics.gatewayRefusals.increment(
+                tokens ? "rate_limit_tokens" : "rate_limit_requests", exhausted.kind.rawValue)
             return Self.refusal(refused, retryAfter: retryAfter, exhausted: exhausted, tokens: tokens, asked: estimate)
         }
         let scopeIDs = scopes.map(\.id)
@@ -185,11 +208,18 @@ public struct Gateway: Sendable {
                     throw DomainError.requestTooLarge(limit: maxEchoBody, what: "Calls to the echo upstream")
                 }
             case .url(let base):
+                let sent = ContinuousClock.now
                 (response, whole) = try await proxy(
                     request, collectedBody: collected, declaredLength: declaredLength, to: base,
                     requestID: context.requestID, clientAddress: context.clientAddress)
+                metrics.gatewayUpstreamDuration.record(ContinuousClock.now - sent)
             }
         } catch {
+            if let failure = error as? DomainError,
+                failure.code == .upstreamTimeout || failure.code == .upstreamUnavailable
+            {
+                metrics.gatewayUpstreamErrors.increment(failure.code == .upstreamTimeout ? "timeout" : "unavailable")
+            }
             // Nothing reached the model: give the estimate back.
             limits.adjustTokens(scopeIDs, by: -estimate, now: clock.now())
             record(facts, failed: true)

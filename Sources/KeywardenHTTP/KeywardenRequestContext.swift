@@ -13,10 +13,11 @@ public struct KeywardenRequestContext: RequestContext {
     public let clientAddress: String?
     /// The signed-in person, once ``SessionAuthenticator`` has checked their token.
     public var identity: SignedInIdentity?
-    /// The project or service-account key the request presented, once checked.
+    /// The project or service-account key the request presented, once checked; one its ranges
+    /// refuse for this request's address is here too, for ``APIKeyContext`` to refuse.
     public var apiKey: APIKey?
-    /// Why a presented key was refused (`malformed`, `not_found`, `revoked`, `expired`), with
-    /// the key masked for the message.
+    /// Why a presented key was refused (`malformed`, `not_found`, `revoked`, `expired`,
+    /// `disabled`), with the key masked for the message.
     public var apiKeyRefusal: (reason: String, masked: String)?
     /// The form token of a browser session, once the dashboard's cookie authenticator has
     /// checked the session cookie (or, signed out, the pre-session cookie).
@@ -165,6 +166,10 @@ public struct OrganizationContext: KeywardenChildContext {
         if case .adminKey = identity.credential, let suspension = membership.organization.suspension {
             throw DomainError.organizationSuspended(reason: suspension.reason)
         }
+        // An admin key limited to IP ranges acts only from them.
+        if case .adminKey(let key) = identity.credential, !key.allowedIPs.admits(context.clientAddress) {
+            throw DomainError.ipNotAllowed(context.clientAddress)
+        }
     }
 }
 
@@ -180,7 +185,8 @@ extension OrganizationContext {
     }
 }
 
-/// A request authenticated by a project or service-account key.
+/// A request authenticated by a project or service-account key, from an address the key
+/// accepts calls from.
 public struct APIKeyContext: KeywardenChildContext {
     /// The request id, the peer's address and Hummingbird's storage, from before authentication.
     public var basics: RequestBasics
@@ -190,6 +196,10 @@ public struct APIKeyContext: KeywardenChildContext {
     public init(context: KeywardenRequestContext) throws {
         guard let apiKey = context.apiKey else {
             throw DomainError.invalidAPIKey(context.apiKeyRefusal)
+        }
+        // Costs one comparison for a key without ranges, which most keys are.
+        guard apiKey.allowedIPs.admits(context.clientAddress) else {
+            throw DomainError.ipNotAllowed(context.clientAddress)
         }
         self.basics = RequestBasics(context)
         self.apiKey = apiKey
@@ -208,6 +218,8 @@ extension DomainError {
             switch refusal.reason {
             case "revoked": "The API key \(refusal.masked) has been revoked. Create or ask for a new key."
             case "expired": "The API key \(refusal.masked) has expired. Create or ask for a new key."
+            case "disabled":
+                "The API key \(refusal.masked) is disabled. Ask an owner of its project to enable it again."
             default: "Incorrect API key provided: \(refusal.masked). Check the key, or create a new one."
             }
         return DomainError(.unauthenticated, code: .invalidApiKey, message: message)

@@ -4,7 +4,7 @@ public enum OwnPaths {
     /// The prefixes, each a whole path segment.
     public static let prefixes = [
         "/v1/organization", "/v1/auth", "/v1/me", "/v1/phone", "/v1/keys", "/v1/api-keys", "/v1/webhooks",
-        "/v1/admin",
+        "/v1/admin", "/v1/secret-scanning",
     ]
 
     /// Whether `path` lies under one of ``prefixes``.

@@ -4,7 +4,8 @@ import Hummingbird
 import KeywardenCore
 import Synchronization
 
-/// Gives every request an id, returns it in `x-request-id`, and writes one access-log line.
+/// Gives every request an id, returns it in `x-request-id`, counts and times it by route group
+/// and status, and writes one access-log line.
 ///
 /// Every answer also says `X-Content-Type-Options: nosniff`; Keywarden's own endpoints (which
 /// hand out session tokens and keys, and show account data) say `Cache-Control: no-store`, so no
@@ -24,8 +25,18 @@ public struct RequestIDMiddleware: RouterMiddleware {
         let value = Atomic<UInt64>(0)
     }
 
+    let metrics: KeywardenMetrics
+    let accessLog: AccessLog
+
     /// Creates the middleware.
-    public init() {}
+    ///
+    /// - Parameters:
+    ///   - metrics: where requests are counted and timed.
+    ///   - accessLog: where each request's line goes.
+    public init(metrics: KeywardenMetrics = .off, accessLog: AccessLog = .logger(json: false)) {
+        self.metrics = metrics
+        self.accessLog = accessLog
+    }
 
     func nextID() -> String {
         let number = counter.value.add(1, ordering: .relaxed).newValue
@@ -45,11 +56,23 @@ public struct RequestIDMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         if OwnPaths.contains(request.uri.path) { response.headers[.cacheControl] = "no-store" }
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        context.logger.info(
-            "\(request.method.rawValue) \(request.uri.path) \(response.status.code)",
-            metadata: ["duration_ms": .string(String(format: "%.1f", milliseconds))])
+        let path = request.uri.path
+        let group = RouteGroup.of(path)
+        metrics.httpRequests.increment(group, Self.statusLabel(response.status.code))
+        metrics.httpDuration.record(elapsed, group)
+        accessLog.record(
+            method: request.method.rawValue, path: path, status: response.status.code, duration: elapsed,
+            requestID: id, logger: context.logger)
         return response
+    }
+}
+
+extension RequestIDMiddleware {
+    /// Status codes as label values, made once, so counting a status allocates nothing.
+    static let statusLabels: [String] = (0..<600).map(String.init)
+
+    public static func statusLabel(_ code: Int) -> String {
+        code >= 0 && code < statusLabels.count ? statusLabels[code] : "other"
     }
 }
 

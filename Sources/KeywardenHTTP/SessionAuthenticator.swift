@@ -36,8 +36,11 @@ public struct SessionAuthenticator: RouterMiddleware {
                     memberships: try await accounts.memberships(of: session.user.id), requestedOrganization: requested)
             }
         } else {
-            switch keys.authenticate(token, now: clock.now()) {
-            case .valid(let key) where key.kind == .admin:
+            // A key refused for its address is passed on all the same: the context that takes it
+            // refuses it (403 `ip_not_allowed`) after the refusals that come first. The index did
+            // not count it as a use.
+            switch keys.authenticate(token, from: context.clientAddress, now: clock.now()) {
+            case .valid(let key) where key.kind == .admin, .addressNotAllowed(let key) where key.kind == .admin:
                 // An admin key acts for its owner while they are still an owner of its
                 // organization: one made in the instant its owner was demoted gets no further.
                 if case .user(let owner) = key.owner, let user = try await accounts.user(owner),
@@ -49,7 +52,7 @@ public struct SessionAuthenticator: RouterMiddleware {
                         user: user, credential: .adminKey(key), memberships: [membership],
                         requestedOrganization: requested)
                 }
-            case .valid(let key):
+            case .valid(let key), .addressNotAllowed(let key):
                 context.apiKey = key
             case .invalid(let reason):
                 context.apiKeyRefusal = (reason, Self.mask(token))

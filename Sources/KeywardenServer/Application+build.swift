@@ -49,8 +49,20 @@ public struct KeywardenServices: Sendable {
     public let support: SupportService
     /// The operator console's actions and views.
     public let console: ConsoleService
+    /// Usage-anomaly alerts per API key: the detector, the owners' emails, the alerts listed.
+    public let keyAlerts: KeyAlertService
+    /// GitHub's secret-scanning reports of keys found in public, which revoke them.
+    public let secretScanning: SecretScanningService
     /// The server secret, which keys the dashboard's form tokens.
     let serverSecret: String
+    /// Where requests, gateway calls, messages and verifications are counted.
+    public let metrics: KeywardenMetrics
+    /// The Prometheus registry behind ``metrics``, when `metrics_port` is set.
+    public let metricsRegistry: MetricsRegistry?
+    /// When background work last succeeded, for the lag gauges.
+    public let heartbeats: Heartbeats
+    /// Where the line per request goes; a file is opened by ``KeywardenInstance``.
+    public var accessLog: AccessLog
 
     /// Wires the services over a database.
     ///
@@ -60,12 +72,22 @@ public struct KeywardenServices: Sendable {
     ///   - lineTypes: replaces the configured line-type lookup (tests).
     ///   - email: replaces the configured email provider (tests).
     ///   - payments: replaces the configured payment provider (tests).
+    ///   - secretScanningKeys: replaces GitHub's published secret-scanning keys (tests).
     public init(
         database: DatabaseClient, configuration: KeywardenConfiguration, secret: String, logger: Logger,
         clock: Clock = .live, hasher: PasswordHasher? = nil, delivery: CodeDelivery? = nil,
-        lineTypes: LineTypeLookup? = nil, email: EmailSender? = nil, payments: (any PaymentProvider)? = nil
+        lineTypes: LineTypeLookup? = nil, email: EmailSender? = nil, payments: (any PaymentProvider)? = nil,
+        secretScanningKeys: (any SecretScanningKeySource)? = nil
     ) {
         self.email = email ?? Self.email(for: configuration, clock: clock, logger: logger)
+        let registry = configuration.server.metricsPort == nil ? nil : MetricsRegistry()
+        let metrics = registry?.metrics ?? .off
+        self.metricsRegistry = registry
+        self.metrics = metrics
+        self.heartbeats = Heartbeats(clock: clock)
+        self.accessLog =
+            configuration.server.accessLog == "off"
+            ? .off : .logger(json: configuration.server.logFormat == .json)
         let counters = SQLRateCounterRepository(database: database)
         let audit = SQLAuditLogRepository(database: database)
         self.database = database
@@ -90,7 +112,8 @@ public struct KeywardenServices: Sendable {
         self.gateway = GatewayServices(
             configuration: configuration, database: database, audit: audit, clock: clock, logger: logger)
         let verificationRepository = SQLPhoneVerificationRepository(database: database)
-        let stats = SQLVerificationStatsRepository(database: database)
+        let stats = MeasuredVerificationStats(
+            base: SQLVerificationStatsRepository(database: database), metrics: metrics)
         let prefixRules = SQLPrefixGuardRepository(database: database)
         self.keys = APIKeyService(
             keys: SQLAPIKeyRepository(database: database, clock: clock),
@@ -113,7 +136,8 @@ public struct KeywardenServices: Sendable {
         self.verifications = PhoneVerificationService(
             verifications: verificationRepository, audit: audit, counters: counters,
             secrets: VerificationSecrets(serverSecret: secret),
-            delivery: delivery ?? Self.delivery(for: configuration, clock: clock, logger: logger),
+            delivery: (delivery ?? Self.delivery(for: configuration, clock: clock, logger: logger))
+                .measured(by: metrics, provider: configuration.providers.sms.kind.rawValue),
             lineTypes: lineTypes ?? Self.lineTypes(for: configuration, clock: clock),
             policy: configuration.verification, clock: clock, logger: logger,
             emailConfirmation: configuration.accounts.emailConfirmationRule, humanCheck: humanCheck, stats: stats,
@@ -135,6 +159,18 @@ public struct KeywardenServices: Sendable {
             requests: SQLSupportRequestRepository(database: database),
             accounts: SQLAccountRepository(database: database), audit: audit, email: self.email,
             publicURL: configuration.linkBaseURL, suspended: suspended, clock: clock, logger: logger)
+        let scanningKeys: any SecretScanningKeySource =
+            secretScanningKeys ?? GitHubSecretScanningKeys(url: configuration.keys.githubSecretScanningKeysURL)
+        self.secretScanning = SecretScanningService(
+            keys: self.keys, accounts: SQLAccountRepository(database: database),
+            publicKeys: SecretScanningKeyCache(source: scanningKeys, clock: clock, logger: logger),
+            email: self.email, publicURL: configuration.linkBaseURL, logger: logger)
+        self.keyAlerts = KeyAlertService(
+            repository: SQLKeyAlertRepository(database: database),
+            keys: SQLAPIKeyRepository(database: database, clock: clock),
+            projects: SQLProjectRepository(database: database), accounts: SQLAccountRepository(database: database),
+            audit: audit, email: self.email, policy: configuration.keyAlerts.policy,
+            linkBaseURL: configuration.linkBaseURL, clock: clock, logger: logger)
         self.console = ConsoleService(
             console: SQLConsoleRepository(database: database), accounts: accounts,
             accountRepository: SQLAccountRepository(database: database),
@@ -238,13 +274,14 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             verifications: services.verifications, audit: services.audit, usage: services.gateway.usage,
             meter: services.gateway.meter, rateLimits: services.gateway.rateLimits, clock: services.clock,
             teams: services.teams, invites: services.invites, billing: services.billing, spend: services.spend,
-            testPayments: services.testPayments, support: services.support, console: services.console),
+            testPayments: services.testPayments, support: services.support, console: services.console,
+            keyAlerts: services.keyAlerts),
         serverSecret: services.serverSecret,
         secureCookies: services.configuration.providers.publicURL?.lowercased().hasPrefix("https://") == true)
     let catalog = RouteCatalog()
     let router = CatalogingRouter(
         Router(context: KeywardenRequestContext.self, options: .autoGenerateHeadEndpoints), catalog: catalog)
-    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: RequestIDMiddleware(metrics: services.metrics, accessLog: services.accessLog))
     router.add(
         middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog, notFoundPage: dashboard.notFoundPage))
     router.add(
@@ -275,11 +312,13 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     ).addRoutes(to: router)
     StripeWebhookController(verify: services.stripeWebhook, billing: services.billing, clock: services.clock)
         .addRoutes(to: router)
+    SecretScanningController(scanning: services.secretScanning).addRoutes(to: router)
     KeyVerificationController(
         index: services.keys.index, operatorToken: services.configuration.keys.operatorToken,
         suspended: services.console.suspended, clock: services.clock
     ).addRoutes(to: router)
     SupportRequestController(support: services.support).addRoutes(to: router)
+    KeyAlertController(alerts: services.keyAlerts).addRoutes(to: router)
     AdminController(console: services.console).addRoutes(to: router)
     let configuration = services.configuration
     let signatureCheck: (@Sendable (String?, [(String, String)]) -> Bool)? =
@@ -299,7 +338,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
             client: services.gateway.client ?? .shared, lean: services.gateway.lean,
             limits: services.gateway.rateLimits, meter: services.gateway.meter, pricing: services.gateway.pricing,
             suspended: services.console.suspended, clock: services.clock,
-            maxRequestBody: configuration.gateway.maxRequestBytes
+            maxRequestBody: configuration.gateway.maxRequestBytes, metrics: services.metrics
         ).addRoutes(to: router)
     }
     TwilioStatusController(

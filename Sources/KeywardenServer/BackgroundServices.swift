@@ -81,13 +81,16 @@ extension PeriodicService {
 
     /// Polls for keys changed since the last look, every two seconds: keys created or revoked
     /// by another instance or the command line, and anything a dropped listener missed.
-    static func keyIndexPoller(_ keys: APIKeyService, clock: Clock = .live, logger: Logger) -> PeriodicService {
+    static func keyIndexPoller(
+        _ keys: APIKeyService, clock: Clock = .live, heartbeats: Heartbeats? = nil, logger: Logger
+    ) -> PeriodicService {
         let since = SinceMarker(clock: clock)
         return PeriodicService(name: "refresh the key index", interval: .seconds(2), logger: logger) {
             // Look back a little, so a write that committed late within the last poll is not missed.
             let started = clock.now()
             try await keys.refreshIndex(changedSince: since.value.addingTimeInterval(-5))
             since.value = started
+            heartbeats?.beat(.keyIndexRefresh, at: started)
         }
     }
 
@@ -102,10 +105,13 @@ extension PeriodicService {
     /// Writes the gateway's per-minute usage every `interval` in one transaction, so a crash
     /// loses at most the calls of the last interval.
     static func usageFlusher(
-        meter: UsageMeter, usage: any UsageRepository, interval: Duration, logger: Logger
+        meter: UsageMeter, usage: any UsageRepository, interval: Duration, clock: Clock = .live,
+        heartbeats: Heartbeats? = nil, logger: Logger
     ) -> PeriodicService {
         PeriodicService(name: "record usage", interval: interval, logger: logger) {
+            let started = clock.now()
             try await meter.flush(to: usage)
+            heartbeats?.beat(.usageFlush, at: started)
         }
     }
 

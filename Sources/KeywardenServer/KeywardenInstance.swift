@@ -31,9 +31,10 @@ public struct KeywardenInstance: Sendable {
             attributes: [.posixPermissions: 0o700])
         let secret = try ServerSecret.resolve(configuration, logger: logger)
         let database = try await openDatabase(configuration: configuration, logger: logger)
-        let services = KeywardenServices(
+        var services = KeywardenServices(
             database: database, configuration: configuration, secret: secret, logger: logger)
         do {
+            services.accessLog = try openAccessLog(configuration.server)
             try await services.keys.loadIndex()
             try await services.console.refreshSuspensions()
         } catch {
@@ -61,10 +62,26 @@ public struct KeywardenInstance: Sendable {
             ])
         let connections = ConnectionCap.resolve(configuration: configuration, logger: logger)
         let (router, _) = try buildRouter(services: services)
+        var background = backgroundServices(services, logger: logger)
+        if let registry = services.metricsRegistry, let port = configuration.server.metricsPort {
+            background.append(
+                MetricsListener(
+                    application: Application(
+                        router: registry.router(services),
+                        configuration: .init(
+                            address: .hostname(configuration.server.metricsHost, port: port),
+                            serverName: "keywarden-metrics"),
+                        logger: logger),
+                    host: configuration.server.metricsHost, port: port))
+            logger.info(
+                "metrics", metadata: ["listening": .string("\(configuration.server.metricsHost):\(port)/metrics")])
+        }
         let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
         let gatewayLimit = configuration.gateway.maxRequestBytes
         let bodyLimit: @Sendable (String) -> Int = { path in
-            OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
+            // A leak report may list up to a thousand matches.
+            if path == SecretScanningReport.path { return SecretScanningReport.maxBodyBytes }
+            return OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
         }
         let application = Application(
             router: router,
@@ -77,7 +94,7 @@ public struct KeywardenInstance: Sendable {
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "keywarden",
                 backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
-            services: backgroundServices(services, logger: logger),
+            services: background,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.server.port) },
             logger: logger)
         return KeywardenInstance(
@@ -91,15 +108,26 @@ public struct KeywardenInstance: Sendable {
             PeriodicService.verificationSweeper(services.verifications, logger: logger),
             PeriodicService.billingSweeper(services.billing, logger: logger),
             PeriodicService.keyUsageFlusher(services.keys, logger: logger),
-            PeriodicService.keyIndexPoller(services.keys, clock: services.clock, logger: logger),
+            PeriodicService.keyIndexPoller(
+                services.keys, clock: services.clock, heartbeats: services.heartbeats, logger: logger),
             PeriodicService.suspensionPoller(services.console, logger: logger),
             PeriodicService.usageFlusher(
                 meter: services.gateway.meter, usage: services.gateway.usage,
-                interval: .seconds(services.configuration.gateway.usageFlushInterval), logger: logger),
+                interval: .seconds(services.configuration.gateway.usageFlushInterval), clock: services.clock,
+                heartbeats: services.heartbeats, logger: logger),
             PeriodicService.bucketKeeper(limits: services.gateway.rateLimits, clock: services.clock, logger: logger),
             PeriodicService.spendAlerts(
                 services.spend, guard: services.gateway.pricing?.spend, clock: services.clock, logger: logger),
         ]
+        if services.configuration.keyAlerts.enabled {
+            background.append(PeriodicService.keyAlertDetector(services.keyAlerts, logger: logger))
+        }
+        if let file = services.accessLog.file {
+            background.append(
+                PeriodicService(name: "write the access log", interval: .seconds(1), logger: logger) {
+                    if let problem = file.flush() { logger.warning("access log: \(problem)") }
+                })
+        }
         if services.database.backend == .postgres {
             background.append(KeyChangeListener(keys: services.keys, database: services.database, logger: logger))
         }
@@ -123,8 +151,26 @@ public struct KeywardenInstance: Sendable {
         if let failure { throw failure }
     }
 
+    /// The access log `server` asks for: through the logger, off, or a rotated file of its own.
+    static func openAccessLog(_ server: ServerSettings) throws -> AccessLog {
+        let json = server.logFormat == .json
+        switch server.accessLog {
+        case "off": return .off
+        case "stdout": return .logger(json: json)
+        case let path:
+            do {
+                return .file(
+                    try RotatingLogFile(path: path, maxBytes: server.accessLogMaxBytes, keep: server.accessLogFiles),
+                    json: json)
+            } catch let error as AccessLogError {
+                throw StartupError("access_log: \(error.description)")
+            }
+        }
+    }
+
     /// Writes what is still buffered, then closes the upstream clients and the database.
     func finish() async {
+        if let problem = services.accessLog.file?.flush() { logger.warning("access log: \(problem)") }
         do {
             try await services.gateway.meter.flush(to: services.gateway.usage)
         } catch {
@@ -198,5 +244,32 @@ enum DescriptorLimit {
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
         return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
+    }
+}
+
+/// The metrics listener, whose failure to bind is told as its own, not as the public port's.
+struct MetricsListener: Service {
+    let application: any Service
+    let host: String
+    let port: Int
+
+    func run() async throws {
+        do {
+            try await application.run()
+        } catch let error as IOError {
+            let place = "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            switch error.errnoCode {
+            case EADDRINUSE:
+                throw StartupError("metrics_port: \(place) is already in use; choose another metrics_port")
+            case EACCES:
+                throw StartupError("metrics_port: \(place) may not be bound by this user")
+            case EADDRNOTAVAIL:
+                throw StartupError("metrics_host: \(place) is not an address of this machine")
+            default:
+                throw StartupError("metrics_port: cannot listen on \(place): \(error.description)")
+            }
+        } catch is SocketAddressError {
+            throw StartupError("metrics_host: \(host) does not resolve")
+        }
     }
 }

@@ -6,6 +6,7 @@ import NIOPosix
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// A pool of connections to the one database Keywarden uses, SQLite or PostgreSQL.
 ///
@@ -31,11 +32,42 @@ public final class DatabaseClient: Sendable {
     public let backend: Backend
     private let pool: Pool
     private let logger: Logger
+    /// The most connections the pool opens.
+    public let maxConnections: Int
+    private let using = Atomic<Int>(0)
+    private let waiting = Atomic<Int>(0)
 
-    private init(backend: Backend, pool: Pool, logger: Logger) {
+    private init(backend: Backend, pool: Pool, maxConnections: Int, logger: Logger) {
         self.backend = backend
         self.pool = pool
+        self.maxConnections = maxConnections
         self.logger = Self.driverLogger(logger)
+    }
+
+    /// Connections held by callers now, and callers waiting for one, for the metrics.
+    public var connectionUse: (inUse: Int, waiting: Int) {
+        (using.load(ordering: .relaxed), waiting.load(ordering: .relaxed))
+    }
+
+    /// Takes a connection from `pool`, counted as waiting until it comes and in use until `body` ends.
+    private func borrow<Source: ConnectionPoolSource, T: Sendable>(
+        _ pool: EventLoopGroupConnectionPool<Source>, _ body: (Source.Connection) async throws -> T
+    ) async throws -> T {
+        waiting.add(1, ordering: .relaxed)
+        let connection: Source.Connection
+        do {
+            connection = try await pool.requestConnection(logger: logger).get()
+        } catch {
+            waiting.subtract(1, ordering: .relaxed)
+            throw error
+        }
+        waiting.subtract(1, ordering: .relaxed)
+        using.add(1, ordering: .relaxed)
+        defer {
+            using.subtract(1, ordering: .relaxed)
+            pool.releaseConnection(connection, logger: logger)
+        }
+        return try await body(connection)
     }
 
     /// Drivers log statements with their bound values at debug and trace level, and bound
@@ -64,7 +96,7 @@ public final class DatabaseClient: Sendable {
             pruneInterval: nil,
             logger: driverLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton.next())
-        let client = DatabaseClient(backend: .sqlite, pool: .sqlite(pool), logger: logger)
+        let client = DatabaseClient(backend: .sqlite, pool: .sqlite(pool), maxConnections: 1, logger: logger)
         try await client.withConnection { db in
             if path != nil {
                 try await db.raw("PRAGMA journal_mode = WAL").run()
@@ -135,7 +167,9 @@ public final class DatabaseClient: Sendable {
             pruneInterval: .seconds(60),
             logger: driverLogger(logger),
             on: MultiThreadedEventLoopGroup.singleton)
-        return DatabaseClient(backend: .postgres, pool: .postgres(pool), logger: logger)
+        return DatabaseClient(
+            backend: .postgres, pool: .postgres(pool),
+            maxConnections: maxConnectionsPerEventLoop * System.coreCount, logger: logger)
     }
 
     /// Runs `body` with one connection from the pool.
@@ -144,13 +178,9 @@ public final class DatabaseClient: Sendable {
     ) async throws -> T {
         switch pool {
         case .sqlite(let pool):
-            let connection = try await pool.requestConnection(logger: logger).get()
-            defer { pool.releaseConnection(connection, logger: logger) }
-            return try await body(connection.sql(queryLogLevel: nil))
+            return try await borrow(pool) { connection in try await body(connection.sql(queryLogLevel: nil)) }
         case .postgres(let pool):
-            let connection = try await pool.requestConnection(logger: logger).get()
-            defer { pool.releaseConnection(connection, logger: logger) }
-            return try await body(connection.sql(queryLogLevel: nil))
+            return try await borrow(pool) { connection in try await body(connection.sql(queryLogLevel: nil)) }
         }
     }
 
@@ -161,11 +191,11 @@ public final class DatabaseClient: Sendable {
         on channel: String, _ onNotification: @escaping @Sendable (String) async -> Void
     ) async throws {
         guard case .postgres(let pool) = pool else { return }
-        let connection = try await pool.requestConnection(logger: logger).get()
-        defer { pool.releaseConnection(connection, logger: logger) }
-        try await connection.listen(on: channel) { notifications in
-            for try await notification in notifications {
-                await onNotification(notification.payload)
+        try await borrow(pool) { connection in
+            try await connection.listen(on: channel) { notifications in
+                for try await notification in notifications {
+                    await onNotification(notification.payload)
+                }
             }
         }
     }

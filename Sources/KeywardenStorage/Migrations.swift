@@ -560,5 +560,48 @@ extension Migration {
                 // The console lists every organization's events by time.
                 "CREATE INDEX audit_logs_by_time ON audit_logs (effective_at, id)",
             ]),
+        Migration(
+            // Key controls: a key can be disabled for a while (`disabled_at`, NULL while enabled)
+            // and limited to client addresses (`allowed_ips`: normalised CIDR ranges separated
+            // by commas, empty for any address, as every existing key is).
+            version: 14, name: "disabled keys and allowed IP ranges",
+            statements: [
+                "ALTER TABLE api_keys ADD COLUMN disabled_at BIGINT",
+                "ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT ''",
+            ]),
+        Migration(
+            // Usage-anomaly alerts: at most one per key and kind within an alert window's length.
+            // `key_alert_raises` holds when each key last raised each kind, and one conditional
+            // statement on its row decides between instances, in one window or on either side of
+            // a window's start. The detector reads the last hours of usage by time.
+            version: 15, name: "usage-anomaly alerts per API key",
+            statements: [
+                """
+                CREATE TABLE key_alerts (
+                    id TEXT PRIMARY KEY,
+                    api_key_id TEXT NOT NULL REFERENCES api_keys (id),
+                    organization_id TEXT NOT NULL REFERENCES organizations (id),
+                    project_id TEXT,
+                    kind TEXT NOT NULL,
+                    window_start BIGINT NOT NULL,
+                    observed BIGINT NOT NULL,
+                    baseline BIGINT NOT NULL,
+                    idle_since BIGINT,
+                    created_at BIGINT NOT NULL,
+                    dismissed_at BIGINT
+                )
+                """,
+                "CREATE UNIQUE INDEX key_alerts_one_per_window ON key_alerts (api_key_id, kind, window_start)",
+                "CREATE INDEX key_alerts_by_organization ON key_alerts (organization_id, created_at, id)",
+                """
+                CREATE TABLE key_alert_raises (
+                    api_key_id TEXT NOT NULL REFERENCES api_keys (id),
+                    kind TEXT NOT NULL,
+                    raised_at BIGINT NOT NULL,
+                    PRIMARY KEY (api_key_id, kind)
+                )
+                """,
+                "CREATE INDEX usage_minutes_by_minute ON usage_minutes (minute_start)",
+            ]),
     ]
 }

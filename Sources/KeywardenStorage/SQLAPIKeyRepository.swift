@@ -16,7 +16,7 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
 
     static let columns = """
         id, kind, organization_id, project_id, name, owner_type, owner_id, permissions, digest, redacted_value, \
-        created_at, last_used_at, expires_at, revoked_at, legacy, rotated_from
+        created_at, last_used_at, expires_at, revoked_at, legacy, rotated_from, disabled_at, allowed_ips
         """
 
     func insert(_ key: APIKey, idempotencyKey: String?, db: any SQLDatabase) async throws {
@@ -28,8 +28,9 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
                     \(bind: key.permissions.stored), \(bind: key.digest), \(bind: key.redactedValue),
                     \(bind: key.createdAt.unixMilliseconds), \(bind: key.lastUsedAt?.unixMilliseconds),
                     \(bind: key.expiresAt?.unixMilliseconds), \(bind: key.revokedAt?.unixMilliseconds),
-                    \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue), \(bind: idempotencyKey),
-                    \(bind: clock.now().unixMilliseconds))
+                    \(bind: key.legacy ? 1 : 0), \(bind: key.rotatedFrom?.rawValue),
+                    \(bind: key.disabledAt?.unixMilliseconds), \(bind: key.allowedIPs.stored),
+                    \(bind: idempotencyKey), \(bind: clock.now().unixMilliseconds))
             """
         ).run()
     }
@@ -110,6 +111,55 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
         }
     }
 
+    public func update(
+        _ id: APIKeyID, in organization: OrganizationID, name: String, permissions: KeyPermissions,
+        allowedIPs: AllowedIPRanges
+    ) async throws -> APIKey? {
+        try await change(
+            id, in: organization,
+            set: """
+                name = \(bind: name), permissions = \(bind: permissions.stored), \
+                allowed_ips = \(bind: allowedIPs.stored)
+                """,
+            when: "revoked_at IS NULL")
+    }
+
+    public func disable(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey? {
+        try await change(
+            id, in: organization, set: "disabled_at = \(bind: now.unixMilliseconds)",
+            when: "revoked_at IS NULL AND disabled_at IS NULL")
+    }
+
+    public func enable(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey? {
+        try await change(
+            id, in: organization, set: "disabled_at = NULL", when: "revoked_at IS NULL AND disabled_at IS NOT NULL")
+    }
+
+    /// Sets `assignments` on the key while `condition` holds, stamps it for the index poller,
+    /// announces it to other instances, and returns it as it now is.
+    func change(
+        _ id: APIKeyID, in organization: OrganizationID, set assignments: SQLQueryString,
+        when condition: SQLQueryString
+    ) async throws -> APIKey? {
+        try await database.withConnection { db in
+            let updatedAt = clock.now().unixMilliseconds
+            try await db.raw(
+                """
+                UPDATE api_keys SET \(assignments), updated_at = \(bind: updatedAt)
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                  AND \(condition)
+                """
+            ).run()
+            try await announce([id], db: db)
+            return try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.columns) FROM api_keys
+                WHERE id = \(bind: id.rawValue) AND organization_id = \(bind: organization.rawValue)
+                """
+            ).first()?.apiKey()
+        }
+    }
+
     public func rotation(of id: APIKeyID, idempotencyKey: String) async throws -> APIKey? {
         try await database.withConnection { db in
             try await db.raw(
@@ -143,6 +193,14 @@ public struct SQLAPIKeyRepository: APIKeyRepository {
     public func key(_ id: APIKeyID) async throws -> APIKey? {
         try await database.withConnection { db in
             try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM api_keys WHERE id = \(bind: id.rawValue)").first()?
+                .apiKey()
+        }
+    }
+
+    public func key(digest: String) async throws -> APIKey? {
+        try await database.withConnection { db in
+            // `digest` is unique: one indexed read.
+            try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM api_keys WHERE digest = \(bind: digest)").first()?
                 .apiKey()
         }
     }
@@ -195,6 +253,10 @@ extension SQLRow {
         let rawPermissions = try string("permissions")
         guard let kind = APIKeyFormat.Kind(rawValue: rawKind), let permissions = KeyPermissions(stored: rawPermissions)
         else { throw StorageError.corruptRow("api key kind '\(rawKind)' or permissions '\(rawPermissions)'") }
+        let rawAllowedIPs = try string("allowed_ips")
+        guard let allowedIPs = AllowedIPRanges(stored: rawAllowedIPs) else {
+            throw StorageError.corruptRow("api key allowed IP ranges '\(rawAllowedIPs)'")
+        }
         let ownerID = try string("owner_id")
         let owner: KeyOwner =
             try string("owner_type") == "user"
@@ -207,6 +269,7 @@ extension SQLRow {
             redactedValue: try string("redacted_value"), createdAt: try date("created_at"),
             lastUsedAt: try optionalDate("last_used_at"), expiresAt: try optionalDate("expires_at"),
             revokedAt: try optionalDate("revoked_at"), legacy: try flag("legacy"),
-            rotatedFrom: try decode(column: "rotated_from", as: String?.self).map(APIKeyID.init(unchecked:)))
+            rotatedFrom: try decode(column: "rotated_from", as: String?.self).map(APIKeyID.init(unchecked:)),
+            disabledAt: try optionalDate("disabled_at"), allowedIPs: allowedIPs)
     }
 }

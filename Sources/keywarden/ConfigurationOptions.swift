@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeywardenHTTP
 import KeywardenServer
 import Logging
 
@@ -45,7 +46,13 @@ struct ConfigurationOptions: ParsableArguments {
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: configuration.server.logLevel) ?? .info
+        let json = configuration.server.logFormat == .json
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level
             return handler

@@ -44,6 +44,47 @@ struct InMemoryAPIKeyRepository: APIKeyRepository {
         }
     }
 
+    func update(
+        _ id: APIKeyID, in organization: OrganizationID, name: String, permissions: KeyPermissions,
+        allowedIPs: AllowedIPRanges
+    ) async throws -> APIKey? {
+        await change(id, in: organization, when: { $0.revokedAt == nil }) { key in
+            key.name = name
+            key.permissions = permissions
+            key.allowedIPs = allowedIPs
+        }
+    }
+
+    func disable(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey? {
+        await change(id, in: organization, when: { $0.revokedAt == nil && $0.disabledAt == nil }) { key in
+            key.disabledAt = now
+        }
+    }
+
+    func enable(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey? {
+        await change(id, in: organization, when: { $0.revokedAt == nil && $0.disabledAt != nil }) { key in
+            key.disabledAt = nil
+        }
+    }
+
+    /// Applies `body` to the key while `condition` holds, stamping it as storage does; the key as
+    /// it now is.
+    private func change(
+        _ id: APIKeyID, in organization: OrganizationID, when condition: @escaping @Sendable (APIKey) -> Bool,
+        _ body: @escaping @Sendable (inout APIKey) -> Void
+    ) async -> APIKey? {
+        await database.transaction { (tables) -> APIKey? in
+            guard
+                let index = tables.keys.firstIndex(where: { $0.key.id == id && $0.key.organizationID == organization })
+            else { return nil }
+            if condition(tables.keys[index].key) {
+                body(&tables.keys[index].key)
+                tables.keys[index].updatedAt = Date()
+            }
+            return tables.keys[index].key
+        }
+    }
+
     func rotation(of id: APIKeyID, idempotencyKey: String) async throws -> APIKey? {
         await database.transaction { tables in
             tables.keys.first { $0.key.rotatedFrom == id && $0.idempotencyKey == idempotencyKey }?.key
@@ -69,6 +110,10 @@ struct InMemoryAPIKeyRepository: APIKeyRepository {
 
     func key(_ id: APIKeyID) async throws -> APIKey? {
         await database.transaction { tables in tables.keys.first { $0.key.id == id }?.key }
+    }
+
+    func key(digest: String) async throws -> APIKey? {
+        await database.transaction { tables in tables.keys.first { $0.key.digest == digest }?.key }
     }
 
     func keys(changedSince date: Date) async throws -> [APIKey] {

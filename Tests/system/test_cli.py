@@ -154,3 +154,88 @@ def test_operator_grant_and_revoke_change_who_may_open_the_console():
         assert code == 0 and "no longer an operator" in output, output
         status, _, refused = server.call("GET", "/v1/admin/organizations", token)
         assert status == 403 and refused["error"]["code"] == "operator_required", refused
+
+
+def test_keys_update_disable_and_enable_reach_a_running_server():
+    import time
+
+    from keywarden_server import Server
+
+    with Server(args=["--upstream", "echo"]) as server:
+        token, project = server.verified_account("keys@example.com")
+        status, _, created = server.call(
+            "POST", f"/v1/organization/projects/{project}/api_keys", token, {"name": "cli"}
+        )
+        assert status == 201, created
+        key, key_id = created["value"], created["id"]
+        cwd = server.data_dir
+
+        def keys(*args):
+            return run("keys", *args, "--data-dir", cwd, cwd=cwd)
+
+        def gateway_answers(expected, with_key=None):
+            # The server polls for keys changed elsewhere every two seconds.
+            deadline = time.monotonic() + 15
+            while True:
+                status, _, answer = server.call("GET", "/v1/models", token=with_key or key)
+                if status == expected:
+                    return answer
+                assert time.monotonic() < deadline, (expected, status, answer)
+                time.sleep(0.2)
+
+        code, output = keys("disable", key_id)
+        assert code == 0 and output.startswith(f"disabled {key_id} ") and " disabled" in output, output
+        refused = gateway_answers(401)
+        assert "disabled" in refused["error"]["message"], refused
+        code, output = keys("list", "--project", project)
+        assert code == 0 and f"{key_id}  " in output and "  disabled" in output, output
+
+        code, output = keys("enable", key_id)
+        assert code == 0 and output.startswith(f"enabled {key_id} ") and " active" in output, output
+        gateway_answers(200)
+
+        code, output = keys("update", key_id, "--name", "office", "--allowed-ips", "10.0.0.0/8, 2001:DB8::/32")
+        assert code == 0 and "allowed_ips=10.0.0.0/8,2001:db8::/32" in output, output
+        refused = gateway_answers(403)
+        assert refused["error"]["code"] == "ip_not_allowed" and "127.0.0.1" in refused["error"]["message"], refused
+        code, output = keys("update", key_id, "--allowed-ips", "")
+        assert code == 0 and "allowed_ips" not in output, output
+        gateway_answers(200)
+
+        for args in (
+            ("update", key_id, "--allowed-ips", "300.1.1.1"),
+            ("update", key_id, "--permissions", "restricted"),
+            ("create", "--project", project, "--expires-in-seconds", "59"),
+            ("create", "--project", project, "--allowed-ips", "1.2.3.4/33"),
+        ):
+            code, output = keys(*args)
+            assert code != 0, (args, output)
+        code, output = keys("update", key_id, "--allowed-ips", "300.1.1.1")
+        assert "300.1.1.1" in output, output
+
+        code, output = keys(
+            "create", "--project", project, "--expires-in-seconds", "3600", "--allowed-ips", "127.0.0.1"
+        )
+        assert code == 0, output
+        local_id, local_key = output.split()[:2]
+        gateway_answers(200, with_key=local_key)
+        status, _, listed = server.call("GET", f"/v1/organization/projects/{project}/api_keys/{local_id}", token)
+        assert status == 200 and listed["allowed_ips"] == ["127.0.0.1"], listed
+        assert listed["expires_at"] - listed["created_at"] == 3600, listed
+
+        code, output = keys("revoke", key_id)
+        assert code == 0, output
+        code, output = keys("enable", key_id)
+        assert code != 0 and "revoked" in output, output
+
+        status, _, audit = server.call(
+            "GET",
+            "/v1/organization/audit_logs?event_types[]=api_key.disabled&event_types[]=api_key.enabled"
+            "&event_types[]=api_key.updated",
+            token,
+        )
+        assert status == 200, audit
+        assert sorted(e["type"] for e in audit["data"]) == [
+            "api_key.disabled", "api_key.enabled", "api_key.updated", "api_key.updated"
+        ], audit
+        assert all(e["actor"]["type"] == "operator" for e in audit["data"]), audit

@@ -33,7 +33,7 @@ def test_a_taken_port_ends_start_up_at_once_with_one_line_naming_the_address():
         assert seconds < 5
         assert output.count(f"127.0.0.1:{first.port} is already in use") == 1, output
         # No background loop spun while the server failed: a handful of lines, not thousands.
-        assert len(output.splitlines()) < 20, output
+        assert len(output.splitlines()) < 40, output
         assert "could not" not in output, output
         # The first server is untouched.
         assert first.call("GET", "/healthz")[0] == 200

@@ -33,7 +33,17 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case projectArchived = "project.archived"
     case apiKeyCreated = "api_key.created"
     case apiKeyRotated = "api_key.rotated"
+    /// A key's settings changed; with `changed`, the API names of the changed fields separated
+    /// by commas (`name`, `permissions`, `scopes`, `allowed_ips`).
+    case apiKeyUpdated = "api_key.updated"
+    /// A key was disabled: refused until it is enabled again.
+    case apiKeyDisabled = "api_key.disabled"
+    /// A disabled key was enabled again.
+    case apiKeyEnabled = "api_key.enabled"
     case apiKeyDeleted = "api_key.deleted"
+    /// Found in public by GitHub's secret scanning and revoked at once; with `url`, `source` and
+    /// `reported_by`, besides the key's `id`, `name`, `redacted_value` and `project_id`.
+    case apiKeyLeaked = "api_key.leaked"
     case adminAPIKeyCreated = "admin_api_key.created"
     case adminAPIKeyRotated = "admin_api_key.rotated"
     case adminAPIKeyDeleted = "admin_api_key.deleted"
@@ -103,4 +113,10 @@ public enum AuditEventType: String, Sendable, CaseIterable, Codable {
     case billingCreditsRefunded = "billing.credits_refunded"
     /// The operator granted credits; with `amount_micros`.
     case billingCreditsGranted = "billing.credits_granted"
+    /// A key's use was unusual and the owners were mailed; with `key_alert_id`, `api_key_id`,
+    /// `kind` (`call_spike`, `error_spike`, `idle_key_used`), `observed`, `baseline`, `project_id`
+    /// and, for an idle key used, `idle_since`.
+    case apiKeyAlertSent = "api_key.alert_sent"
+    /// A member dismissed a key's alert; with `key_alert_id`, `api_key_id`, `kind` and `project_id`.
+    case apiKeyAlertDismissed = "api_key.alert_dismissed"
 }

@@ -297,6 +297,9 @@ public final class UsageMeter: Sendable {
         self.leaseHolder = leaseHolder
     }
 
+    /// Rows counted and not yet written, for the metrics.
+    public var bufferedRows: Int { pending.withLock { $0.count } }
+
     /// Tells `handler` of the records of every batch once it is written.
     public func whenWritten(_ handler: @escaping @Sendable ([UsageRecord]) -> Void) {
         onWritten.withLock { $0 = handler }

@@ -136,13 +136,17 @@ public struct APIKey: Equatable, Sendable {
     public var legacy: Bool
     /// The key this one replaced by rotation.
     public var rotatedFrom: APIKeyID?
+    /// Since when the key is disabled: refused until it is enabled again; `nil` while enabled.
+    public var disabledAt: Date?
+    /// The client addresses the key accepts calls from; any address when it has no ranges.
+    public var allowedIPs: AllowedIPRanges
 
     /// Creates a key record.
     public init(
         id: APIKeyID, kind: APIKeyFormat.Kind, organizationID: OrganizationID, projectID: ProjectID?, name: String,
         owner: KeyOwner, permissions: KeyPermissions, digest: String, redactedValue: String, createdAt: Date,
         lastUsedAt: Date? = nil, expiresAt: Date? = nil, revokedAt: Date? = nil, legacy: Bool = false,
-        rotatedFrom: APIKeyID? = nil
+        rotatedFrom: APIKeyID? = nil, disabledAt: Date? = nil, allowedIPs: AllowedIPRanges = .any
     ) {
         self.id = id
         self.kind = kind
@@ -159,12 +163,18 @@ public struct APIKey: Equatable, Sendable {
         self.revokedAt = revokedAt
         self.legacy = legacy
         self.rotatedFrom = rotatedFrom
+        self.disabledAt = disabledAt
+        self.allowedIPs = allowedIPs
     }
 
-    /// Whether the key authenticates at `now`.
+    /// Whether the key is neither revoked nor expired at `now`: for good or not at all. A
+    /// disabled key is active (it can be enabled again) but authenticates nothing meanwhile.
     public func isActive(at now: Date) -> Bool {
         revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
     }
+
+    /// Whether the key is disabled.
+    public var isDisabled: Bool { disabledAt != nil }
 }
 
 /// A key together with its secret value, which exists only in the response that creates it.

@@ -8,8 +8,11 @@ public final class APIKeyIndex: Sendable {
     /// What checking a presented key found.
     public enum Result: Equatable, Sendable {
         case valid(APIKey)
-        /// `malformed`, `not_found`, `revoked` or `expired`.
+        /// `malformed`, `not_found`, `revoked`, `expired` or `disabled`.
         case invalid(String)
+        /// A key that is otherwise valid, presented from an address outside its allowed IP
+        /// ranges or from an unknown one: refused (403 `ip_not_allowed`), and not a use.
+        case addressNotAllowed(APIKey)
     }
 
     let format: APIKeyFormat
@@ -84,12 +87,22 @@ public final class APIKeyIndex: Sendable {
         keys.withLock { $0[digest] = key }
     }
 
+    /// The key whose value is `presented`, revoked and expired ones too, without noting a use:
+    /// for a report that the key was seen somewhere, which is not a use of it.
+    func key(matching presented: String) -> APIKey? {
+        let digest = KeyDigest(of: presented)
+        return keys.withLock { $0[digest] }
+    }
+
     /// How many keys the index holds.
     public var count: Int { keys.withLock { $0.count } }
 
-    /// Checks a presented key: format and checksum first, then the digest, then revocation and
-    /// expiry. A valid use is noted for the coalesced `last_used_at` write.
-    public func authenticate(_ presented: String, now: Date) -> Result {
+    /// Checks a presented key: format and checksum first, then the digest, then revocation,
+    /// expiry and whether it is disabled (the states for good before the one that can end), then
+    /// whether its allowed IP ranges admit `address`, the caller's address as text (`nil` when
+    /// unknown, which a key with ranges refuses). Only a key accepted on all of these counts as
+    /// used, noted for the coalesced `last_used_at` write.
+    public func authenticate(_ presented: String, from address: String? = nil, now: Date) -> Result {
         switch format.read(presented) {
         case .malformed, .badChecksum: return .invalid("malformed")
         case .valid, .foreign: break
@@ -98,6 +111,9 @@ public final class APIKeyIndex: Sendable {
         guard let key = keys.withLock({ $0[digest] }) else { return .invalid("not_found") }
         if key.revokedAt != nil { return .invalid("revoked") }
         if let expiresAt = key.expiresAt, expiresAt <= now { return .invalid("expired") }
+        if key.disabledAt != nil { return .invalid("disabled") }
+        // Costs one comparison for a key without ranges, which most keys are.
+        guard key.allowedIPs.admits(address) else { return .addressNotAllowed(key) }
         uses.withLock { $0[key.id] = now }
         return .valid(key)
     }

@@ -18,6 +18,22 @@ public protocol APIKeyRepository: Sendable {
     /// Revokes an unrevoked key; returns the key as it now is, or `nil` when there is none.
     func revoke(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey?
 
+    /// Changes the name, permissions and allowed IP ranges of an unrevoked key, stamping it for
+    /// the index of every instance; returns the key as it now is (unchanged if it was revoked),
+    /// or `nil` when there is none.
+    func update(
+        _ id: APIKeyID, in organization: OrganizationID, name: String, permissions: KeyPermissions,
+        allowedIPs: AllowedIPRanges
+    ) async throws -> APIKey?
+
+    /// Disables an unrevoked key that is enabled, from `now` (a disabled key keeps its first
+    /// date); returns the key as it now is, or `nil` when there is none.
+    func disable(_ id: APIKeyID, in organization: OrganizationID, at now: Date) async throws -> APIKey?
+
+    /// Enables an unrevoked key that is disabled; returns the key as it now is, or `nil` when
+    /// there is none.
+    func enable(_ id: APIKeyID, in organization: OrganizationID) async throws -> APIKey?
+
     /// The key made by rotating `id` under an idempotency key, if such a rotation happened.
     func rotation(of id: APIKeyID, idempotencyKey: String) async throws -> APIKey?
 
@@ -31,7 +47,12 @@ public protocol APIKeyRepository: Sendable {
     /// The key with this id, in any organization (operator tools).
     func key(_ id: APIKeyID) async throws -> APIKey?
 
-    /// Keys created or changed (revoked, expiry moved) at or after `date`, by any instance or tool:
+    /// The key whose value has this SHA-256 (lowercase hex), in any organization, as storage has
+    /// it now: a key made on another instance before this one's index heard of it is found too.
+    func key(digest: String) async throws -> APIKey?
+
+    /// Keys created or changed (revoked, expiry moved, settings changed, disabled or enabled) at
+    /// or after `date`, by any instance or tool:
     /// how each instance's index catches up.
     func keys(changedSince date: Date) async throws -> [APIKey]
 

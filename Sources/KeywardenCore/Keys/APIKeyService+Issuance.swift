@@ -20,8 +20,23 @@ extension APIKeyService {
     }
 
     /// Creates a key in the project of an existing project or service-account key, as
-    /// `POST /v1/api-keys` does.
+    /// `POST /v1/api-keys` does. The caller passes on its limits: one limited to IP ranges
+    /// makes keys limited to ranges within its own (its own ranges when the request names
+    /// none), and one that expires makes keys that expire no later (when it does, unless the
+    /// request asks for sooner).
     public func createWithKey(_ caller: APIKey, request: Request) async throws -> IssuedAPIKey {
+        var request = request
+        // A later `expires_in_seconds` is refused once the new key's creation time is known.
+        request.latestExpiry = caller.expiresAt
+        if !caller.allowedIPs.allowsAnyAddress {
+            if request.allowedIPs.allowsAnyAddress { request.allowedIPs = caller.allowedIPs }
+            guard request.allowedIPs.isWithin(caller.allowedIPs) else {
+                throw DomainError(
+                    .forbidden, code: .insufficientPermissions,
+                    message: "A key limited to IP ranges can create keys only for ranges within its own.",
+                    param: "allowed_ips")
+            }
+        }
         guard caller.kind != .admin, let projectID = caller.projectID else {
             throw DomainError(
                 .forbidden, code: .insufficientPermissions,
@@ -56,14 +71,18 @@ extension APIKeyService {
 
     // MARK: Service accounts and admin keys
 
-    /// Creates a service account in a project with its key. Project owners only.
+    /// Creates a service account in a project with its key, which has all permissions and may
+    /// expire after `expiresInSeconds` or accept calls only from `allowedIPs`. Project owners only.
     public func createServiceAccount(
-        project rawProject: String, name rawName: String, membership: Membership, user: User, actor: AuditActor
+        project rawProject: String, name rawName: String, expiresInSeconds: Int? = nil, allowedIPs: [String]? = nil,
+        membership: Membership, user: User, actor: AuditActor
     ) async throws -> (ServiceAccount, IssuedAPIKey) {
         try membership.require(.manage, in: rawProject)
         try emailConfirmation.check(user)
         let project = try await activeProject(rawProject, in: membership.organization.id)
         let name = try DisplayName.validateRequired(rawName, field: "name")
+        let settings = try Request(
+            name: name, permissions: .all, expiresInSeconds: expiresInSeconds, allowedIPs: allowedIPs)
         let now = wholeMilliseconds(clock.now())
         try await authorize(membership.organization, creator: user.id, now: now)
         let account = ServiceAccount(
@@ -72,7 +91,9 @@ extension APIKeyService {
         let value = format.generate(.serviceAccount)
         let key = record(
             value, kind: .serviceAccount, organization: membership.organization.id, project: project.id, name: name,
-            owner: .serviceAccount(account.id), permissions: .all, createdAt: now, expiresAt: nil, rotatedFrom: nil)
+            owner: .serviceAccount(account.id), permissions: .all, createdAt: now,
+            expiresAt: settings.expiresIn.map { now.addingTimeInterval($0) }, allowedIPs: settings.allowedIPs,
+            rotatedFrom: nil)
         try await keys.createServiceAccount(account, key: key)
         index.put(key)
         try await record(
@@ -91,8 +112,22 @@ extension APIKeyService {
         -> IssuedAPIKey
     {
         try membership.require(.manageAdminKeys)
+        return try await createAdminKey(
+            request: try Request(name: name, permissions: .all, expiresInSeconds: nil), membership: membership,
+            user: user, actor: actor)
+    }
+
+    /// Creates an admin key with the name, expiry and allowed IP ranges of `request`; an admin
+    /// key always has all permissions. Organization owners only.
+    public func createAdminKey(
+        request: Request, membership: Membership, user: User, actor: AuditActor
+    ) async throws
+        -> IssuedAPIKey
+    {
+        try membership.require(.manageAdminKeys)
         try emailConfirmation.check(user)
-        let request = try Request(name: name, permissions: .all, expiresInSeconds: nil)
+        var request = request
+        request.permissions = .all
         return try await issue(
             .admin, organization: membership.organization, project: nil, request: request, owner: .user(user.id),
             creator: user.id, actor: actor)
@@ -107,6 +142,7 @@ extension APIKeyService {
         creator: UserID?, actor: AuditActor, rotation: (old: APIKey, idempotencyKey: String?, oldExpiresAt: Date)? = nil
     ) async throws -> IssuedAPIKey {
         let now = wholeMilliseconds(clock.now())
+        let expiresAt = try request.expiresAt(madeAt: now)
         try await authorize(organization, creator: creator, now: now)
         let value =
             if let rotation, let idempotencyKey = rotation.idempotencyKey {
@@ -116,8 +152,7 @@ extension APIKeyService {
             }
         let key = record(
             value, kind: kind, organization: organization.id, project: project, name: request.name, owner: owner,
-            permissions: request.permissions, createdAt: now,
-            expiresAt: request.expiresIn.map { now.addingTimeInterval($0) },
+            permissions: request.permissions, createdAt: now, expiresAt: expiresAt, allowedIPs: request.allowedIPs,
             rotatedFrom: rotation?.old.id)
         if let rotation {
             try await keys.rotate(
@@ -169,13 +204,14 @@ extension APIKeyService {
     /// The stored form of a new key: its digest and redacted value, never the value itself.
     private func record(
         _ value: String, kind: APIKeyFormat.Kind, organization: OrganizationID, project: ProjectID?, name: String,
-        owner: KeyOwner, permissions: KeyPermissions, createdAt: Date, expiresAt: Date?, rotatedFrom: APIKeyID?
+        owner: KeyOwner, permissions: KeyPermissions, createdAt: Date, expiresAt: Date?, allowedIPs: AllowedIPRanges,
+        rotatedFrom: APIKeyID?
     ) -> APIKey {
         APIKey(
             id: .generate(), kind: kind, organizationID: organization, projectID: project, name: name, owner: owner,
             permissions: permissions, digest: APIKeyIndex.digest(value), redactedValue: format.redacted(value),
             createdAt: createdAt, expiresAt: expiresAt, legacy: policy.isLegacy(createdAt: createdAt),
-            rotatedFrom: rotatedFrom)
+            rotatedFrom: rotatedFrom, allowedIPs: allowedIPs)
     }
 
     /// The replacement of `old` under an idempotency key, derived from the server secret so a

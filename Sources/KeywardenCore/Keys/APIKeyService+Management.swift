@@ -42,8 +42,10 @@ extension APIKeyService {
         return try await revoke(key, actor: actor)
     }
 
-    /// Replaces a key with a new one of the same settings; the old one keeps working for
-    /// `gracePeriod` seconds. With an idempotency key, a retry returns the same new key.
+    /// Replaces a key with a new one of the same settings, its expiry included (the same
+    /// `expires_at`, so rotating never lengthens a key's life); the old one keeps working for
+    /// `gracePeriod` seconds, or until it expires if that is sooner. With an idempotency key, a
+    /// retry returns the same new key.
     public func rotate(
         project rawProject: String, key rawKey: String, gracePeriod: Int?, idempotencyKey: String?,
         membership: Membership, user: User, actor: AuditActor
@@ -74,7 +76,16 @@ extension APIKeyService {
             throw DomainError(
                 .conflict, code: .apiKeyNotActive, message: "Only an active key can be rotated.", param: "key_id")
         }
-        let request = try Request(name: old.name, permissions: old.permissions, expiresInSeconds: nil)
+        // A replacement works at once, so it would undo the disabling.
+        guard !old.isDisabled else {
+            throw DomainError(
+                .conflict, code: .apiKeyDisabled, message: "This key is disabled. Enable it before rotating it.",
+                param: "key_id")
+        }
+        var request = try Request(name: old.name, permissions: old.permissions, expiresInSeconds: nil)
+        request.allowedIPs = old.allowedIPs
+        // Not `expiresInSeconds`: the replacement expires at the same moment, not as long after now.
+        request.latestExpiry = old.expiresAt
         // The person who rotates a person's key holds the new value, so they own the new key:
         // it then stops when they lose access, not when the previous owner does.
         let owner: KeyOwner = if case .user = old.owner { .user(user.id) } else { old.owner }

@@ -36,7 +36,28 @@ extension APIKeyService {
 
     /// Revokes any key from the command line.
     public func revokeByOperator(_ raw: String) async throws -> APIKey {
+        try await revoke(try await operatorKey(raw), actor: .operator)
+    }
+
+    /// Changes any key's name, permissions or allowed IP ranges from the command line, by the
+    /// rules the API applies.
+    public func updateByOperator(_ raw: String, change: Change) async throws -> APIKey {
+        try await update(try await operatorKey(raw), change: change, actor: .operator)
+    }
+
+    /// Disables any key from the command line until it is enabled again.
+    public func disableByOperator(_ raw: String) async throws -> APIKey {
+        try await disable(try await operatorKey(raw), actor: .operator)
+    }
+
+    /// Enables a disabled key again from the command line; a revoked or expired one stays so.
+    public func enableByOperator(_ raw: String) async throws -> APIKey {
+        try await enable(try await operatorKey(raw), actor: .operator)
+    }
+
+    /// The key with this id, in any organization.
+    private func operatorKey(_ raw: String) async throws -> APIKey {
         guard let id = APIKeyID(raw), let key = try await keys.key(id) else { throw Self.keyNotFound(raw) }
-        return try await revoke(key, actor: .operator)
+        return key
     }
 }

@@ -28,6 +28,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Every code a refusal can carry: stable, machine-readable, documented in `openapi.yaml`.
     public enum Code: String, Sendable, CaseIterable, Codable {
         case alreadyMember = "already_member"
+        case apiKeyDisabled = "api_key_disabled"
         case apiKeyNotActive = "api_key_not_active"
         case apiKeyNotFound = "api_key_not_found"
         case badRequest = "bad_request"
@@ -58,6 +59,7 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidToken = "invalid_token"
         case invalidType = "invalid_type"
         case invalidValue = "invalid_value"
+        case ipNotAllowed = "ip_not_allowed"
         case inviteEmailMismatch = "invite_email_mismatch"
         case inviteExpired = "invite_expired"
         case inviteNotFound = "invite_not_found"

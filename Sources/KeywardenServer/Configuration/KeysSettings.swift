@@ -1,5 +1,6 @@
 import Foundation
 import KeywardenCore
+import KeywardenProviders
 
 /// The key-issuance policy, the key format and the operator's verification endpoint.
 public struct KeysSettings: Sendable {
@@ -11,6 +12,9 @@ public struct KeysSettings: Sendable {
     public var keyStem = "sk"
     /// The token the operator's services send to `POST /v1/keys/verify`; unset disables it.
     public var operatorToken: String?
+    /// Where the public keys that sign GitHub's secret-scanning reports are fetched: an https://
+    /// URL, or http:// to a loopback host.
+    public var githubSecretScanningKeysURL = SecretScanningReport.githubKeysURL
 
     /// The defaults.
     public init() {}
@@ -38,5 +42,18 @@ public struct KeysSettings: Sendable {
             keyStem = stem
         }
         operatorToken = try settings.secret(.operatorToken, minimum: 32, message: "must be at least 32 characters")
+        if let url = settings.text(.githubSecretScanningKeysURL) {
+            // The keys decide which reports may revoke keys: they are fetched over TLS, or from
+            // this machine (a stub in tests).
+            guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
+                let host = parts.host, !host.isEmpty,
+                scheme == "https" || (scheme == "http" && SMTPRelay.isLoopback(host))
+            else {
+                throw ConfigurationError(
+                    .githubSecretScanningKeysURL,
+                    "expected an https:// URL (http:// only to this machine: localhost, 127.0.0.1 or ::1)")
+            }
+            githubSecretScanningKeysURL = url
+        }
     }
 }

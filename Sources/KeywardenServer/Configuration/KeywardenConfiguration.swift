@@ -29,6 +29,8 @@ public struct KeywardenConfiguration: Sendable {
     public var payments = PaymentSettings()
     /// What one text message costs per country (`sms_prices`), for the console's spend estimate.
     public var verificationMessagePrices = MessagePrices()
+    /// Usage-anomaly alerts per API key (`anomaly_*`).
+    public var keyAlerts = KeyAlertsSettings()
 
     /// The defaults.
     public init() {}
@@ -54,6 +56,7 @@ public struct KeywardenConfiguration: Sendable {
         gateway = try GatewaySettings(reading: settings)
         email = try EmailSettings(reading: settings)
         payments = try PaymentSettings(reading: settings)
+        keyAlerts = try KeyAlertsSettings(reading: settings)
         if let text = settings.text(.smsPrices) {
             do {
                 verificationMessagePrices = try MessagePrices.parse(text)

@@ -6,6 +6,23 @@ public struct ServerSettings: Sendable {
     public var port = 8080
     /// The log level: trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
+    /// Text lines, or one JSON object a line.
+    public var logFormat = LogFormat.text
+    /// Where the line per request goes: `stdout` (with the rest of the log), `off`, or a file path.
+    public var accessLog = "stdout"
+    /// The size at which the access log file is rotated.
+    public var accessLogMaxBytes = 100 << 20
+    /// How many rotated access log files are kept.
+    public var accessLogFiles = 5
+    /// The address the metrics listener binds.
+    public var metricsHost = "127.0.0.1"
+    /// The port of the metrics listener; `nil` turns metrics off.
+    public var metricsPort: Int?
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
     /// Seconds a new connection has to send its first request head.
     public var httpHeaderTimeout = 10
     /// Seconds a connection may stay idle (between requests, or mid-request without a byte)
@@ -32,6 +49,28 @@ public struct ServerSettings: Sendable {
                 throw ConfigurationError(.logLevel, "expected one of \(Self.logLevels.joined(separator: ", "))")
             }
             logLevel = level
+        }
+        if let format = settings.text(.logFormat) {
+            guard let known = LogFormat(rawValue: format) else {
+                throw ConfigurationError(.logFormat, "expected text or json")
+            }
+            logFormat = known
+        }
+        if let destination = settings.text(.accessLog) {
+            guard !destination.isEmpty, !destination.contains("\0") else {
+                throw ConfigurationError(.accessLog, "expected stdout, off or a file path")
+            }
+            accessLog = destination
+        }
+        if let size = try settings.integer(.accessLogMaxBytes, in: (1 << 20)...(100 << 30)) { accessLogMaxBytes = size }
+        if let files = try settings.integer(.accessLogFiles, in: 1...100) { accessLogFiles = files }
+        if let host = settings.text(.metricsHost) { metricsHost = host }
+        if let port = try settings.integer(.metricsPort, in: 1...65535) {
+            guard port != self.port else {
+                throw ConfigurationError(
+                    .metricsPort, "must differ from port \(self.port): metrics are never served on the public port")
+            }
+            metricsPort = port
         }
         let bounded: [(Setting, ClosedRange<Int>, WritableKeyPath<ServerSettings, Int>)] = [
             (.httpHeaderTimeout, 1...300, \.httpHeaderTimeout),

@@ -15,6 +15,13 @@ extension Setting {
         case .usageFlushInterval: "seconds between writes of gateway usage; a crash loses at most this much"
         case .bcryptCost: "bcrypt cost for password hashes, 4-31"
         case .logLevel: "trace, debug, info, notice, warning, error, critical"
+        case .logFormat: "text, or json: one JSON object a line with time, level, message, request_id and fields"
+        case .accessLog:
+            "where the line per request goes: stdout (with the log), off, or a file path (rotated by size)"
+        case .accessLogMaxBytes: "size at which the access log file is rotated to NAME.1, 1 MiB-100 GiB"
+        case .accessLogFiles: "rotated access log files kept (NAME.1 ... NAME.N), 1-100"
+        case .metricsHost: "address the Prometheus metrics listener binds"
+        case .metricsPort: "port of the Prometheus metrics listener, GET /metrics (default: off; never the public port)"
         case .sessionIdleTimeout: "seconds of inactivity that end a session"
         case .sessionLifetime: "seconds after sign-in that end a session"
         case .loginAttemptsPerAccount: "failed sign-ins per email per 15 minutes"
@@ -45,6 +52,8 @@ extension Setting {
         case .verificationScope: "organization or user: whose verification lets keys be created"
         case .keyStem: "the stem of key prefixes, letters and digits"
         case .operatorToken: "token for POST /v1/keys/verify, 32+ characters (environment or config file only)"
+        case .githubSecretScanningKeysURL:
+            "where the keys that sign GitHub's secret-scanning reports to /v1/secret-scanning/github are fetched"
         case .upstreamURL:
             "where /v1/* calls go: echo (development upstream) or a base URL (default: gateway off)"
         case .upstreamAuthorization:
@@ -104,6 +113,14 @@ extension Setting {
         case .smtpPassword: "SMTP AUTH password (environment or config file only)"
         case .smtpCAFile: "PEM file of root certificates trusted besides the system's, for the SMTP server"
         case .smtpTimeout: "seconds to connect to the SMTP server and for each of its replies, 1-300"
+        case .anomalyAlerts: "mail owners about unusual use of their API keys: true/false"
+        case .anomalyCallFactor: "a key's calls in an hour at this many times its usual hour are unusual, 2-10000"
+        case .anomalyMinCalls: "the fewest calls in an hour that can be unusual, 1-1000000000"
+        case .anomalyErrorFactor:
+            "a key's failed calls in an hour at this many times its usual hour are unusual, 2-10000"
+        case .anomalyMinErrors: "the fewest failed calls in an hour that can be unusual, 1-1000000000"
+        case .anomalyIdleDays: "a call after this many days without one is unusual, 1-3650"
+        case .anomalyAlertWindow: "seconds in which at most one alert per key and kind is sent, 3600-2592000"
         }
     }
 

@@ -18,6 +18,12 @@ public enum Setting: String, CaseIterable, Sendable {
     case usageFlushInterval = "usage_flush_interval"
     case bcryptCost = "bcrypt_cost"
     case logLevel = "log_level"
+    case logFormat = "log_format"
+    case accessLog = "access_log"
+    case accessLogMaxBytes = "access_log_max_bytes"
+    case accessLogFiles = "access_log_files"
+    case metricsHost = "metrics_host"
+    case metricsPort = "metrics_port"
     case sessionIdleTimeout = "session_idle_timeout"
     case sessionLifetime = "session_lifetime"
     case loginAttemptsPerAccount = "login_attempts_per_account"
@@ -35,6 +41,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case verificationScope = "verification_scope"
     case keyStem = "key_stem"
     case operatorToken = "operator_token"
+    case githubSecretScanningKeysURL = "github_secret_scanning_keys_url"
     case upstreamURL = "upstream_url"
     case upstreamAuthorization = "upstream_authorization"
     case upstreamConnectTimeout = "upstream_connect_timeout"
@@ -95,6 +102,13 @@ public enum Setting: String, CaseIterable, Sendable {
     case autoRechargeThreshold = "auto_recharge_threshold"
     case autoRechargeAmount = "auto_recharge_amount"
     case autoRechargeMonthlyCap = "auto_recharge_monthly_cap"
+    case anomalyAlerts = "anomaly_alerts"
+    case anomalyCallFactor = "anomaly_call_factor"
+    case anomalyMinCalls = "anomaly_min_calls"
+    case anomalyErrorFactor = "anomaly_error_factor"
+    case anomalyMinErrors = "anomaly_min_errors"
+    case anomalyIdleDays = "anomaly_idle_days"
+    case anomalyAlertWindow = "anomaly_alert_window"
 
     /// The key, as in the config file.
     public var key: String { rawValue }
@@ -135,6 +149,11 @@ public enum Setting: String, CaseIterable, Sendable {
         case .host: return defaults.server.host
         case .port: return String(defaults.server.port)
         case .logLevel: return defaults.server.logLevel
+        case .logFormat: return defaults.server.logFormat.rawValue
+        case .accessLog: return defaults.server.accessLog
+        case .accessLogMaxBytes: return String(defaults.server.accessLogMaxBytes)
+        case .accessLogFiles: return String(defaults.server.accessLogFiles)
+        case .metricsHost: return defaults.server.metricsHost
         case .httpHeaderTimeout: return String(defaults.server.httpHeaderTimeout)
         case .httpIdleTimeout: return String(defaults.server.httpIdleTimeout)
         case .maxConnections: return String(defaults.server.maxConnections)
@@ -153,6 +172,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .enforcementDate: return ISO8601DateFormatter().string(from: defaults.keys.enforcementDate)
         case .verificationScope: return defaults.keys.verificationScope.rawValue
         case .keyStem: return defaults.keys.keyStem
+        case .githubSecretScanningKeysURL: return defaults.keys.githubSecretScanningKeysURL
         case .upstreamConnectTimeout: return String(defaults.gateway.connectTimeout)
         case .upstreamReadTimeout: return String(defaults.gateway.readTimeout)
         case .upstreamMaxConnections: return String(defaults.gateway.maxConnections)
@@ -191,7 +211,14 @@ public enum Setting: String, CaseIterable, Sendable {
         case .autoRechargeThreshold: return String(defaults.payments.autoRechargeThreshold)
         case .autoRechargeAmount: return String(defaults.payments.autoRechargeAmount)
         case .autoRechargeMonthlyCap: return String(defaults.payments.autoRechargeMonthlyCap)
-        case .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
+        case .anomalyAlerts: return String(defaults.keyAlerts.enabled)
+        case .anomalyCallFactor: return String(defaults.keyAlerts.callFactor)
+        case .anomalyMinCalls: return String(defaults.keyAlerts.minimumCalls)
+        case .anomalyErrorFactor: return String(defaults.keyAlerts.errorFactor)
+        case .anomalyMinErrors: return String(defaults.keyAlerts.minimumErrors)
+        case .anomalyIdleDays: return String(defaults.keyAlerts.idleDays)
+        case .anomalyAlertWindow: return String(defaults.keyAlerts.window)
+        case .metricsPort, .databaseURL, .secret, .operatorToken, .upstreamURL, .upstreamAuthorization, .rateLimitStore,
             .publicURL, .twilioAccountSID, .twilioAuthToken, .twilioFrom, .twilioWhatsAppFrom,
             .twilioWhatsAppContentSID,
             .twilioMessagingServiceSID, .twilioVerifyServiceSID, .smsWebhookURL, .smsWebhookSecret, .allowedCountries,
