@@ -53,7 +53,14 @@ def walk_the_key_controls(page, server):
     page.click("Create new secret key")
     page.fill("Name", "office")
     page.select("Expires").select_by_visible_text("30 days")
+    # A range with bits set past its prefix is refused next to the field, not widened quietly.
     page.fill("Allowed IP addresses", "10.0.0.0/8\n192.168.1.9/24")
+    page.click("Create secret key")
+    sentence = page.error_next_to("Allowed IP addresses")
+    assert "write 192.168.1.0/24 for the whole range" in sentence, page.messages()
+    assert "192.168.1.9/24" in page.field("Allowed IP addresses").get_attribute("value")
+    page.fill("Allowed IP addresses", "10.0.0.0/8\n192.168.1.0/24")
+    page.select("Expires").select_by_visible_text("30 days")
     page.click("Create secret key")
     assert page.has_heading("Save your key"), f"no 'Save your key' on {page.url}: {page.messages()}"
     key = page.new_key_value()
