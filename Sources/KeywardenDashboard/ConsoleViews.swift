@@ -84,6 +84,8 @@ extension ConsolePages {
         let active: Bool
         let revoked: Bool
         let expired: Bool
+        /// Stopped by its organization until enabled again (revoked and expired keys say so instead).
+        let disabled: Bool
 
         init(_ key: APIKey, now: Date) {
             name = key.name
@@ -93,8 +95,10 @@ extension ConsolePages {
             created = UTCTime.minutes(key.createdAt)
             lastUsed = key.lastUsedAt.map(UTCTime.minutes)
             revoked = key.revokedAt != nil
-            active = key.isActive(at: now)
-            expired = !revoked && !active
+            let live = key.isActive(at: now)
+            expired = !revoked && !live
+            disabled = live && key.isDisabled
+            active = live && !key.isDisabled
         }
     }
 

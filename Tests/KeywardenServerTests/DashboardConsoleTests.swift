@@ -248,6 +248,28 @@ struct DashboardConsoleTests {
         }
     }
 
+    @Test func anOrganizationsPageTellsDisabledKeysFromActiveOnes() async throws {
+        let time = ManualClock()
+        let outbox = TestOutbox()
+        try await withApp(clock: time.clock, outbox: outbox) { api, services in
+            let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
+            let organization = try #require(try await api.request(.get, "/v1/organization", token: token).string("id"))
+            let project = try await api.defaultProject(token)
+            _ = try #require(try await api.createKey(token, project: project, json: #"{"name":"kept"}"#).string("id"))
+            let stopped = try #require(
+                try await api.createKey(token, project: project, json: #"{"name":"stopped"}"#).string("id"))
+            _ = try await services.keys.disableByOperator(stopped)
+            let console = try await operatorBrowser(api, services, time: time)
+            try await console.get("/admin/organizations/\(organization)")
+            let rows = console.lastPage.split(separator: "<tr>")
+            let keptRow = try #require(rows.first { $0.contains(">kept<") || $0.contains("<td>kept") })
+            let stoppedRow = try #require(rows.first { $0.contains(">stopped<") || $0.contains("<td>stopped") })
+            #expect(keptRow.contains("<td>Active</td>"))
+            #expect(stoppedRow.contains("<td>Disabled</td>"))
+            #expect(!stoppedRow.contains("<td>Active</td>"))
+        }
+    }
+
     @Test func theSearchFindsAnOrganizationByAMembersEmailAndCreditsAreGrantedFromItsPage() async throws {
         let time = ManualClock()
         try await withApp(clock: time.clock) { api, services in
