@@ -69,7 +69,9 @@ struct DashboardAPIKeyTests {
             #expect(browser.lastPage.contains("<code>\(redacted)</code>"))
             #expect(!browser.lastPage.contains(value))
             #expect(browser.lastPage.contains("<td>Never</td>"))
-            #expect(browser.lastPage.contains(#"<td class="key-owner">ada@example.com <span class="muted">(Ada)</span></td>"#))
+            #expect(
+                browser.lastPage.contains(
+                    #"<td class="key-owner">ada@example.com <span class="muted">(Ada)</span></td>"#))
             #expect(browser.lastPage.firstMatch(of: /<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2}<\/td>/) != nil)
             #expect(browser.lastPage.contains("<td>All</td>"))
             #expect(
