@@ -43,7 +43,6 @@ public struct AccessLog: Sendable {
     func record(
         method: String, path: String, status: Int, duration: Duration, requestID: String, logger: Logger
     ) {
-        let milliseconds = Self.milliseconds(duration)
         switch destination {
         case .off:
             return
@@ -53,13 +52,15 @@ public struct AccessLog: Sendable {
                     "request",
                     metadata: [
                         "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
-                        "duration_ms": .string(milliseconds),
+                        "duration_ms": .string(Self.milliseconds(duration)),
                     ])
             } else {
-                logger.info("\(method) \(path) \(status)", metadata: ["duration_ms": .string(milliseconds)])
+                logger.info(
+                    "\(method) \(path) \(status)", metadata: ["duration_ms": .string(Self.milliseconds(duration))])
             }
         case .file(let file):
             let now = Date()
+            let milliseconds = Self.milliseconds(duration)
             if json {
                 var line = JSONLine()
                 line.field("time", LogTime.iso8601(now))

@@ -111,11 +111,19 @@ public final class MetricFamily<Metric: Sendable>: Sendable {
     let make: (@Sendable (String, [(String, String)]) -> Metric)?
     private let series = Mutex<[LabelValues: Metric]>([:])
 
-    init(_ name: String, labels: [String], make: (@Sendable (String, [(String, String)]) -> Metric)?) {
+    /// A family whose series `make` creates through `factory`; with no factory, one that keeps nothing.
+    init(
+        _ name: String, labels: [String], factory: (any MetricsFactory)?,
+        make: @escaping @Sendable (String, [(String, String)], any MetricsFactory) -> Metric
+    ) {
         precondition(labels.count <= 3, "\(name): at most three labels")
         self.name = name
         self.labels = labels
-        self.make = make
+        if let factory {
+            self.make = { name, dimensions in make(name, dimensions, factory) }
+        } else {
+            self.make = nil
+        }
     }
 
     /// The series of `values`, or `nil` when metrics are off.
@@ -139,11 +147,7 @@ public typealias GaugeFamily = MetricFamily<Gauge>
 
 extension MetricFamily where Metric == Counter {
     convenience init(_ name: String, labels: [String], factory: (any MetricsFactory)?) {
-        var make: (@Sendable (String, [(String, String)]) -> Counter)?
-        if let factory {
-            make = { name, dimensions in Counter(label: name, dimensions: dimensions, factory: factory) }
-        }
-        self.init(name, labels: labels, make: make)
+        self.init(name, labels: labels, factory: factory) { Counter(label: $0, dimensions: $1, factory: $2) }
     }
 
     /// Adds `amount` to the series of the label values, given in the family's label order.
@@ -154,11 +158,7 @@ extension MetricFamily where Metric == Counter {
 
 extension MetricFamily where Metric == Timer {
     convenience init(_ name: String, labels: [String], factory: (any MetricsFactory)?) {
-        var make: (@Sendable (String, [(String, String)]) -> Timer)?
-        if let factory {
-            make = { name, dimensions in Timer(label: name, dimensions: dimensions, factory: factory) }
-        }
-        self.init(name, labels: labels, make: make)
+        self.init(name, labels: labels, factory: factory) { Timer(label: $0, dimensions: $1, factory: $2) }
     }
 
     /// Records `duration` in the series of the label values.
@@ -171,11 +171,7 @@ extension MetricFamily where Metric == Timer {
 
 extension MetricFamily where Metric == Gauge {
     convenience init(_ name: String, labels: [String], factory: (any MetricsFactory)?) {
-        var make: (@Sendable (String, [(String, String)]) -> Gauge)?
-        if let factory {
-            make = { name, dimensions in Gauge(label: name, dimensions: dimensions, factory: factory) }
-        }
-        self.init(name, labels: labels, make: make)
+        self.init(name, labels: labels, factory: factory) { Gauge(label: $0, dimensions: $1, factory: $2) }
     }
 
     /// Sets the series of the label values to `value`.

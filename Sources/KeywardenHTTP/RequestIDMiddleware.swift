@@ -57,9 +57,11 @@ public struct RequestIDMiddleware: RouterMiddleware {
         if OwnPaths.contains(request.uri.path) { response.headers[.cacheControl] = "no-store" }
         let elapsed = ContinuousClock.now - start
         let path = request.uri.path
-        let group = RouteGroup.of(path)
-        metrics.httpRequests.increment(group, Self.statusLabel(response.status.code))
-        metrics.httpDuration.record(elapsed, group)
+        if !metrics.isOff {
+            let group = RouteGroup.of(path)
+            metrics.httpRequests.increment(group, Self.statusLabel(response.status.code))
+            metrics.httpDuration.record(elapsed, group)
+        }
         accessLog.record(
             method: request.method.rawValue, path: path, status: response.status.code, duration: elapsed,
             requestID: id, logger: context.logger)

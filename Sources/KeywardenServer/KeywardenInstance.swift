@@ -190,23 +190,31 @@ public struct KeywardenInstance: Sendable {
 
     /// A bind failure as one sentence a person can act on; other errors unchanged.
     static func explain(_ error: any Error, configuration: KeywardenConfiguration) -> any Error {
-        let address =
-            configuration.server.host.contains(":") ? "[\(configuration.server.host)]" : configuration.server.host
-        let place = "\(address):\(configuration.server.port)"
+        explain(error, host: configuration.server.host, port: configuration.server.port)
+    }
+
+    /// A failure to listen on `host:port` as one sentence naming the settings to change: the
+    /// public listener's flags, or, with `prefix`, another listener's settings.
+    static func explain(
+        _ error: any Error, host: String, port: Int, prefix: String = "", portSetting: String = "--port",
+        hostSetting: String = "--host"
+    ) -> any Error {
+        let place = "\(prefix)\(host.contains(":") ? "[\(host)]" : host):\(port)"
         if let io = error as? IOError {
             switch io.errnoCode {
             case EADDRINUSE:
-                return StartupError("\(place) is already in use; stop the other server or choose another --port")
+                return StartupError(
+                    "\(place) is already in use; stop the other server or choose another \(portSetting)")
             case EACCES:
                 return StartupError("\(place) may not be bound by this user (ports below 1024 need privileges)")
             case EADDRNOTAVAIL:
-                return StartupError("\(place) is not an address of this machine; check --host")
+                return StartupError("\(place) is not an address of this machine; check \(hostSetting)")
             default:
                 return StartupError("cannot listen on \(place): \(io.description)")
             }
         }
         if error is SocketAddressError {
-            return StartupError("cannot listen on \(place): the host name does not resolve; check --host")
+            return StartupError("cannot listen on \(place): the host name does not resolve; check \(hostSetting)")
         }
         return error
     }
@@ -256,20 +264,10 @@ struct MetricsListener: Service {
     func run() async throws {
         do {
             try await application.run()
-        } catch let error as IOError {
-            let place = "\(host.contains(":") ? "[\(host)]" : host):\(port)"
-            switch error.errnoCode {
-            case EADDRINUSE:
-                throw StartupError("metrics_port: \(place) is already in use; choose another metrics_port")
-            case EACCES:
-                throw StartupError("metrics_port: \(place) may not be bound by this user")
-            case EADDRNOTAVAIL:
-                throw StartupError("metrics_host: \(place) is not an address of this machine")
-            default:
-                throw StartupError("metrics_port: cannot listen on \(place): \(error.description)")
-            }
-        } catch is SocketAddressError {
-            throw StartupError("metrics_host: \(host) does not resolve")
+        } catch {
+            throw KeywardenInstance.explain(
+                error, host: host, port: port, prefix: "metrics_port: ", portSetting: "metrics_port",
+                hostSetting: "metrics_host")
         }
     }
 }
