@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# POST /v1/keys/verify against GET /healthz on the same release server, measured in the same run
-# with wrk on loopback: the server on core 0, wrk on core 1.
+# POST /v1/keys/verify, and its header form GET /v1/keys/verify, against GET /healthz on the same
+# release server, measured in the same run with wrk on loopback: the server on core 0, wrk on
+# core 1.
 #
 #   Benchmarks/keys-verify.sh [SECONDS] [CONNECTIONS]
+#
+# KEYWARDEN_BIN skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -10,8 +13,11 @@ connections=${2:-32}
 port=18089
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 
-swift build -c release --product keywarden >/dev/null
-keywarden="$(swift build -c release --show-bin-path)/keywarden"
+keywarden=${KEYWARDEN_BIN:-}
+if [ -z "$keywarden" ]; then
+  swift build -c release --product keywarden >/dev/null
+  keywarden="$(swift build -c release --show-bin-path)/keywarden"
+fi
 data=$(mktemp -d /tmp/keywarden-bench.XXXXXX)
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')operator
 # The benchmark measures keys, not accounts: its one account needs no confirmed email.
@@ -41,10 +47,17 @@ wrk.body = '{"key":"$key"}'
 wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
 LUA
+cat >"$data/verify-get.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Keywarden-Key"] = "$key"
+LUA
 run() { taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 run "$base/healthz" >/dev/null  # warm-up
 health=$(run "$base/healthz")
 verify=$(run -s "$data/verify.lua" "$base/v1/keys/verify")
-echo "GET  /healthz         ${health} requests/s"
-echo "POST /v1/keys/verify  ${verify} requests/s"
-python3 -c "print('ratio verify / healthz: %.2f' % ($verify / $health))"
+by_header=$(run -s "$data/verify-get.lua" "$base/v1/keys/verify")
+echo "GET  /healthz                          ${health} requests/s"
+echo "POST /v1/keys/verify                   ${verify} requests/s"
+echo "GET  /v1/keys/verify (Keywarden-Key)   ${by_header} requests/s"
+python3 -c "print('ratio POST verify / healthz: %.2f' % ($verify / $health))"
+python3 -c "print('ratio GET verify / healthz:  %.2f' % ($by_header / $health))"

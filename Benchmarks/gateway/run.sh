@@ -78,10 +78,38 @@ for port in $upstream_port $proxy_port $keycheck_port $keywarden_port; do
   [ "$status" = 200 ] || { echo "port $port answered $status" >&2; cat "$work/keywarden.log" >&2; exit 1; }
 done
 
+# The processes that serve a port: Keywarden, or an nginx master and its workers.
+serving() { # port
+  case $1 in
+    $keywarden_port) echo "$keywarden" ;;
+    $upstream_port) server_pids upstream ;;
+    $proxy_port) server_pids proxy ;;
+    $keycheck_port) server_pids keycheck ;;
+  esac
+}
+server_pids() { # nginx configuration name
+  local master
+  master=$(cat "$work/nginx-$1.pid")
+  echo "$master" $(pgrep -P "$master")
+}
+# CPU seconds (user + system) the processes have used so far.
+cpu_seconds() { # pids...
+  local ticks=0 pid fields
+  for pid in "$@"; do
+    fields=$(sed 's/^.*) //' "/proc/$pid/stat")
+    ticks=$((ticks + $(echo "$fields" | awk '{print $12 + $13}')))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", t / hz}'
+}
+
 peak_rss=0
 measure() { # label, port, key, [delay ms]
   local label=$1 port=$2
   KEY=$3 DELAY_MS=${4:-} wrk -t1 -c"$connections" -d2s -s "$here/chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+  local pids before
+  pids=$(serving "$port")
+  # shellcheck disable=SC2086
+  before=$(cpu_seconds $pids)
   KEY=$3 DELAY_MS=${4:-} wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$here/chat.lua" \
     "http://127.0.0.1:$port/v1/chat/completions" >"$work/$label.txt" &
   local load=$!
@@ -94,6 +122,8 @@ measure() { # label, port, key, [delay ms]
     sleep 0.2
   done
   wait $load
+  # shellcheck disable=SC2086
+  echo "cpu: $(awk -v a="$before" -v b="$(cpu_seconds $pids)" 'BEGIN {printf "%.3f", b - a}')" >>"$work/$label.txt"
 }
 
 idle_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$keywarden/status")

@@ -1,8 +1,16 @@
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KeywardenCore
 import KeywardenHTTP
+
+extension HTTPField.Name {
+    /// The key `GET /v1/keys/verify` checks.
+    public static let keywardenKey = HTTPField.Name("Keywarden-Key")!
+    /// The address the key was presented from, for `GET /v1/keys/verify`.
+    public static let keywardenClientIP = HTTPField.Name("Keywarden-Client-IP")!
+}
 
 /// `POST /v1/keys/verify`: for the operator's own services that do not use the gateway.
 /// Authorized by the operator token from configuration; answered from the in-memory index.
@@ -27,10 +35,35 @@ public struct KeyVerificationController: Sendable {
         self.clock = clock
     }
 
-    /// Registers the route.
+    /// Registers the routes: `POST` with the key in a JSON body, and `GET` with it in the
+    /// `Keywarden-Key` header (and the caller's address in `Keywarden-Client-IP`).
     public func addRoutes(to router: CatalogingRouter<KeywardenRequestContext>) {
         router.post("/v1/keys/verify", use: verify)
+        router.get("/v1/keys/verify", use: verifyHeaders)
     }
+
+    /// Both forms, answered on the connection's event loop when they come in their common
+    /// shape: a valid operator token, and `{"key":"..."}` or the headers. Anything else goes to
+    /// the routes, which answer it (refusals included) the same way.
+    public var localRoute: LocalRoute {
+        LocalRoute(path: "/v1/keys/verify", methods: [.post, .get], maxBody: 64 << 10) { request, body, _ in
+            guard self.isOperator(request.headerFields) else { return nil }
+            let answer: Answer
+            switch request.method {
+            case .post:
+                guard let key = Self.plainKey(in: body.readableBytesView) else { return nil }
+                answer = self.answer(key: key, clientIP: nil)
+            default:
+                guard let key = request.headerFields[.keywardenKey] else { return nil }
+                let clientIP = request.headerFields[.keywardenClientIP]
+                if let clientIP, IPAddress(clientIP) == nil { return nil }
+                answer = self.answer(key: key, clientIP: clientIP)
+            }
+            return LocalRoute.Answer(status: .ok, headers: Self.jsonHeaders, body: ByteBuffer(string: answer.json))
+        }
+    }
+
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
 
     struct VerifyBody: JSONRequestBody {
         static let fields: Set<String> = ["key", "client_ip"]
@@ -62,13 +95,7 @@ public struct KeyVerificationController: Sendable {
     }
 
     @Sendable func verify(_ request: Request, context: KeywardenRequestContext) async throws -> Response {
-        guard let expected = operatorTokenDigest, let presented = request.headers.bearerToken,
-            ConstantTime.equals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
-        else {
-            throw DomainError(
-                .unauthenticated, code: .invalidOperatorToken,
-                message: "Send 'Authorization: Bearer <operator token>' (KEYWARDEN_OPERATOR_TOKEN) to verify keys.")
-        }
+        try checkOperator(request.headers)
         // The common body, {"key":"sk-..."} with no escapes, is read directly; anything else goes
         // through the general decoder and its refusals. This endpoint runs on every call a
         // service checks, so it avoids the general JSON machinery both ways.
@@ -80,20 +107,57 @@ public struct KeyVerificationController: Sendable {
             throw DomainError.invalidField(
                 "client_ip", "'client_ip' must be an IPv4 or IPv6 address, such as 203.0.113.7 or 2001:db8::1.")
         }
-        // The index checks the key's ranges against `client_ip`, refusing a key with ranges
-        // when none is given, and counts only a key it accepts as used.
-        let answer =
-            switch index.authenticate(body.key, from: body.clientIP, now: clock.now()) {
-            case .valid(let key) where suspended?.reason(for: key.organizationID) != nil,
-                .addressNotAllowed(let key) where suspended?.reason(for: key.organizationID) != nil:
-                Answer(valid: false, code: DomainError.Code.organizationSuspended.rawValue)
-            case .addressNotAllowed: Answer(valid: false, code: DomainError.Code.ipNotAllowed.rawValue)
-            case .valid(let key): Answer(valid: true, key: key)
-            case .invalid(let reason): Answer(valid: false, code: reason)
-            }
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: answer.json)))
+        return Self.response(answer(key: body.key, clientIP: body.clientIP))
+    }
+
+    /// `GET /v1/keys/verify`: the key in `Keywarden-Key`, the caller's address in
+    /// `Keywarden-Client-IP`, so a proxy can ask without making a body.
+    @Sendable func verifyHeaders(_ request: Request, context: KeywardenRequestContext) async throws -> Response {
+        try checkOperator(request.headers)
+        guard let key = request.headers[.keywardenKey], !key.isEmpty else {
+            throw DomainError(
+                .invalidRequest, code: .missingRequiredParameter,
+                message: "Send the key to check in the 'Keywarden-Key' header, or POST it as {\"key\": \"sk-...\"}.",
+                param: "Keywarden-Key")
+        }
+        let clientIP = request.headers[.keywardenClientIP]
+        if let clientIP, IPAddress(clientIP) == nil {
+            throw DomainError.invalidField(
+                "Keywarden-Client-IP",
+                "'Keywarden-Client-IP' must be an IPv4 or IPv6 address, such as 203.0.113.7 or 2001:db8::1.")
+        }
+        return Self.response(answer(key: key, clientIP: clientIP))
+    }
+
+    func isOperator(_ headers: HTTPFields) -> Bool {
+        guard let expected = operatorTokenDigest, let presented = headers.bearerToken else { return false }
+        return ConstantTime.equals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
+    }
+
+    func checkOperator(_ headers: HTTPFields) throws {
+        guard isOperator(headers) else {
+            throw DomainError(
+                .unauthenticated, code: .invalidOperatorToken,
+                message: "Send 'Authorization: Bearer <operator token>' (KEYWARDEN_OPERATOR_TOKEN) to verify keys.")
+        }
+    }
+
+    /// What the index says of `key` presented from `clientIP`. The index checks the key's ranges
+    /// against `clientIP`, refusing a key with ranges when none is given, and counts only a key
+    /// it accepts as used.
+    func answer(key: String, clientIP: String?) -> Answer {
+        switch index.authenticate(key, from: clientIP, now: clock.now()) {
+        case .valid(let key) where suspended?.reason(for: key.organizationID) != nil,
+            .addressNotAllowed(let key) where suspended?.reason(for: key.organizationID) != nil:
+            Answer(valid: false, code: DomainError.Code.organizationSuspended.rawValue)
+        case .addressNotAllowed: Answer(valid: false, code: DomainError.Code.ipNotAllowed.rawValue)
+        case .valid(let key): Answer(valid: true, key: key)
+        case .invalid(let reason): Answer(valid: false, code: reason)
+        }
+    }
+
+    static func response(_ answer: Answer) -> Response {
+        Response(status: .ok, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(string: answer.json)))
     }
 
     /// The key from `{"key":"..."}` when the value has no escapes and nothing else is present.

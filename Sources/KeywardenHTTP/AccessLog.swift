@@ -34,13 +34,19 @@ public struct AccessLog: Sendable {
     }
 
     /// The file, when lines go to one, for flushing it.
+    /// Whether no line is written.
+    public var isOff: Bool {
+        if case .off = destination { return true }
+        return false
+    }
+
     public var file: RotatingLogFile? {
         if case .file(let file) = destination { return file }
         return nil
     }
 
     /// Writes one request's line.
-    func record(
+    public func record(
         method: String, path: String, status: Int, duration: Duration, requestID: String, logger: Logger
     ) {
         switch destination {

@@ -55,6 +55,13 @@ extension DomainError {
 
     /// The refusal as a complete HTTP response in the error envelope.
     public func response(extraHeaders: HTTPFields = [:]) -> Response {
+        let (headers, body) = envelope(extraHeaders: extraHeaders)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The headers and body of ``response(extraHeaders:)``, for a handler that writes its answer
+    /// itself.
+    public func envelope(extraHeaders: HTTPFields = [:]) -> (headers: HTTPFields, body: ByteBuffer) {
         let envelope = ErrorEnvelope(error: .init(message: message, type: errorType, param: param, code: code.rawValue))
         var headers = extraHeaders
         headers[.contentType] = "application/json; charset=utf-8"
@@ -65,7 +72,7 @@ extension DomainError {
         if kind == .payloadTooLarge { headers[.connection] = "close" }
         // Encoding four strings cannot fail; fall back to an empty object rather than crash.
         let data = (try? JSONEncoder.keywarden.encode(envelope)) ?? Data("{}".utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return (headers, ByteBuffer(bytes: data))
     }
 }
 

@@ -19,6 +19,9 @@ public final class KeywardenMetrics: Sendable {
     public let gatewayCalls: CounterFamily
     /// `keywarden_gateway_upstream_errors_total{reason}`: calls the upstream could not answer.
     public let gatewayUpstreamErrors: CounterFamily
+    /// `keywarden_fast_path_requests_total{outcome}`: requests the event-loop fast path looked
+    /// at past their head, `served` there or `handed_on` to the router.
+    public let fastPathRequests: CounterFamily
     /// `keywarden_gateway_upstream_duration_seconds`: from sending upstream to its answer's head.
     public let gatewayUpstreamDuration: TimerFamily
     /// `keywarden_gateway_refusals_total{reason,scope}`: calls refused for a rate limit or spend.
@@ -53,6 +56,7 @@ public final class KeywardenMetrics: Sendable {
         gatewayCalls = CounterFamily("keywarden_gateway_calls_total", labels: ["status"], factory: factory)
         gatewayUpstreamErrors = CounterFamily(
             "keywarden_gateway_upstream_errors_total", labels: ["reason"], factory: factory)
+        fastPathRequests = CounterFamily("keywarden_fast_path_requests_total", labels: ["outcome"], factory: factory)
         gatewayUpstreamDuration = TimerFamily(
             "keywarden_gateway_upstream_duration_seconds", labels: [], factory: factory)
         gatewayRefusals = CounterFamily(

@@ -16,15 +16,7 @@ import Synchronization
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = KeywardenRequestContext
 
-    /// Request ids are this process's random prefix and a counter: unique without asking the
-    /// operating system for randomness on every request.
-    private let prefix = "req_" + SecureRandom.base62(length: 12)
-    private let counter = Counter()
-
-    final class Counter: Sendable {
-        let value = Atomic<UInt64>(0)
-    }
-
+    let ids: RequestIDs
     let metrics: KeywardenMetrics
     let accessLog: AccessLog
 
@@ -33,15 +25,16 @@ public struct RequestIDMiddleware: RouterMiddleware {
     /// - Parameters:
     ///   - metrics: where requests are counted and timed.
     ///   - accessLog: where each request's line goes.
-    public init(metrics: KeywardenMetrics = .off, accessLog: AccessLog = .logger(json: false)) {
+    ///   - ids: where request ids come from (shared with the gateway's fast path).
+    public init(
+        metrics: KeywardenMetrics = .off, accessLog: AccessLog = .logger(json: false), ids: RequestIDs = RequestIDs()
+    ) {
         self.metrics = metrics
         self.accessLog = accessLog
+        self.ids = ids
     }
 
-    func nextID() -> String {
-        let number = counter.value.add(1, ordering: .relaxed).newValue
-        return prefix + String(number, radix: 36)
-    }
+    func nextID() -> String { ids.next() }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -66,6 +59,21 @@ public struct RequestIDMiddleware: RouterMiddleware {
             method: request.method.rawValue, path: path, status: response.status.code, duration: elapsed,
             requestID: id, logger: context.logger)
         return response
+    }
+}
+
+/// Request ids: this process's random prefix and a counter, unique without asking the operating
+/// system for randomness on every request.
+public final class RequestIDs: Sendable {
+    private let prefix = "req_" + SecureRandom.base62(length: 12)
+    private let counter = Atomic<UInt64>(0)
+
+    public init() {}
+
+    /// The next id.
+    public func next() -> String {
+        let number = counter.add(1, ordering: .relaxed).newValue
+        return prefix + String(number, radix: 36)
     }
 }
 

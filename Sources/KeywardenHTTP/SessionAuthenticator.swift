@@ -79,6 +79,14 @@ extension HTTPFields {
     /// The token of an `Authorization: Bearer ...` header.
     public var bearerToken: String? {
         guard let value = self[.authorization] else { return nil }
+        // The usual form, `Bearer <token>` with printable ASCII and nothing around it, is taken
+        // without the general parsing below, which gives the same token for it.
+        let utf8 = value.utf8
+        if utf8.count > 7, utf8.starts(with: "Bearer ".utf8),
+            utf8.dropFirst(7).allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return String(value.utf8.dropFirst(7))!
+        }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         return parts[1].trimmingWhitespace()

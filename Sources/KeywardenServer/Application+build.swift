@@ -63,6 +63,8 @@ public struct KeywardenServices: Sendable {
     public let heartbeats: Heartbeats
     /// Where the line per request goes; a file is opened by ``KeywardenInstance``.
     public var accessLog: AccessLog
+    /// Request ids, the same sequence for the router and the gateway's fast path.
+    public let requestIDs = RequestIDs()
 
     /// Wires the services over a database.
     ///
@@ -281,7 +283,10 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     let catalog = RouteCatalog()
     let router = CatalogingRouter(
         Router(context: KeywardenRequestContext.self, options: .autoGenerateHeadEndpoints), catalog: catalog)
-    router.add(middleware: RequestIDMiddleware(metrics: services.metrics, accessLog: services.accessLog))
+    router.add(
+        middleware: RequestIDMiddleware(
+            metrics: services.metrics, accessLog: services.accessLog, ids: services.requestIDs)
+    )
     router.add(
         middleware: ErrorMiddleware<KeywardenRequestContext>(catalog: catalog, notFoundPage: dashboard.notFoundPage))
     router.add(
@@ -313,10 +318,7 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
     StripeWebhookController(verify: services.stripeWebhook, billing: services.billing, clock: services.clock)
         .addRoutes(to: router)
     SecretScanningController(scanning: services.secretScanning).addRoutes(to: router)
-    KeyVerificationController(
-        index: services.keys.index, operatorToken: services.configuration.keys.operatorToken,
-        suspended: services.console.suspended, clock: services.clock
-    ).addRoutes(to: router)
+    keyVerification(services).addRoutes(to: router)
     SupportRequestController(support: services.support).addRoutes(to: router)
     KeyAlertController(alerts: services.keyAlerts).addRoutes(to: router)
     AdminController(console: services.console).addRoutes(to: router)
@@ -331,22 +333,41 @@ public func buildRouter(services: KeywardenServices) throws -> (Router<Keywarden
         } else {
             nil
         }
-    if let upstream = configuration.gateway.upstream {
-        Gateway(
-            upstream: upstream,
-            upstreamAuthorization: configuration.gateway.upstreamAuthorization,
-            client: services.gateway.client ?? .shared, lean: services.gateway.lean,
-            limits: services.gateway.rateLimits, meter: services.gateway.meter, pricing: services.gateway.pricing,
-            suspended: services.console.suspended, clock: services.clock,
-            maxRequestBody: configuration.gateway.maxRequestBytes, metrics: services.metrics
-        ).addRoutes(to: router)
-    }
+    gateway(services)?.addRoutes(to: router)
     TwilioStatusController(
         verifications: services.verifications, isSigned: signatureCheck, decodeForm: FormEncoding.decode,
         delivery: Twilio.delivery
     ).addRoutes(to: router)
     dashboard.addRoutes(to: router.router)
     return (router.router, catalog)
+}
+
+/// The gateway, when an upstream is configured.
+func gateway(_ services: KeywardenServices) -> Gateway? {
+    let configuration = services.configuration
+    guard let upstream = configuration.gateway.upstream else { return nil }
+    return Gateway(
+        upstream: upstream,
+        upstreamAuthorization: configuration.gateway.upstreamAuthorization,
+        client: services.gateway.client ?? .shared, lean: services.gateway.lean,
+        limits: services.gateway.rateLimits, meter: services.gateway.meter, pricing: services.gateway.pricing,
+        suspended: services.console.suspended, clock: services.clock,
+        maxRequestBody: configuration.gateway.maxRequestBytes, metrics: services.metrics)
+}
+
+func keyVerification(_ services: KeywardenServices) -> KeyVerificationController {
+    KeyVerificationController(
+        index: services.keys.index, operatorToken: services.configuration.keys.operatorToken,
+        suspended: services.console.suspended, clock: services.clock)
+}
+
+/// The event-loop fast path for gateway calls and key checks, ahead of the router built by
+/// ``buildRouter(services:)`` over the same services.
+public func buildFastPath(services: KeywardenServices, serverName: String, logger: Logger) -> GatewayFastPath {
+    GatewayFastPath(
+        gateway: gateway(services), index: services.keys.index, ids: services.requestIDs, metrics: services.metrics,
+        accessLog: services.accessLog, localRoutes: [keyVerification(services).localRoute], serverName: serverName,
+        clock: services.clock, logger: logger)
 }
 
 /// Opens the configured database and brings its schema up to date, or refuses to start.

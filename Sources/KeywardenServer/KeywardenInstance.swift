@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import KeywardenCore
+import KeywardenGateway
 import KeywardenHTTP
 import Logging
 import NIOCore
@@ -16,6 +17,8 @@ public struct KeywardenInstance: Sendable {
     /// The services the server runs on.
     public let services: KeywardenServices
     let application: any Service
+    /// Gateway calls and key checks served on the event loop, ahead of the router.
+    let fastPath: GatewayFastPath
     let configuration: KeywardenConfiguration
     let logger: Logger
 
@@ -76,21 +79,10 @@ public struct KeywardenInstance: Sendable {
             logger.info(
                 "metrics", metadata: ["listening": .string("\(configuration.server.metricsHost):\(port)/metrics")])
         }
-        let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
-        let gatewayLimit = configuration.gateway.maxRequestBytes
-        let bodyLimit: @Sendable (String) -> Int = { path in
-            // A leak report may list up to a thousand matches.
-            if path == SecretScanningReport.path { return SecretScanningReport.maxBodyBytes }
-            return OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
-        }
+        let fastPath = buildFastPath(services: services, serverName: "keywarden", logger: logger)
         let application = Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        ConnectionGuardInstaller(headerTimeout: headerTimeout, bodyLimit: bodyLimit)
-                    ],
-                    idleTimeout: .seconds(Int64(configuration.server.httpIdleTimeout)))),
+            server: KeywardenInstance.httpServer(configuration: configuration, fastPath: fastPath),
             configuration: .init(
                 address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "keywarden",
                 backlog: 1024, availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
@@ -98,7 +90,29 @@ public struct KeywardenInstance: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.server.port) },
             logger: logger)
         return KeywardenInstance(
-            services: services, application: application, configuration: configuration, logger: logger)
+            services: services, application: application, fastPath: fastPath, configuration: configuration,
+            logger: logger)
+    }
+
+    /// The HTTP/1 server of the public port: the connection guard after the request decoder,
+    /// the fast path ahead of the router, and the idle timeout.
+    public static func httpServer(
+        configuration: KeywardenConfiguration, fastPath: GatewayFastPath
+    ) -> HTTPServerBuilder {
+        let headerTimeout = TimeAmount.seconds(Int64(configuration.server.httpHeaderTimeout))
+        let gatewayLimit = configuration.gateway.maxRequestBytes
+        let bodyLimit: @Sendable (String) -> Int = { path in
+            // A leak report may list up to a thousand matches.
+            if path == SecretScanningReport.path { return SecretScanningReport.maxBodyBytes }
+            return OwnPaths.contains(path) || !path.hasPrefix("/v1/") ? ManagementAPI.maxBodyBytes : gatewayLimit
+        }
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    ConnectionGuardInstaller(headerTimeout: headerTimeout, bodyLimit: bodyLimit),
+                    fastPath.channelHandler(),
+                ],
+                idleTimeout: .seconds(Int64(configuration.server.httpIdleTimeout))))
     }
 
     /// The background work, each ending on graceful shutdown and on cancellation.
@@ -170,6 +184,7 @@ public struct KeywardenInstance: Sendable {
 
     /// Writes what is still buffered, then closes the upstream clients and the database.
     func finish() async {
+        fastPath.shutdown()
         if let problem = services.accessLog.file?.flush() { logger.warning("access log: \(problem)") }
         do {
             try await services.gateway.meter.flush(to: services.gateway.usage)

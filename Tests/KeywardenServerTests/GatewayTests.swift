@@ -19,7 +19,9 @@ struct GatewayTests {
         let token = try await api.verifiedOrganization("ada@example.com", number: Numbers.usE164, outbox: outbox)
         let project = try await api.defaultProject(token)
         let created = try await api.createKey(token, project: project, json: json)
-        return (token, project, try #require(created.string("value")), try #require(created.string("id")))
+        let key = try #require(created.string("value"))
+        await api.warm(key)
+        return (token, project, key, try #require(created.string("id")))
     }
 
     static let chat =
@@ -144,16 +146,15 @@ struct GatewayTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer(lean: Bool) async throws {
+    @Test(arguments: Carrier.allCases)
+    func forwardingStripsTheCallersKeyAndHopByHopHeadersAndRelaysTheAnswer(carrier: Carrier) async throws {
         let outbox = TestOutbox()
         let stub = StubServer { _ in (.created, #"{"upstream":"yes"}"#) }
         try await stub.run { base in
-            try await withApp(
-                outbox: outbox,
+            try await withGateway(
+                carrier, outbox: outbox,
                 configure: {
                     $0.gateway.upstream = .url(base)
-                    $0.gateway.leanClient = lean
                     $0.gateway.upstreamAuthorization = "Bearer upstream-secret"
                 }
             ) { api, _ in
@@ -186,19 +187,18 @@ struct GatewayTests {
         #expect(Gateway.forwarded(nil) == "proto=http")
     }
 
-    @Test(arguments: [true, false])
-    func aSilentUpstreamIsAGatewayTimeout(lean: Bool) async throws {
+    @Test(arguments: Carrier.allCases)
+    func aSilentUpstreamIsAGatewayTimeout(carrier: Carrier) async throws {
         let outbox = TestOutbox()
         let stub = StubServer { _ in
             Thread.sleep(forTimeInterval: 2)
             return (.ok, "{}")
         }
         try await stub.run { base in
-            try await withApp(
-                outbox: outbox,
+            try await withGateway(
+                carrier, outbox: outbox,
                 configure: {
                     $0.gateway.upstream = .url(base)
-                    $0.gateway.leanClient = lean
                     $0.gateway.readTimeout = 1
                 }
             ) { api, _ in
@@ -210,14 +210,13 @@ struct GatewayTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func anUnreachableUpstreamIsABadGateway(lean: Bool) async throws {
+    @Test(arguments: Carrier.allCases)
+    func anUnreachableUpstreamIsABadGateway(carrier: Carrier) async throws {
         let outbox = TestOutbox()
-        try await withApp(
-            outbox: outbox,
+        try await withGateway(
+            carrier, outbox: outbox,
             configure: {
                 $0.gateway.upstream = .url("http://127.0.0.1:9")
-                $0.gateway.leanClient = lean
                 $0.gateway.connectTimeout = 2
             }
         ) { api, _ in
@@ -228,19 +227,18 @@ struct GatewayTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func largeAndRepeatedAnswersArriveWhole(lean: Bool) async throws {
+    @Test(arguments: Carrier.allCases)
+    func largeAndRepeatedAnswersArriveWhole(carrier: Carrier) async throws {
         let outbox = TestOutbox()
         let large = "[" + Array(repeating: "\"0123456789abcdef\"", count: 40_000).joined(separator: ",") + "]"
         let stub = StubServer { request in
             request.path == "/v1/large" ? (.ok, large) : (.ok, #"{"path":"\#(request.path)","q":"\#(request.query)"}"#)
         }
         try await stub.run { base in
-            try await withApp(
-                outbox: outbox,
+            try await withGateway(
+                carrier, outbox: outbox,
                 configure: {
                     $0.gateway.upstream = .url(base + "/")
-                    $0.gateway.leanClient = lean
                 }
             ) { api, _ in
                 let (_, _, key, _) = try await keyed(api, outbox: outbox)
@@ -261,8 +259,8 @@ struct GatewayTests {
         #expect(stub.requests.last?.method == .delete)
     }
 
-    @Test(arguments: [true, false])
-    func serverSentEventsFromTheUpstreamArriveUnchangedAndTheirUsageIsMetered(lean: Bool) async throws {
+    @Test(arguments: Carrier.allCases)
+    func serverSentEventsFromTheUpstreamArriveUnchangedAndTheirUsageIsMetered(carrier: Carrier) async throws {
         let outbox = TestOutbox()
         let events = [
             #"data: {"choices":[{"delta":{"content":"Hel"}}],"usage":null}"#,
@@ -280,11 +278,10 @@ struct GatewayTests {
                 })
         })
         try await stub.run { base in
-            try await withApp(
-                outbox: outbox,
+            try await withGateway(
+                carrier, outbox: outbox,
                 configure: {
                     $0.gateway.upstream = .url(base)
-                    $0.gateway.leanClient = lean
                 }
             ) { api, services in
                 let (token, _, key, _) = try await keyed(api, outbox: outbox)

@@ -150,6 +150,44 @@ public final class RateLimitPolicy: Sendable {
         return scopes
     }
 
+    /// The scopes of `key` when everything they depend on (the organization's pinned tier and
+    /// standing, the project's own limits) is in memory and current; `nil` when one of them must
+    /// be read first, which only ``scopes(for:now:)`` does.
+    public func cachedScopes(for key: APIKey, now: Date) -> [RateLimiter.Scope]? {
+        guard let pinned = tierCache.withLock({ $0[key.organizationID] }), pinned.expires > now else { return nil }
+        var standing = BillingStanding()
+        if self.standing != nil {
+            guard let cached = standingCache.withLock({ $0[key.organizationID] }), cached.expires > now else {
+                return nil
+            }
+            standing = cached.standing
+        }
+        let tier = usageTiers.effective(
+            pinned: pinned.tier, paidMicros: standing.paidMicros, firstPaymentAt: standing.firstPaymentAt, now: now
+        ).rateLimits
+        var scopes = [RateLimiter.Scope(.organization, id: key.organizationID.rawValue, limits: tier.organization)]
+        if let project = key.projectID {
+            guard let own = projectCache.withLock({ $0[project] }), own.expires > now else { return nil }
+            scopes.append(RateLimiter.Scope(.project, id: project.rawValue, limits: own.limits.applied(to: tier)))
+        }
+        scopes.append(RateLimiter.Scope(.key, id: key.id.rawValue, limits: tier.key))
+        return scopes
+    }
+
+    /// Admits a call from what this instance holds, as ``acquire(_:tokens:now:)`` would, without
+    /// waiting: `nil` when the shared buckets must be asked for a lease first, or when the call
+    /// would be refused (the caller then goes the waiting way, which answers the refusal).
+    public func acquireInHand(_ scopes: [RateLimiter.Scope], tokens: Int, now: Date) -> RateLimiter.Status? {
+        let decision =
+            if let shared {
+                shared.admitInHand(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+            } else {
+                limiter.acquire(scopes, tokens: tokens, now: now.timeIntervalSince1970)
+            }
+        guard case .admitted(let status) = decision else { return nil }
+        return status
+    }
+
     /// The organization's tier as configured now (the default tier's name when it has none).
     public func tier(of organization: OrganizationID, now: Date) async -> RateLimitTier {
         await usageTier(of: organization, now: now).rateLimits

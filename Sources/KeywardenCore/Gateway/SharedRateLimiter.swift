@@ -90,6 +90,12 @@ public final class SharedRateLimiter: Sendable {
         return admit(scopes, tokens: tokens, now: now) ?? refusal(scopes, tokens: tokens, now: now)
     }
 
+    /// Charges the call to the units this instance holds, if every scope holds enough and under
+    /// a current lease; `nil` when a lease is needed first.
+    public func admitInHand(_ scopes: [RateLimiter.Scope], tokens: Int, now: Double) -> RateLimiter.Decision? {
+        admit(scopes, tokens: tokens, now: now)
+    }
+
     /// Whether this instance holds too little for the call in `scope` (or holds it under an
     /// old lease or old limits).
     private func isShort(_ entry: Held, in scope: RateLimiter.Scope, tokens: Int, now: Double) -> Bool {

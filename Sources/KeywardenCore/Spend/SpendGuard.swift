@@ -187,6 +187,18 @@ public final class SpendGuard: Sendable {
         return nil
     }
 
+    /// Whether ``admit(organization:project:now:)`` would let the call through from memory alone:
+    /// the budgets are cached and half a slice or more of a current lease is in hand for the
+    /// organization (and for the project, when it has a hard budget). `false` means only that the
+    /// waiting check must decide.
+    public func admitsFromMemory(organization: OrganizationID, project: ProjectID?, now: Date) -> Bool {
+        guard let cached = budgetCache.withLock({ $0[organization] }), cached.expires > now else { return false }
+        let month = SpendLeaseScope.month(of: now)
+        guard hasRoom(SpendLeaseScope.organization(organization.rawValue, month: month), now: now) else { return false }
+        let projectBudget = project.flatMap { cached.budgets.projects[$0] }.flatMap { $0.hardLimit ? $0 : nil }
+        return projectBudget == nil || hasRoom(SpendLeaseScope.project(project?.rawValue ?? "", month: month), now: now)
+    }
+
     /// Takes a finished call's cost out of what this instance holds.
     public func charge(organization: OrganizationID, project: ProjectID?, nanos: Int64, now: Date) {
         guard nanos != 0 else { return }

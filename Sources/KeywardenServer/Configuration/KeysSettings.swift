@@ -10,7 +10,7 @@ public struct KeysSettings: Sendable {
     public var verificationScope = KeyIssuancePolicy.Scope.organization
     /// The stem of key prefixes (`sk` gives `sk-proj-...`).
     public var keyStem = "sk"
-    /// The token the operator's services send to `POST /v1/keys/verify`; unset disables it.
+    /// The token the operator's services send to `POST` and `GET /v1/keys/verify`; unset disables it.
     public var operatorToken: String?
     /// Where the public keys that sign GitHub's secret-scanning reports are fetched: an https://
     /// URL, or http:// to a loopback host.

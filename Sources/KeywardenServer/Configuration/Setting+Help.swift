@@ -51,7 +51,7 @@ extension Setting {
         case .enforcementDate: "ISO 8601 instant from which new keys need verification"
         case .verificationScope: "organization or user: whose verification lets keys be created"
         case .keyStem: "the stem of key prefixes, letters and digits"
-        case .operatorToken: "token for POST /v1/keys/verify, 32+ characters (environment or config file only)"
+        case .operatorToken: "token for POST and GET /v1/keys/verify, 32+ characters (environment or config file only)"
         case .githubSecretScanningKeysURL:
             "where the keys that sign GitHub's secret-scanning reports to /v1/secret-scanning/github are fetched"
         case .upstreamURL:
