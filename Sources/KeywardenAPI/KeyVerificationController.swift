@@ -54,7 +54,7 @@ public struct KeyVerificationController: Sendable {
                 guard let key = Self.plainKey(in: body.readableBytesView) else { return nil }
                 answer = self.answer(key: key, clientIP: nil)
             default:
-                guard let key = request.headerFields[.keywardenKey] else { return nil }
+                guard let key = request.headerFields[.keywardenKey], !key.isEmpty else { return nil }
                 let clientIP = request.headerFields[.keywardenClientIP]
                 if let clientIP, IPAddress(clientIP) == nil { return nil }
                 answer = self.answer(key: key, clientIP: clientIP)

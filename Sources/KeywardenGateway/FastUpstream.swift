@@ -19,11 +19,14 @@ protocol FastUpstreamExchange: AnyObject {
 final class FastUpstreamPool {
     let eventLoop: any EventLoop
     let client: UpstreamHTTP1Client
+    /// Whether the server is shutting down: connections are closed rather than kept.
+    let isShutDown: () -> Bool
     private var idle: [FastUpstreamConnection] = []
 
-    init(eventLoop: any EventLoop, client: UpstreamHTTP1Client) {
+    init(eventLoop: any EventLoop, client: UpstreamHTTP1Client, isShutDown: @escaping () -> Bool) {
         self.eventLoop = eventLoop
         self.client = client
+        self.isShutDown = isShutDown
     }
 
     /// A pooled connection the upstream has not closed and that has not idled past the
@@ -70,9 +73,11 @@ final class FastUpstreamPool {
             }
     }
 
-    /// Takes back a connection whose exchange ended cleanly.
+    /// Takes back a connection whose exchange ended cleanly, reading again so that an upstream
+    /// closing it while idle is noticed.
     func checkIn(_ connection: FastUpstreamConnection) {
-        guard connection.channel.isActive, idle.count < client.maxIdle else {
+        if connection.handler.paused { connection.setReading(true) }
+        guard !isShutDown(), connection.channel.isActive, idle.count < client.maxIdle else {
             connection.channel.close(promise: nil)
             return
         }
@@ -130,7 +135,8 @@ final class FastUpstreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     let readTimeout: TimeAmount
-    weak var exchange: (any FastUpstreamExchange)?
+    /// The exchange waiting for the answer, held until the answer ends or fails.
+    var exchange: (any FastUpstreamExchange)?
     var paused = false
     private var keepAlive = true
     private var lastRead = NIODeadline.now()

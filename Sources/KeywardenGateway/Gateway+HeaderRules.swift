@@ -24,8 +24,10 @@ extension Gateway {
     /// the gateway's own `x-request-id` and `Forwarded`.
     func upstreamHeaders(for fields: HTTPFields, requestID: String, clientAddress: String?) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        let connectionTokens = Set(
-            (fields[.connection] ?? "").split(separator: ",").map { $0.trimmingWhitespace().lowercased() })
+        headers.reserveCapacity(fields.count + 2)
+        // Most calls name no header in `Connection`: no set is made for them.
+        let connectionTokens: Set<String> =
+            fields[.connection].map { Set($0.split(separator: ",").map { $0.trimmingWhitespace().lowercased() }) } ?? []
         for field in fields {
             let name = field.name.canonicalName
             if Self.hopByHop.contains(name) || connectionTokens.contains(name) || name == "authorization"
@@ -43,9 +45,11 @@ extension Gateway {
 
     /// The upstream's answer headers, without hop-by-hop ones and those its `Connection` names.
     static func responseFields(_ headers: HTTPHeaders) -> HTTPFields {
-        let connectionTokens = Set(
-            headers[canonicalForm: "connection"].map { $0.lowercased() })
+        let connectionTokens: Set<String> =
+            headers.contains(name: "connection")
+            ? Set(headers[canonicalForm: "connection"].map { $0.lowercased() }) : []
         var fields = HTTPFields()
+        fields.reserveCapacity(headers.count + 9)
         for (name, value) in headers {
             let lowered = name.lowercased()
             if hopByHop.contains(lowered) || connectionTokens.contains(lowered) { continue }

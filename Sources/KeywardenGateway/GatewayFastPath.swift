@@ -35,6 +35,7 @@ public final class GatewayFastPath: Sendable {
         [:])
     /// Requests answered here, and requests handed to the router after being looked at.
     let served = Atomic<Int>(0)
+    let stopped = Atomic<Bool>(false)
     let handedOn = Atomic<Int>(0)
 
     /// Creates the fast path.
@@ -75,10 +76,12 @@ public final class GatewayFastPath: Sendable {
 
     /// The upstream pool of `eventLoop`, made on first use.
     func pool(for eventLoop: any EventLoop) -> FastUpstreamPool? {
-        guard let client else { return nil }
+        guard let client, !stopped.load(ordering: .relaxed) else { return nil }
         let id = ObjectIdentifier(eventLoop)
         if let bound = pools.withLock({ $0[id] }) { return bound.pool.value }
-        let pool = FastUpstreamPool(eventLoop: eventLoop, client: client)
+        let pool = FastUpstreamPool(eventLoop: eventLoop, client: client) { [stopped = self] in
+            stopped.stopped.load(ordering: .relaxed)
+        }
         let bound = NIOLoopBound(pool, eventLoop: eventLoop)
         pools.withLock { pools in
             if pools[id] == nil { pools[id] = (eventLoop, bound) }
@@ -88,6 +91,7 @@ public final class GatewayFastPath: Sendable {
 
     /// Closes the pooled upstream connections of every loop.
     public func shutdown() {
+        stopped.store(true, ordering: .relaxed)
         let all = pools.withLock { pools in
             defer { pools.removeAll() }
             return Array(pools.values)
@@ -165,9 +169,19 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var state = State.idle
     /// Answers the router still owes (requests handed to it whose answer has not ended).
     var owed = 0
-    /// Parts that came while an answer of ours was under way: taken up once it ends.
-    var queued = CircularBuffer<HTTPRequestPart>()
+    /// What came in while an answer of ours was under way: taken up, in order, once it ends.
+    enum Inbound {
+        case part(HTTPRequestPart)
+        /// The caller closed its side (`ChannelEvent.inputClosed`) or another event.
+        case event(Any)
+        case error(any Error)
+    }
+
+    var queued = CircularBuffer<Inbound>()
     var readHeld = false
+    /// Set while queued requests are taken up, so an answer finished within that does not
+    /// start taking them up again one level deeper.
+    var draining = false
     var context: ChannelHandlerContext?
     var peer: String?
     var call: GatewayCall?
@@ -181,21 +195,44 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         peer = context.channel.remoteAddress?.ipAddress
     }
 
+    /// The connection has closed (Hummingbird's state handler ahead does not pass
+    /// `channelInactive` on): a call under way learns that its caller left.
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        call?.callerGone()
+        call = nil
+        queued.removeAll()
+    }
+
+    /// Whether what comes in now must wait behind an answer of ours.
+    private var mustWait: Bool {
+        if case .answering = state { return true }
+        return !queued.isEmpty
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .answering = state {
-            queued.append(part)
-            return
-        }
-        if !queued.isEmpty {
-            queued.append(part)
+        if mustWait {
+            queued.append(.part(part))
             return
         }
         take(part, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if mustWait {
+            queued.append(.event(event))
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if mustWait {
+            queued.append(.error(error))
+            return
+        }
+        context.fireErrorCaught(error)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -225,6 +262,15 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         call = nil
         queued.removeAll()
         context.fireChannelInactive()
+    }
+
+    /// Passes on what waited behind an answer of ours, as it would have gone had it not waited.
+    private func release(_ inbound: Inbound, context: ChannelHandlerContext) {
+        switch inbound {
+        case .part(let part): take(part, context: context)
+        case .event(let event): context.fireUserInboundEventTriggered(event)
+        case .error(let error): context.fireErrorCaught(error)
+        }
     }
 
     /// Looks at a part that is not waiting behind an answer.
@@ -374,12 +420,14 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         call = nil
         state = .idle
-        guard let context else { return }
+        guard let context, !draining else { return }
+        draining = true
         let drained = !queued.isEmpty
         while !queued.isEmpty {
             if case .answering = state { break }
-            take(queued.removeFirst(), context: context)
+            release(queued.removeFirst(), context: context)
         }
+        draining = false
         // Outside a read from the socket: the router takes what was passed on at the end of a
         // read, so one is marked here.
         if drained { context.fireChannelReadComplete() }
@@ -401,8 +449,16 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// One gateway call on the fast path, from its upstream request to its metering.
+///
+/// An answer of declared length up to the lean client's buffer limit is read whole before it
+/// goes to the caller, as the router's path reads it: an upstream that fails within it gets the
+/// caller a clean 502 or 504. Larger answers, and answers of unknown length, are relayed part by
+/// part. A caller that leaves before the answer began does not stop the call: it is carried to
+/// its end and metered, as the router's path does; one that leaves during a relayed answer ends
+/// the exchange, metered with what had been relayed.
 final class GatewayCall: FastUpstreamExchange {
-    unowned let handler: FastPathHandler
+    /// The caller's connection; `nil` once it is gone.
+    weak var handler: FastPathHandler?
     let gateway: Gateway
     let pool: FastUpstreamPool
     let call: Gateway.FastCall
@@ -414,8 +470,13 @@ final class GatewayCall: FastUpstreamExchange {
     var reused = false
     var attempts = 0
     var sent = ContinuousClock.now
-    /// Set once the answer's head has gone to the caller.
+    /// Set once the upstream's answer head arrived.
     var answer: (tap: UsageTap, failed: Bool, status: Int)?
+    /// The answer's head while its body is read whole, before either goes to the caller.
+    var heldHead: HTTPResponse?
+    var heldBody: ByteBuffer?
+    /// Whether the answer's head has gone to the caller.
+    var headSent = false
     /// From the request's head to the answer's.
     var elapsed: Duration?
     var done = false
@@ -437,6 +498,12 @@ final class GatewayCall: FastUpstreamExchange {
 
     var idempotent: Bool { [.get, .put, .delete].contains(call.method) }
 
+    /// The caller's connection, while it is there to write to.
+    private var caller: (handler: FastPathHandler, context: ChannelHandlerContext)? {
+        guard let handler, let context = handler.context else { return nil }
+        return (handler, context)
+    }
+
     func start() {
         attempts += 1
         sent = .now
@@ -446,11 +513,8 @@ final class GatewayCall: FastUpstreamExchange {
             return
         }
         reused = false
-        pool.connect { [weak self] result in
-            guard let self else {
-                if case .success(let connection) = result { connection.channel.close(promise: nil) }
-                return
-            }
+        // Held strongly: a caller that leaves while the connection is made does not end the call.
+        pool.connect { result in
             switch result {
             case .success(let connection):
                 guard !self.done else {
@@ -470,7 +534,7 @@ final class GatewayCall: FastUpstreamExchange {
     }
 
     func upstreamHead(_ head: HTTPResponseHead) {
-        guard !done, let context = handler.context else { return }
+        guard !done else { return }
         gateway.metrics.gatewayUpstreamDuration.record(ContinuousClock.now - sent)
         var fields = Gateway.responseFields(head.headers)
         admission.status.write(to: &fields)
@@ -480,22 +544,44 @@ final class GatewayCall: FastUpstreamExchange {
         let (tap, failed) = gateway.tapFor(admission.facts, status: status, contentType: fields[.contentType] ?? "")
         answer = (tap, failed, status)
         elapsed = ContinuousClock.now - started
-        handler.writeHead(
-            HTTPResponse(status: .init(code: status, reasonPhrase: head.status.reasonPhrase), headerFields: fields),
-            context: context)
+        let response = HTTPResponse(
+            status: .init(code: status, reasonPhrase: head.status.reasonPhrase), headerFields: fields)
+        if let declared = head.headers.first(name: "content-length").flatMap(Int.init),
+            declared <= pool.client.bufferLimit
+        {
+            heldHead = response
+            return
+        }
+        sendHead(response)
+    }
+
+    private func sendHead(_ response: HTTPResponse) {
+        headSent = true
+        guard let (handler, context) = caller else { return }
+        handler.writeHead(response, context: context)
         if !context.channel.isWritable { connection?.setReading(false) }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
         guard !done, let answer else { return }
         answer.tap.observe(buffer)
+        if heldHead != nil {
+            if heldBody == nil {
+                heldBody = buffer
+            } else {
+                var copy = buffer
+                heldBody!.writeBuffer(&copy)
+            }
+            return
+        }
+        guard let (handler, context) = caller else { return }
         handler.writeUpstreamPart(.body(buffer))
-        if let context = handler.context, !context.channel.isWritable { connection?.setReading(false) }
+        if !context.channel.isWritable { connection?.setReading(false) }
     }
 
     func upstreamReadComplete() {
-        guard !done else { return }
-        handler.context?.flush()
+        guard !done, headSent else { return }
+        caller?.context.flush()
     }
 
     func upstreamEnd(reusable: Bool) {
@@ -505,7 +591,11 @@ final class GatewayCall: FastUpstreamExchange {
             if reusable { pool.checkIn(connection) } else { connection.channel.close(promise: nil) }
             self.connection = nil
         }
-        handler.writeUpstreamPart(.end(nil), flush: true)
+        if let heldHead {
+            sendHead(heldHead)
+            if let heldBody { caller?.handler.writeUpstreamPart(.body(heldBody)) }
+        }
+        caller?.handler.writeUpstreamPart(.end(nil), flush: true)
         settle(answer)
         complete(status: answer.status)
     }
@@ -521,44 +611,44 @@ final class GatewayCall: FastUpstreamExchange {
         fail(failure)
     }
 
-    /// The upstream failed: an answer not yet begun becomes the gateway's 502 or 504; one under
-    /// way is cut off, as the router's path cuts it.
+    /// The upstream failed: an answer not yet begun for the caller becomes the gateway's 502 or
+    /// 504; one under way is cut off, as the router's path cuts it.
     private func fail(_ failure: UpstreamFailure) {
         guard !done else { return }
         done = true
-        if let answer {
+        if let answer, headSent {
             settle(answer)
-            handler.context?.close(promise: nil)
+            caller?.context.close(promise: nil)
             complete(status: answer.status)
             return
         }
         let error: DomainError = failure == .timedOut ? .upstreamTimeout : .upstreamUnavailable
         gateway.metrics.gatewayUpstreamErrors.increment(failure == .timedOut ? "timeout" : "unavailable")
         giveBack()
-        guard let context = handler.context else { return }
-        let envelope = error.envelope()
-        var headers = envelope.headers
-        let body = envelope.body
-        headers[.requestID] = requestID
-        headers[.xContentTypeOptions] = "nosniff"
-        headers[.contentLength] = String(body.readableBytes)
-        handler.writeHead(HTTPResponse(status: error.status, headerFields: headers), context: context)
-        handler.writeUpstreamPart(.body(body))
-        handler.writeUpstreamPart(.end(nil), flush: true)
+        if let (handler, context) = caller {
+            let envelope = error.envelope()
+            var headers = envelope.headers
+            headers[.requestID] = requestID
+            headers[.xContentTypeOptions] = "nosniff"
+            headers[.contentLength] = String(envelope.body.readableBytes)
+            handler.writeHead(HTTPResponse(status: error.status, headerFields: headers), context: context)
+            handler.writeUpstreamPart(.body(envelope.body))
+            handler.writeUpstreamPart(.end(nil), flush: true)
+        }
         complete(status: error.status.code)
     }
 
     /// The caller's connection closed before the answer ended.
     func callerGone() {
         guard !done else { return }
+        handler = nil
+        // Before the answer began, the call runs on to its end and is metered then.
+        guard headSent, let answer else { return }
         done = true
         connection?.abandon()
         connection = nil
-        if let answer {
-            settle(answer)
-        } else {
-            giveBack()
-        }
+        settle(answer)
+        gateway.metrics.gatewayCalls.increment(RequestIDMiddleware.statusLabel(answer.status))
     }
 
     func writabilityChanged(_ writable: Bool) {
@@ -580,7 +670,7 @@ final class GatewayCall: FastUpstreamExchange {
 
     private func complete(status: Int) {
         gateway.metrics.gatewayCalls.increment(RequestIDMiddleware.statusLabel(status))
-        handler.finished(
+        handler?.finished(
             method: call.method, path: call.path, status: status, requestID: requestID,
             elapsed: elapsed ?? ContinuousClock.now - started)
     }

@@ -164,9 +164,21 @@ extension PhoneNumber {
         guard
             let index = bytes.indices.dropLast().first(where: { bytes[$0] == 92 && (48...57).contains(bytes[$0 + 1]) })
         else { return format }
-        let reference = String(decoding: bytes[index...(index + 1)], as: UTF8.self)
-        let replacement = prefixRule.replacingOccurrences(of: "\\1", with: reference)
-        return String(decoding: bytes[..<index], as: UTF8.self) + replacement
-            + String(decoding: bytes[(index + 2)...], as: UTF8.self)
+        // The rule's every `\1` becomes the format's group reference, byte by byte.
+        let rule = Array(prefixRule.utf8)
+        var result = Array(bytes[..<index])
+        result.reserveCapacity(bytes.count + rule.count)
+        var at = 0
+        while at < rule.count {
+            if rule[at] == 92, at + 1 < rule.count, rule[at + 1] == 49 {
+                result.append(contentsOf: bytes[index...(index + 1)])
+                at += 2
+            } else {
+                result.append(rule[at])
+                at += 1
+            }
+        }
+        result.append(contentsOf: bytes[(index + 2)...])
+        return String(decoding: result, as: UTF8.self)
     }
 }

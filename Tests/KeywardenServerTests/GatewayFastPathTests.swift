@@ -101,15 +101,16 @@ struct GatewayFastPathTests {
         }
     }
 
-    @Test func anAnswerCutOffByTheUpstreamEndsTheConnectionAndTheNextCallWorks() async throws {
+    @Test func anAnswerCutOffByTheUpstreamIsA502WhenSmallAndEndsTheConnectionWhenRelayed() async throws {
         let outbox = TestOutbox()
         let stub = StubServer(answer: { request in
-            guard request.path == "/v1/broken" else {
+            guard request.path.hasPrefix("/v1/broken") else {
                 return Response(status: .ok, body: .init(byteBuffer: .init(string: "{}")))
             }
             // Declares more than it sends, then the handler fails: the connection is cut.
+            let declared = request.path == "/v1/broken-large" ? 1_000_000 : 100_000
             return Response(
-                status: .ok, headers: [.contentLength: "100000", .contentType: "application/json"],
+                status: .ok, headers: [.contentLength: String(declared), .contentType: "application/json"],
                 body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: #"{"partial":"#))
                     throw CancellationError()
@@ -120,17 +121,21 @@ struct GatewayFastPathTests {
                 api, _, fastPath in
                 let (_, key) = try await keyed(api, outbox: outbox)
                 await api.warm(key)
-                // On a connection of its own: the cut ends it.
-                var broken = HTTPClientRequest(url: "http://127.0.0.1:\(api.client.port ?? 0)/v1/broken")
-                broken.headers.add(name: "Authorization", value: "Bearer \(key)")
+                // An answer small enough to be read whole first: the caller gets the gateway's 502.
+                let small = try await api.request(.get, "/v1/broken", token: key)
+                #expect(small.status == .badGateway)
+                #expect(small.string("error.code") == "upstream_unavailable")
+                // One relayed as it comes is cut off; on a connection of its own, as the cut ends it.
+                var large = HTTPClientRequest(url: "http://127.0.0.1:\(api.client.port ?? 0)/v1/broken-large")
+                large.headers.add(name: "Authorization", value: "Bearer \(key)")
                 await #expect(throws: (any Error).self) {
-                    let response = try await HTTPClient.shared.execute(broken, timeout: .seconds(10))
+                    let response = try await HTTPClient.shared.execute(large, timeout: .seconds(10))
                     #expect(response.status == .ok)
-                    _ = try await response.body.collect(upTo: 1 << 20)
+                    _ = try await response.body.collect(upTo: 4 << 20)
                 }
                 let after = try await api.request(.get, "/v1/models", token: key)
                 #expect(after.status == .ok)
-                #expect(fastPath.counts.served == 2)
+                #expect(fastPath.counts.served == 3)
             }
         }
     }

@@ -42,7 +42,10 @@ class Upstream(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def do_GET(self):
-        if self.path.startswith("/v1/big"):
+        if self.path.startswith("/v1/slow"):
+            time.sleep(1)
+            self.answer(200, COMPLETION)
+        elif self.path.startswith("/v1/big"):
             self.answer(200, BIG, "application/octet-stream")
         elif self.path.startswith("/v1/stream"):
             self.send_response(200)
@@ -64,6 +67,8 @@ class Upstream(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
+        if "slow" in self.path:
+            time.sleep(1)
         self.answer(200, COMPLETION)
 
 
@@ -255,3 +260,41 @@ def test_pipelined_calls_behind_one_under_way_wait_for_it_and_are_served_on_the_
     assert json.loads(got[6][2])["valid"] is True
     assert closed
     assert served(server) - before == 7
+
+
+def test_a_caller_that_closes_its_side_after_pipelined_calls_gets_every_answer(server):
+    key = server.api_key
+    requests = b"".join(
+        f"GET /v1/items/{index} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+        for index in range(3)
+    )
+    warm(server)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(requests)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    got = answers(received)
+    assert [json.loads(body)["path"] for _, _, body in got] == ["/v1/items/0", "/v1/items/1", "/v1/items/2"]
+
+
+def test_a_caller_that_leaves_before_the_answer_still_has_the_call_metered(server):
+    warm(server)
+    time.sleep(1.5)  # what came before is written
+    before = server.requests_recorded(server.session)
+    body = b'{"model":"m-1","messages":[]}'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            f"POST /v1/chat/completions?slow=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.api_key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        time.sleep(0.1)
+    deadline = time.monotonic() + 15
+    while server.requests_recorded(server.session) == before and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert server.requests_recorded(server.session) == before + 1
