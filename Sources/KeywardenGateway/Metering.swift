@@ -15,9 +15,38 @@ enum JSONNumberScan {
 
     /// Every non-negative integer given to `key` anywhere in `bytes`, at most ``maximum``.
     static func values(of key: String, in bytes: UnsafeRawBufferPointer) -> [Int] {
-        let needle = Array("\"\(key)\"".utf8)
-        guard bytes.count >= needle.count else { return [] }
         var found: [Int] = []
+        scan(key, in: bytes) { found.append($0) }
+        return found
+    }
+
+    /// The largest value given to any of `keys`, or `nil` when none is given one; nothing is
+    /// collected on the way.
+    static func largest(of keys: [String], in bytes: UnsafeRawBufferPointer) -> Int? {
+        var largest: Int?
+        for key in keys {
+            scan(key, in: bytes) { largest = max(largest ?? $0, $0) }
+        }
+        return largest
+    }
+
+    /// The last value given to `key`, or `nil`.
+    static func last(of key: String, in bytes: UnsafeRawBufferPointer) -> Int? {
+        var last: Int?
+        scan(key, in: bytes) { last = $0 }
+        return last
+    }
+
+    /// Shows each value given to `key` to `found`, in order.
+    private static func scan(_ key: String, in bytes: UnsafeRawBufferPointer, _ found: (Int) -> Void) {
+        var quoted = "\"" + key + "\""
+        quoted.withUTF8 { needle in scan(needle, in: bytes, found) }
+    }
+
+    private static func scan(
+        _ needle: UnsafeBufferPointer<UInt8>, in bytes: UnsafeRawBufferPointer, _ found: (Int) -> Void
+    ) {
+        guard bytes.count >= needle.count else { return }
         var index = 0
         let last = bytes.count - needle.count
         while index <= last {
@@ -48,11 +77,10 @@ enum JSONNumberScan {
                     digits += 1
                     cursor += 1
                 }
-                if digits > 0 { found.append(value) }
+                if digits > 0 { found(value) }
             }
             index += needle.count
         }
-        return found
     }
 }
 
@@ -223,12 +251,13 @@ enum ModelName {
 /// The tokens a call is charged before it runs: about one per four bytes of request body, plus
 /// the most it asks to generate (`max_tokens`, `max_completion_tokens` or `max_output_tokens`).
 enum TokenEstimate {
+    /// The keys a request names the most it may generate by.
+    static let outputLimits = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+
     static func tokens(in body: ByteBuffer) -> Int {
         body.withUnsafeReadableBytes { bytes in
             let input = tokens(forBytes: bytes.count)
-            let output =
-                ["max_tokens", "max_completion_tokens", "max_output_tokens"]
-                .flatMap { JSONNumberScan.values(of: $0, in: bytes) }.max() ?? 0
+            let output = JSONNumberScan.largest(of: outputLimits, in: bytes) ?? 0
             return input + min(output, 100_000_000)
         }
     }
@@ -300,12 +329,12 @@ final class UsageTap {
         guard readsUsage else { return nil }
         return tail.withUnsafeBytes { bytes in
             let prompt =
-                JSONNumberScan.values(of: "prompt_tokens", in: bytes).last
-                ?? JSONNumberScan.values(of: "input_tokens", in: bytes).last
+                JSONNumberScan.last(of: "prompt_tokens", in: bytes)
+                ?? JSONNumberScan.last(of: "input_tokens", in: bytes)
             guard let prompt else { return nil }
             let completion =
-                JSONNumberScan.values(of: "completion_tokens", in: bytes).last
-                ?? JSONNumberScan.values(of: "output_tokens", in: bytes).last ?? 0
+                JSONNumberScan.last(of: "completion_tokens", in: bytes)
+                ?? JSONNumberScan.last(of: "output_tokens", in: bytes) ?? 0
             return (prompt, completion)
         }
     }

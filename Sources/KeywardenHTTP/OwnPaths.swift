@@ -7,8 +7,16 @@ public enum OwnPaths {
         "/v1/admin", "/v1/secret-scanning",
     ]
 
+    /// The prefixes with their trailing slash, made once.
+    static let directories = prefixes.map { $0 + "/" }
+
     /// Whether `path` lies under one of ``prefixes``.
     public static func contains(_ path: String) -> Bool {
-        prefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
+        // Every prefix starts `/v1/`: other paths are answered without comparing strings.
+        guard path.utf8.starts(with: "/v1/".utf8) else { return false }
+        for (prefix, directory) in zip(prefixes, directories) where path == prefix || path.hasPrefix(directory) {
+            return true
+        }
+        return false
     }
 }
