@@ -130,8 +130,10 @@ public struct KeyVerificationController: Sendable {
     }
 
     func isOperator(_ headers: HTTPFields) -> Bool {
-        guard let expected = operatorTokenDigest, let presented = headers.bearerToken else { return false }
-        return ConstantTime.equals(Array(SHA256.hash(data: Data(presented.utf8))), expected)
+        guard let expected = operatorTokenDigest, var presented = headers.bearerToken else { return false }
+        // Hashed where the token's bytes lie, with nothing copied.
+        let digest = presented.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { ConstantTime.equals($0, expected) }
     }
 
     func checkOperator(_ headers: HTTPFields) throws {

@@ -22,11 +22,16 @@ final class FastUpstreamPool {
     /// Whether the server is shutting down: connections are closed rather than kept.
     let isShutDown: () -> Bool
     private var idle: [FastUpstreamConnection] = []
+    /// This loop's share of the idle connections the client may keep (the event loops are one
+    /// per core), so that all loops together keep no more than the client alone would.
+    let maxIdle: Int
 
     init(eventLoop: any EventLoop, client: UpstreamHTTP1Client, isShutDown: @escaping () -> Bool) {
         self.eventLoop = eventLoop
         self.client = client
         self.isShutDown = isShutDown
+        let loops = max(1, System.coreCount)
+        self.maxIdle = max(1, (client.maxIdle + loops - 1) / loops)
     }
 
     /// A pooled connection the upstream has not closed and that has not idled past the
@@ -77,7 +82,7 @@ final class FastUpstreamPool {
     /// closing it while idle is noticed.
     func checkIn(_ connection: FastUpstreamConnection) {
         if connection.handler.paused { connection.setReading(true) }
-        guard !isShutDown(), connection.channel.isActive, idle.count < client.maxIdle else {
+        guard !isShutDown(), connection.channel.isActive, idle.count < maxIdle else {
             connection.channel.close(promise: nil)
             return
         }
