@@ -16,7 +16,7 @@ connections=${2:-50}
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  [ -f "$work/nginx.conf" ] && "$nginx" -c "$work/nginx.conf" -s stop 2>/dev/null || true
+  stop_nginx
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -24,24 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 upstream_port=18191 off_port=18192 on_port=18193
-completion='{"id":"chatcmpl-bench","object":"chat.completion","created":1730764800,"model":"echo-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}'
-cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx.error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
-  fastcgi_temp_path $work/fastcgi;
-  uwsgi_temp_path $work/uwsgi;
-  scgi_temp_path $work/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$upstream_port; location / { default_type application/json; return 200 '$completion'; } }
-}
-CONF
-"$nginx" -c "$work/nginx.conf"
+start_upstream
 
 start() { # name, port, [model prices]
   env KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" ${3:+KEYWARDEN_MODEL_PRICES="$3"} \

@@ -23,7 +23,7 @@ connections=${2:-50}
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for conf in "$work"/nginx-*.conf; do [ -f "$conf" ] && "$nginx" -c "$conf" -s stop 2>/dev/null || true; done
+  stop_nginx
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -31,30 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 upstream_port=18181 proxy_port=18182 keycheck_port=18183 keywarden_port=18184
-completion='{"id":"chatcmpl-bench","object":"chat.completion","created":1730764800,"model":"echo-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}'
-
-nginx_conf() { # name, server block
-  cat >"$work/nginx-$1.conf" <<CONF
-worker_processes auto;
-pid $work/nginx-$1.pid;
-error_log $work/nginx-$1.error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/body-$1;
-  proxy_temp_path $work/proxy-$1;
-  fastcgi_temp_path $work/fastcgi-$1;
-  uwsgi_temp_path $work/uwsgi-$1;
-  scgi_temp_path $work/scgi-$1;
-  keepalive_requests 1000000;
-  upstream model { server 127.0.0.1:$upstream_port; keepalive 128; }
-  $2
-}
-CONF
-  "$nginx" -c "$work/nginx-$1.conf"
-}
-
-nginx_conf upstream "server { listen 127.0.0.1:$upstream_port; location / { default_type application/json; return 200 '$completion'; } }"
+start_upstream
 nginx_conf proxy "server { listen 127.0.0.1:$proxy_port; location / { proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_pass http://model; } }"
 
 KEYWARDEN_RATE_LIMIT_TIERS="bench: rpm=100000000 tpm=1000000000000" \

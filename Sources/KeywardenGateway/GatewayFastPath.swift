@@ -355,18 +355,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handOn(taken, context: context)
                 return
             }
-            fastPath.served.add(1, ordering: .relaxed)
-            fastPath.metrics.fastPathRequests.increment("served")
-            state = .answering
-            let id = fastPath.ids.next()
+            let id = serve()
             var headers = answer.headers
-            headers[.requestID] = id
-            headers[.xContentTypeOptions] = "nosniff"
             headers[.cacheControl] = "no-store"
-            headers[.contentLength] = String(answer.body.readableBytes)
-            writeHead(HTTPResponse(status: answer.status, headerFields: headers), context: context)
-            context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            writeWhole(answer.status, headers: headers, body: answer.body, requestID: id, context: context)
             finished(
                 method: taken.head.method, path: route.path, status: answer.status.code, requestID: id,
                 elapsed: ContinuousClock.now - taken.started)
@@ -377,10 +369,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handOn(taken, context: context)
                 return
             }
-            fastPath.served.add(1, ordering: .relaxed)
-            fastPath.metrics.fastPathRequests.increment("served")
-            state = .answering
-            let id = fastPath.ids.next()
+            let id = serve()
             let head = gateway.fastUpstreamHead(
                 fastCall, fields: taken.head.headerFields, body: admission.body, requestID: id, peer: peer,
                 client: pool.client)
@@ -390,6 +379,28 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.call = call
             call.start()
         }
+    }
+
+    /// Counts a request as served here and marks its answer under way; the request's id.
+    private func serve() -> String {
+        fastPath.served.add(1, ordering: .relaxed)
+        fastPath.metrics.fastPathRequests.increment("served")
+        state = .answering
+        return fastPath.ids.next()
+    }
+
+    /// Writes a whole answer with its request id, `nosniff` and its length.
+    func writeWhole(
+        _ status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, requestID: String,
+        context: ChannelHandlerContext
+    ) {
+        var headers = headers
+        headers[.requestID] = requestID
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.contentLength] = String(body.readableBytes)
+        writeHead(HTTPResponse(status: status, headerFields: headers), context: context)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     /// Writes an answer's head with what every answer of the server carries.
@@ -627,13 +638,8 @@ final class GatewayCall: FastUpstreamExchange {
         giveBack()
         if let (handler, context) = caller {
             let envelope = error.envelope()
-            var headers = envelope.headers
-            headers[.requestID] = requestID
-            headers[.xContentTypeOptions] = "nosniff"
-            headers[.contentLength] = String(envelope.body.readableBytes)
-            handler.writeHead(HTTPResponse(status: error.status, headerFields: headers), context: context)
-            handler.writeUpstreamPart(.body(envelope.body))
-            handler.writeUpstreamPart(.end(nil), flush: true)
+            handler.writeWhole(
+                error.status, headers: envelope.headers, body: envelope.body, requestID: requestID, context: context)
         }
         complete(status: error.status.code)
     }

@@ -159,7 +159,8 @@ struct PhoneInspection {
         self.result = PhoneNumberInspection(input: input, defaultRegion: region)
     }
 
-    /// The fields in the documented order, as one JSON line.
+    /// The fields in the documented order, as one JSON line, appended one by one (a list of
+    /// the fields would be made anew for every line).
     var jsonLine: String {
         var line = "{\"input\":"
         line.reserveCapacity(192)
