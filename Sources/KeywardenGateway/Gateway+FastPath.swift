@@ -86,15 +86,8 @@ extension Gateway {
         guard let scopes = limits.cachedScopes(for: call.key, now: now) else { return nil }
         let collected = call.readsBody ? (body ?? ByteBuffer()) : nil
         let estimate = collected.map(TokenEstimate.tokens(in:)) ?? 0
-        let facts = CallFacts(
-            key: call.key,
-            category: call.method == .post ? UsageCategory(creating: call.segments.dropFirst()) : .other,
-            requestedModel: collected.map(TokenEstimate.model(in:)) ?? "",
-            requestedModels: collected.map(TokenEstimate.freeCandidates(in:)) ?? [],
-            inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? 0))
-        let writes = call.method != .get && call.method != .delete
-        if let pricing, facts.category.isModelCall || writes,
-            facts.requestedModels.isEmpty || !facts.requestedModels.allSatisfy(pricing.prices.isListedFree),
+        let facts = CallFacts(key: call.key, method: call.method, segments: call.segments, collected: collected)
+        if let pricing, needsCredit(facts, method: call.method, pricing: pricing),
             !pricing.spend.admitsFromMemory(
                 organization: call.key.organizationID, project: call.key.projectID, now: now)
         {
@@ -105,33 +98,13 @@ extension Gateway {
             facts: facts, scopeIDs: scopes.map(\.id), estimate: estimate, status: status, body: collected)
     }
 
-    /// The head that goes upstream, as the lean client sends it: the forwarded headers with
-    /// `Host` and `Content-Length` set, and without the caller's `Expect`.
+    /// The head that goes upstream, as the lean client sends it.
     func fastUpstreamHead(
         _ call: FastCall, fields: HTTPFields, body: ByteBuffer?, requestID: String, peer: String?,
         client: UpstreamHTTP1Client
     ) -> HTTPRequestHead {
-        var headers = upstreamHeaders(for: fields, requestID: requestID, clientAddress: peer)
-        headers.remove(name: "content-length")
-        headers.remove(name: "expect")
-        headers.replaceOrAdd(name: "host", value: client.port == 80 ? client.host : "\(client.host):\(client.port)")
-        if let body {
-            headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        } else if call.method != .get {
-            headers.replaceOrAdd(name: "content-length", value: "0")
-        }
-        return HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: call.method.rawValue),
-            uri: client.basePath + call.pathAndQuery, headers: headers)
-    }
-
-    /// Whether the answer's usage is read and whether it is counted, as ``forward(_:context:)``
-    /// decides from the answer's status and type.
-    func tapFor(_ facts: CallFacts, status: Int, contentType: String) -> (tap: UsageTap, failed: Bool) {
-        let failed = status >= 400
-        let reportsUsage =
-            !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
-        let counts = !failed && pricing != nil && facts.category.isModelCall
-        return (UsageTap(active: reportsUsage || counts, readsUsage: reportsUsage), failed)
+        client.requestHead(
+            method: HTTPMethod(rawValue: call.method.rawValue), pathAndQuery: call.pathAndQuery,
+            headers: upstreamHeaders(for: fields, requestID: requestID, clientAddress: peer), body: body)
     }
 }

@@ -146,6 +146,40 @@ public struct Gateway: Sendable {
         /// About one token per four bytes of request body, for pricing an answer that reports
         /// no usage.
         let inputEstimate: Int
+
+        /// The facts of a call by `key` with `method` to the path's `segments`, whose JSON body
+        /// was `collected` when it was read to estimate its tokens.
+        init(key: APIKey, method: HTTPRequest.Method, segments: [String], collected: ByteBuffer?) {
+            self.key = key
+            category = method == .post ? UsageCategory(creating: segments.dropFirst()) : .other
+            requestedModel = collected.map(TokenEstimate.model(in:)) ?? ""
+            requestedModels = collected.map(TokenEstimate.freeCandidates(in:)) ?? []
+            inputEstimate = TokenEstimate.tokens(forBytes: collected?.readableBytes ?? 0)
+        }
+    }
+
+    /// Whether a call must be checked for credit before it goes upstream.
+    ///
+    /// Every call that can spend upstream money needs credit: model calls, and any other write
+    /// (a batch, a fine-tuning job, an Assistants run) though only model calls are priced. Only one
+    /// every model name of which is listed at no cost skips the check: an unlisted model may be
+    /// answered (and charged) as a priced one.
+    func needsCredit(_ facts: CallFacts, method: HTTPRequest.Method, pricing: GatewayPricing) -> Bool {
+        let writes = method != .get && method != .head && method != .delete
+        return (facts.category.isModelCall || writes)
+            && (facts.requestedModels.isEmpty || !facts.requestedModels.allSatisfy(pricing.prices.isListedFree))
+    }
+
+    /// How an answer with `status` and `contentType` is read: whether it failed, whether its
+    /// bytes are watched at all, and whether its usage and model are read from them (JSON and
+    /// Server-Sent Events). Priced answers that cannot report usage (plain-text transcripts)
+    /// are still counted.
+    func reading(_ facts: CallFacts, status: Int, contentType: String) -> (failed: Bool, active: Bool, usage: Bool) {
+        let failed = status >= 400
+        let reportsUsage =
+            !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
+        let counts = !failed && pricing != nil && facts.category.isModelCall
+        return (failed, reportsUsage || counts, reportsUsage)
     }
 
     @Sendable func forward(_ request: Request, context: APIKeyContext) async throws -> Response {
@@ -161,19 +195,8 @@ public struct Gateway: Sendable {
         let scopes = await limits.scopes(for: key, now: started)
         var request = request
         let (estimate, collected) = try await estimateTokens(&request, declaredLength: declaredLength)
-        let facts = CallFacts(
-            key: key,
-            category: request.method == .post ? UsageCategory(creating: segments.dropFirst()) : .other,
-            requestedModel: collected.map(TokenEstimate.model(in:)) ?? "",
-            requestedModels: collected.map(TokenEstimate.freeCandidates(in:)) ?? [],
-            inputEstimate: TokenEstimate.tokens(forBytes: collected?.readableBytes ?? 0))
-        // Every call that can spend upstream money needs credit: model calls, and any other write
-        // (a batch, a fine-tuning job, an Assistants run) though only model calls are priced.
-        // Only one every model name of which is listed at no cost skips the check: an unlisted
-        // model may be answered (and charged) as a priced one.
-        let writes = request.method != .get && request.method != .head && request.method != .delete
-        if let pricing, facts.category.isModelCall || writes,
-            facts.requestedModels.isEmpty || !facts.requestedModels.allSatisfy(pricing.prices.isListedFree),
+        let facts = CallFacts(key: key, method: request.method, segments: segments, collected: collected)
+        if let pricing, needsCredit(facts, method: request.method, pricing: pricing),
             let refusal = await pricing.spend.admit(
                 organization: key.organizationID, project: key.projectID, now: started)
         {
@@ -226,15 +249,11 @@ public struct Gateway: Sendable {
             throw error
         }
         status.write(to: &response.headers)
-        let failed = response.status.code >= 400
-        let contentType = response.headers[.contentType] ?? ""
-        let reportsUsage =
-            !failed && (contentType.hasPrefix("application/json") || contentType.hasPrefix("text/event-stream"))
-        // Priced answers that cannot report usage (plain-text transcripts) are still counted.
-        let counts = !failed && pricing != nil && facts.category.isModelCall
+        let (failed, active, readsUsage) = reading(
+            facts, status: response.status.code, contentType: response.headers[.contentType] ?? "")
         if let whole {
             // Read whole already: settle now, and send it as it is.
-            let tap = UsageTap(active: reportsUsage || counts, readsUsage: reportsUsage)
+            let tap = UsageTap(active: active, readsUsage: readsUsage)
             tap.observe(whole)
             settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap)
             return response
@@ -242,7 +261,7 @@ public struct Gateway: Sendable {
         let body = response.body
         let gateway = self
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            let tap = UsageTap(active: reportsUsage || counts, readsUsage: reportsUsage)
+            let tap = UsageTap(active: active, readsUsage: readsUsage)
             defer { gateway.settle(facts, scopeIDs: scopeIDs, estimate: estimate, failed: failed, tap: tap) }
             try await body.write(TappingWriter(base: writer, tap: tap))
         }

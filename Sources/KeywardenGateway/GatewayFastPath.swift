@@ -35,8 +35,9 @@ public final class GatewayFastPath: Sendable {
         [:])
     /// Requests answered here, and requests handed to the router after being looked at.
     let served = Atomic<Int>(0)
-    let stopped = Atomic<Bool>(false)
     let handedOn = Atomic<Int>(0)
+    /// Set by ``shutdown()``: no pool is made and no connection kept after it.
+    let stopped = Atomic<Bool>(false)
 
     /// Creates the fast path.
     ///
@@ -61,9 +62,6 @@ public final class GatewayFastPath: Sendable {
         self.logger = logger
     }
 
-    /// Whether there is anything for the fast path to serve.
-    public var isUseful: Bool { gateway != nil || !localRoutes.isEmpty }
-
     /// How many requests were answered here, and how many were handed to the router.
     public var counts: (served: Int, handedOn: Int) {
         (served.load(ordering: .relaxed), handedOn.load(ordering: .relaxed))
@@ -79,8 +77,8 @@ public final class GatewayFastPath: Sendable {
         guard let client, !stopped.load(ordering: .relaxed) else { return nil }
         let id = ObjectIdentifier(eventLoop)
         if let bound = pools.withLock({ $0[id] }) { return bound.pool.value }
-        let pool = FastUpstreamPool(eventLoop: eventLoop, client: client) { [stopped = self] in
-            stopped.stopped.load(ordering: .relaxed)
+        let pool = FastUpstreamPool(eventLoop: eventLoop, client: client) {
+            self.stopped.load(ordering: .relaxed)
         }
         let bound = NIOLoopBound(pool, eventLoop: eventLoop)
         pools.withLock { pools in
@@ -257,13 +255,6 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        call?.callerGone()
-        call = nil
-        queued.removeAll()
-        context.fireChannelInactive()
-    }
-
     /// Passes on what waited behind an answer of ours, as it would have gone had it not waited.
     private func release(_ inbound: Inbound, context: ChannelHandlerContext) {
         switch inbound {
@@ -300,12 +291,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             // The state lets go of the body first, so adding to it copies nothing.
             state = .idle
-            if taken.body == nil {
-                taken.body = buffer
-            } else {
-                var copy = buffer
-                taken.body!.writeBuffer(&copy)
-            }
+            taken.body.gather(buffer)
             state = .reading(taken)
         case (.reading(let taken), .end):
             answer(taken, context: context)
@@ -415,20 +401,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///
     /// - Parameter elapsed: from the request's head to the answer's head.
     func finished(method: HTTPRequest.Method, path: String, status: Int, requestID: String, elapsed: Duration) {
-        let metrics = fastPath.metrics
-        if !metrics.isOff {
-            let group = RouteGroup.of(path)
-            metrics.httpRequests.increment(group, RequestIDMiddleware.statusLabel(status))
-            metrics.httpDuration.record(elapsed, group)
-        }
-        // A line for the logger is made only when the logger would write it.
-        if !fastPath.accessLog.isOff, fastPath.accessLog.file != nil || fastPath.logger.logLevel <= .info {
-            var logger = fastPath.logger
-            logger[metadataKey: "request_id"] = .string(requestID)
-            fastPath.accessLog.record(
-                method: method.rawValue, path: path, status: status, duration: elapsed, requestID: requestID,
-                logger: logger)
-        }
+        RequestIDMiddleware.account(
+            method: method.rawValue, path: path, status: status, elapsed: elapsed, requestID: requestID,
+            logger: fastPath.logger, metrics: fastPath.metrics, accessLog: fastPath.accessLog)
         call = nil
         state = .idle
         guard let context, !draining else { return }
@@ -552,8 +527,9 @@ final class GatewayCall: FastUpstreamExchange {
         fields[.requestID] = requestID
         fields[.xContentTypeOptions] = "nosniff"
         let status = Int(head.status.code)
-        let (tap, failed) = gateway.tapFor(admission.facts, status: status, contentType: fields[.contentType] ?? "")
-        answer = (tap, failed, status)
+        let (failed, active, readsUsage) = gateway.reading(
+            admission.facts, status: status, contentType: fields[.contentType] ?? "")
+        answer = (UsageTap(active: active, readsUsage: readsUsage), failed, status)
         elapsed = ContinuousClock.now - started
         let response = HTTPResponse(
             status: .init(code: status, reasonPhrase: head.status.reasonPhrase), headerFields: fields)
@@ -577,12 +553,7 @@ final class GatewayCall: FastUpstreamExchange {
         guard !done, let answer else { return }
         answer.tap.observe(buffer)
         if heldHead != nil {
-            if heldBody == nil {
-                heldBody = buffer
-            } else {
-                var copy = buffer
-                heldBody!.writeBuffer(&copy)
-            }
+            heldBody.gather(buffer)
             return
         }
         guard let (handler, context) = caller else { return }
@@ -679,6 +650,20 @@ final class GatewayCall: FastUpstreamExchange {
         handler?.finished(
             method: call.method, path: call.path, status: status, requestID: requestID,
             elapsed: elapsed ?? ContinuousClock.now - started)
+    }
+}
+
+extension ByteBuffer? {
+    /// Adds `buffer` after what is gathered so far (taking it as it is when nothing is yet).
+    mutating func gather(_ buffer: ByteBuffer) {
+        guard var gathered = self else {
+            self = buffer
+            return
+        }
+        self = nil
+        var added = buffer
+        gathered.writeBuffer(&added)
+        self = gathered
     }
 }
 

@@ -10,28 +10,18 @@ import KeywardenCore
 enum GatewayPath {
     /// The path's segments, percent-decoded, or a refusal naming what is wrong with it.
     static func segments(of path: String) throws -> [String] {
-        // Most paths have nothing to decode: they are split as bytes, with the same checks.
-        if !path.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "\\") }) {
-            var raw = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-            if raw.first?.isEmpty == true { raw.removeFirst() }
-            if raw.count > 1, raw.last?.isEmpty == true { raw.removeLast() }
-            var segments: [String] = []
-            segments.reserveCapacity(raw.count)
-            for segment in raw {
-                if segment.isEmpty || segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
-                    throw refusal(path)
-                }
-                segments.append(String(Substring(segment)))
-            }
-            return segments
-        }
-        var raw = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var raw = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         // "/v1/models" splits into "", "v1", "models"; a trailing slash leaves one more empty segment.
-        if raw.first == "" { raw.removeFirst() }
-        if raw.count > 1, raw.last == "" { raw.removeLast() }
+        if raw.first?.isEmpty == true { raw.removeFirst() }
+        if raw.count > 1, raw.last?.isEmpty == true { raw.removeLast() }
         var segments: [String] = []
+        segments.reserveCapacity(raw.count)
         for segment in raw {
-            guard let decoded = segment.removingPercentEncoding else { throw refusal(path) }
+            let text = String(Substring(segment))
+            // Only a segment with an escape pays for decoding; most have none.
+            guard let decoded = segment.contains(UInt8(ascii: "%")) ? text.removingPercentEncoding : text else {
+                throw refusal(path)
+            }
             if decoded.isEmpty || decoded == "." || decoded == ".." || decoded.contains("/")
                 || decoded.contains("\\")
             {

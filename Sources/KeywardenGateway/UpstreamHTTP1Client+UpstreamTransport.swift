@@ -20,12 +20,9 @@ extension UpstreamHTTP1Client: UpstreamTransport {
             // change by mistake, the call fails alone rather than the process.
             throw DomainError.upstreamUnavailable
         }
-        var headers = request.headers
-        headers.remove(name: "content-length")
-        headers.remove(name: "expect")
-        let head = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
-            uri: basePath + request.pathAndQuery, headers: headers)
+        let head = requestHead(
+            method: HTTPMethod(rawValue: request.method.rawValue), pathAndQuery: request.pathAndQuery,
+            headers: request.headers, body: body)
         let answer: Answer
         do {
             answer = try await execute(head, body: body)

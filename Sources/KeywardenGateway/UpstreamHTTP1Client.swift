@@ -65,17 +65,28 @@ public final class UpstreamHTTP1Client: Sendable {
 
     typealias Backpressure = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark
 
-    /// Sends `head` and `body` and waits for the answer's head (and, when small, its body).
-    /// A reused connection that closes before answering an idempotent request is retried once
-    /// on a new one.
-    func execute(_ head: HTTPRequestHead, body: ByteBuffer?) async throws -> Answer {
-        var head = head
-        head.headers.replaceOrAdd(name: "host", value: port == 80 ? host : "\(host):\(port)")
+    /// The head a call whose body is in memory (or absent) goes out with: the forwarded
+    /// `headers` under the base URL's path, with `Host` and the body's own `Content-Length` set,
+    /// and without the caller's `Expect`, since the body goes out with the head.
+    func requestHead(
+        method: HTTPMethod, pathAndQuery: String, headers: HTTPHeaders, body: ByteBuffer?
+    ) -> HTTPRequestHead {
+        var headers = headers
+        headers.remove(name: "content-length")
+        headers.remove(name: "expect")
+        headers.replaceOrAdd(name: "host", value: port == 80 ? host : "\(host):\(port)")
         if let body {
-            head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        } else if head.method != .GET && head.method != .HEAD {
-            head.headers.replaceOrAdd(name: "content-length", value: "0")
+            headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        } else if method != .GET && method != .HEAD {
+            headers.replaceOrAdd(name: "content-length", value: "0")
         }
+        return HTTPRequestHead(version: .http1_1, method: method, uri: basePath + pathAndQuery, headers: headers)
+    }
+
+    /// Sends `head` (made by ``requestHead(method:pathAndQuery:headers:body:)``) and `body` and
+    /// waits for the answer's head (and, when small, its body). A reused connection that closes
+    /// before answering an idempotent request is retried once on a new one.
+    func execute(_ head: HTTPRequestHead, body: ByteBuffer?) async throws -> Answer {
         let idempotent = [.GET, .HEAD, .PUT, .DELETE, .OPTIONS].contains(head.method)
         var attempt = 0
         while true {

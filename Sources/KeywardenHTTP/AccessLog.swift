@@ -53,16 +53,23 @@ public struct AccessLog: Sendable {
         case .off:
             return
         case .logger:
+            // The router's loggers carry the request id already; the line carries it for others.
+            // (Metadata is made only when the logger writes the line.)
+            func fields(_ line: Logger.Metadata) -> Logger.Metadata {
+                guard logger[metadataKey: "request_id"] == nil else { return line }
+                return line.merging(["request_id": .string(requestID)]) { own, _ in own }
+            }
             if json {
                 logger.info(
                     "request",
-                    metadata: [
+                    metadata: fields([
                         "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
                         "duration_ms": .string(Self.milliseconds(duration)),
-                    ])
+                    ]))
             } else {
                 logger.info(
-                    "\(method) \(path) \(status)", metadata: ["duration_ms": .string(Self.milliseconds(duration))])
+                    "\(method) \(path) \(status)",
+                    metadata: fields(["duration_ms": .string(Self.milliseconds(duration))]))
             }
         case .file(let file):
             let now = Date()

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KeywardenCore
+import Logging
 import Synchronization
 
 /// Gives every request an id, returns it in `x-request-id`, counts and times it by route group
@@ -48,17 +49,26 @@ public struct RequestIDMiddleware: RouterMiddleware {
         response.headers[.requestID] = id
         response.headers[.xContentTypeOptions] = "nosniff"
         if OwnPaths.contains(request.uri.path) { response.headers[.cacheControl] = "no-store" }
-        let elapsed = ContinuousClock.now - start
-        let path = request.uri.path
+        Self.account(
+            method: request.method.rawValue, path: request.uri.path, status: response.status.code,
+            elapsed: ContinuousClock.now - start, requestID: id, logger: context.logger, metrics: metrics,
+            accessLog: accessLog)
+        return response
+    }
+
+    /// Counts and times an answered request by route group and status, and writes its
+    /// access-log line: for the router's requests and the fast path's alike.
+    public static func account(
+        method: String, path: String, status: Int, elapsed: Duration, requestID: String, logger: Logger,
+        metrics: KeywardenMetrics, accessLog: AccessLog
+    ) {
         if !metrics.isOff {
             let group = RouteGroup.of(path)
-            metrics.httpRequests.increment(group, Self.statusLabel(response.status.code))
+            metrics.httpRequests.increment(group, statusLabel(status))
             metrics.httpDuration.record(elapsed, group)
         }
         accessLog.record(
-            method: request.method.rawValue, path: path, status: response.status.code, duration: elapsed,
-            requestID: id, logger: context.logger)
-        return response
+            method: method, path: path, status: status, duration: elapsed, requestID: requestID, logger: logger)
     }
 }
 
